@@ -1,0 +1,124 @@
+"""The `samen` command line: serve, worker, run, db upgrade, demo."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from bot import __version__
+
+cli = typer.Typer(
+    name="samen",
+    help="Samen: partners together against ondermijning, in Slack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_cli = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"samen {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (also done on every start)."""
+    from bot.config import settings_or_exit
+    from bot.db import upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
+) -> None:
+    """HTTP mode: Slack's requests at POST /slack/events, health at GET /healthz."""
+    from bot.config import settings_or_exit
+    from bot.db import upgrade
+    from bot.server import serve_http
+
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    serve_http(settings, host=host, port=port, workers=workers, threads=threads, with_worker=False)
+
+
+@cli.command()
+def worker() -> None:
+    """The scheduler and outbox dispatcher; run as many as you like against PostgreSQL."""
+    from bot.config import settings_or_exit
+    from bot.db import upgrade
+    from bot.runtime import Services
+    from bot.worker import Worker
+
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    running = Worker(Services.build(settings))
+    _stop_on_signals(running.stop)
+    running.start()
+    running.wait()
+
+
+@cli.command()
+def run(
+    host: Annotated[str, typer.Option(help="Address to listen on in HTTP mode.")] = "0.0.0.0",  # noqa: S104
+    port: Annotated[int, typer.Option(help="Port to listen on in HTTP mode.")] = 3000,
+) -> None:
+    """Everything in one process: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    from bot.config import settings_or_exit
+    from bot.db import upgrade
+    from bot.server import serve_http, serve_socket_mode
+
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    if settings.socket_mode:
+        serve_socket_mode(settings)
+    else:
+        serve_http(settings, host=host, port=port, workers=1, threads=8, with_worker=True)
+
+
+@cli.command()
+def demo(
+    language: Annotated[str, typer.Option(help="nl or en.")] = "nl",
+) -> None:
+    """Play a short scripted conversation against a built-in Slack double: no Slack account needed."""
+    from bot.demo import play
+
+    if language not in ("nl", "en"):
+        typer.echo("samen: --language must be nl or en", err=True)
+        raise typer.Exit(2)
+    play(language=language, out=sys.stdout)
+
+
+def _stop_on_signals(stop: Any) -> None:
+    def handler(_signum: int, _frame: Any) -> None:
+        stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,150 @@
+"""Settings: one pydantic-settings object, read from the environment and an optional `.env`.
+
+A missing or malformed setting must end the program with one line that names the variable and how
+to obtain it — civil servants' IT departments install this, and a traceback helps nobody.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+SUPPORTED_LANGUAGES = ("nl", "en")
+
+# How to obtain each setting, shown when it is missing or malformed.
+HOW_TO_OBTAIN: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) under 'OAuth & Permissions' of your Slack app",
+    "SLACK_SIGNING_SECRET": "the Signing Secret under 'Basic Information → App Credentials' of your Slack app",
+    "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with connections:write under 'Basic Information'; "
+    "leave it unset to use HTTP mode",
+    "SLACK_API_URL": "the Web API base URL, e.g. https://slack.com/api/ (or your GovSlack URL); "
+    "leave it unset for Slack's own",
+    "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///var/samen.db or "
+    "postgresql+psycopg://user@host:5432/samen",
+    "SAMEN_TIMEZONE": "an IANA time zone name such as Europe/Amsterdam",
+    "SAMEN_LANGUAGE": "one of: " + ", ".join(SUPPORTED_LANGUAGES),
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says how to obtain it."""
+
+
+def default_database_url() -> str:
+    return "sqlite:///" + str(Path("var") / "samen.db")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str = Field(validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=SLACK_DEFAULT_API_URL, validation_alias="SLACK_API_URL")
+    database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
+    samen_timezone: str = Field(default="Europe/Amsterdam", validation_alias="SAMEN_TIMEZONE")
+    samen_language: Literal["nl", "en"] = Field(default="nl", validation_alias="SAMEN_LANGUAGE")
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str) -> str:
+        if not value.startswith(("xoxb-", "xoxe.xoxb-")):
+            raise ValueError("must start with xoxb-")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: str) -> str:
+        if len(value.strip()) < 8:
+            raise ValueError("is too short to be a signing secret")
+        return value.strip()
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("is not a database URL") from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("must be a sqlite or postgresql URL")
+        if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+            # psycopg 3 is what we install; SQLAlchemy's bare name would look for psycopg2.
+            value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        return value
+
+    @field_validator("samen_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not a known time zone") from exc
+        return value
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.samen_timezone)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+def _describe(error: dict) -> str:  # type: ignore[type-arg]
+    name = str(error["loc"][0]) if error.get("loc") else "?"
+    name = name.upper()
+    problem = "is not set" if error["type"] == "missing" else _problem_text(error)
+    how = HOW_TO_OBTAIN.get(name, "see README.md, section Configuration")
+    return f"{name} {problem}: set it to {how}."
+
+
+def _problem_text(error: dict) -> str:  # type: ignore[type-arg]
+    message = str(error.get("msg", "is malformed"))
+    # pydantic prefixes custom messages with "Value error, "; the variable name says the rest.
+    message = message.removeprefix("Value error, ")
+    if error["type"] == "literal_error":
+        return "has an unsupported value"
+    return message if message.startswith(("must", "is")) else "is malformed"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise SettingsError with one readable line for the first problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc.errors()[0])) from None
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    """For the CLI: the one-line error and exit code 2 instead of a traceback."""
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"samen: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

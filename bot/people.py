@@ -1,0 +1,40 @@
+"""People as Slack knows them: `(team_id, user_id)`, with the locale and time zone Slack reports.
+
+A person's language follows their Slack locale when known; we learn it from `users.info` when they
+open the App Home, and keep it here so that commands need not ask Slack again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, Session, SQLModel, select
+
+from bot.clock import utcnow
+
+
+class Person(SQLModel, table=True):
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    locale: str | None = Field(default=None, max_length=16)
+    tz: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None:
+    return session.get(Person, (team_id, user_id))
+
+
+def remember_profile(
+    session: Session, *, team_id: str, user_id: str, locale: str | None, tz: str | None
+) -> Person:
+    person = session.exec(
+        select(Person).where(Person.team_id == team_id, Person.user_id == user_id)
+    ).first()
+    if person is None:
+        person = Person(team_id=team_id, user_id=user_id)
+    person.locale = locale
+    person.tz = tz
+    person.updated_at = utcnow()
+    session.add(person)
+    return person

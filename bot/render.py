@@ -1,0 +1,119 @@
+"""Rendering Jinja2 templates under templates/ into Block Kit JSON.
+
+Every `{{ value }}` is escaped for mrkdwn and then for JSON by the environment's `finalize`, so a
+template author cannot forget it: `<!channel>` typed by a person arrives as `&lt;!channel&gt;`.
+Values that are already safe are `markupsafe.Markup` (translations, mentions); raw JSON goes through
+the `json` filter; plain-text fields, where Slack parses nothing, use the `plain` filter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot import mrkdwn
+from bot.i18n import translations
+
+TEMPLATES_DIR = Path(os.environ.get("SAMEN_TEMPLATES_DIR", Path(__file__).parent.parent / "templates"))
+
+
+class RawJSON(str):
+    """A JSON value to insert as it is (a number, a list, an object built by code)."""
+
+
+class PlainText(str):
+    """Text for a `plain_text` object: Slack shows it literally, so it is only JSON-escaped."""
+
+
+def _json_string_body(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
+def _finalize(value: Any) -> str:
+    if isinstance(value, RawJSON):
+        return str(value)
+    if isinstance(value, Markup | PlainText):
+        return _json_string_body(str(value))
+    return _json_string_body(str(mrkdwn.escape(value)))
+
+
+def _to_json(value: Any) -> RawJSON:
+    return RawJSON(json.dumps(value, ensure_ascii=False))
+
+
+def _plain(value: Any, limit: int | None = None) -> PlainText:
+    # A translation arrives mrkdwn-escaped; plain_text shows entities literally, so undo that here.
+    text = value.unescape() if isinstance(value, Markup) else str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return PlainText(text)
+
+
+class Renderer:
+    """Renders templates per language; one Jinja environment per language, built once."""
+
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR, timezone: str = "Europe/Amsterdam") -> None:
+        self.templates_dir = templates_dir
+        self.timezone = ZoneInfo(timezone)
+        self._environments: dict[str, Environment] = {}
+
+    def environment(self, language: str) -> Environment:
+        if language not in self._environments:
+            self._environments[language] = self._build(language)
+        return self._environments[language]
+
+    def _build(self, language: str) -> Environment:
+        env = Environment(
+            loader=self._loader,
+            autoescape=False,  # escaping is done by _finalize, for mrkdwn and JSON rather than HTML
+            finalize=_finalize,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        catalog = translations(language)
+
+        def _(message: str, **values: Any) -> Markup:
+            translated = mrkdwn.escape(catalog.gettext(message))
+            return translated % {k: mrkdwn.escape(v) for k, v in values.items()} if values else translated
+
+        def ngettext(singular: str, plural: str, n: int, **values: Any) -> Markup:
+            translated = mrkdwn.escape(catalog.ngettext(singular, plural, n))
+            escaped = {k: mrkdwn.escape(v) for k, v in values.items()}
+            return translated % {"num": n, **escaped}
+
+        def when(moment: datetime, fmt: str = "medium") -> str:
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+            return format_datetime(aware, fmt, tzinfo=self.timezone, locale=language)
+
+        env.globals.update(
+            _=_, gettext=_, ngettext=ngettext, language=language, mention=mrkdwn.mention,
+            channel_link=mrkdwn.channel_link, when=when,
+        )
+        env.filters.update(json=_to_json, plain=_plain, clip=mrkdwn.clip, when=when)
+        return env
+
+    @cached_property
+    def _loader(self) -> FileSystemLoader:
+        return FileSystemLoader(str(self.templates_dir))
+
+    def render_text(self, name: str, language: str, **context: Any) -> str:
+        return self.environment(language).get_template(name).render(**context)
+
+    def render(self, name: str, language: str, **context: Any) -> Any:
+        """Render a `.json.j2` template and parse it: a message dict or a view dict."""
+        rendered = self.render_text(name, language, **context)
+        try:
+            return json.loads(rendered)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"template {name} did not render valid JSON: {exc}") from exc

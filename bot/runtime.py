@@ -1,0 +1,34 @@
+"""What every listener and job needs, built once per process and passed in (no mutable globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.db import make_engine, session_scope
+from bot.render import Renderer
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    renderer: Renderer
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine | None = None) -> Services:
+        return cls(
+            settings=settings,
+            engine=engine or make_engine(settings.database_url),
+            renderer=Renderer(timezone=settings.samen_timezone),
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session

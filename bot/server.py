@@ -1,0 +1,82 @@
+"""Running the bot: HTTP under gunicorn (Bolt's WSGI adapter) or Socket Mode (outbound websocket)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.config import Settings
+from bot.runtime import Services
+from bot.slack.app import create_app
+from bot.slack.wsgi import create_wsgi_app
+from bot.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn run from Python, so `samen serve` is one command with our own options."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any], with_worker: bool) -> None:
+        self.settings = settings
+        self.options = options
+        self.with_worker = with_worker
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        if self.with_worker:
+            self.cfg.set("post_worker_init", self._start_worker)
+
+    def load(self) -> Any:
+        # Built in each gunicorn worker after the fork: database connections must not cross a fork.
+        services = Services.build(self.settings)
+        return create_wsgi_app(create_app(self.settings, services=services), services)
+
+    def _start_worker(self, _gunicorn_worker: Any) -> None:
+        Worker(Services.build(self.settings)).start()
+
+
+def serve_http(
+    settings: Settings, *, host: str, port: int, workers: int, threads: int, with_worker: bool
+) -> None:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        # Slack gives us 3 seconds; a request stuck for 30 has long been given up on.
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "accesslog": None,
+        "loglevel": "info",
+    }
+    _Gunicorn(settings, options, with_worker).run()
+
+
+def serve_socket_mode(settings: Settings) -> None:
+    """Socket Mode: no inbound traffic at all, for installations behind a firewall."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    services = Services.build(settings)
+    app = create_app(settings, services=services)
+    worker = Worker(services)
+    worker.start()
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    stopped = threading.Event()
+
+    def stop(_signum: int, _frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    handler.connect()
+    logger.info("connected to Slack in Socket Mode")
+    stopped.wait()
+    handler.close()
+    worker.stop()

@@ -1,0 +1,119 @@
+"""The Bolt app factory: one `App` per process, built by `create_app`, with the features registered."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.i18n import language_for, t
+from bot.people import get_person
+from bot.runtime import Services
+from bot.slack.registry import Registry
+from bot.slack.requests import Actor, CommandRequest
+
+logger = logging.getLogger(__name__)
+
+SAMEN_COMMAND = "/samen"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    services: Services | None = None,
+) -> App:
+    """Build the Bolt app with every feature registered. Tests build their own, against the double."""
+    services = services or Services.build(settings)
+    client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        # The token is known; asking auth.test on start would make start-up depend on Slack.
+        token_verification_enabled=False,
+        logger=logging.getLogger("samen.bolt"),
+    )
+    registry = Registry()
+    app.use(_context_middleware(services, registry))
+    _register_samen_command(app)
+    app.error(_handle_error)
+
+    from commands import register_all
+
+    register_all(app, registry)
+    return app
+
+
+def _context_middleware(services: Services, registry: Registry) -> Any:
+    def middleware(body: dict[str, Any], context: BoltContext, next: Any) -> Any:  # noqa: A002
+        context["services"] = services
+        context["registry"] = registry
+        actor = actor_of(body, context)
+        context["actor"] = actor
+        context["language"] = resolve_language(services, actor, body)
+        return next()
+
+    return middleware
+
+
+def actor_of(body: dict[str, Any], context: BoltContext) -> Actor | None:
+    """(team_id, user_id) of the person acting; the user's own team for Slack Connect users."""
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("id"):
+        return Actor(team_id=user.get("team_id") or context.team_id or "", user_id=user["id"])
+    user_id = body.get("user_id") or context.user_id
+    if not user_id:
+        return None
+    team_id = body.get("user_team_id") or body.get("team_id") or context.team_id or ""
+    return Actor(team_id=team_id, user_id=user_id)
+
+
+def resolve_language(services: Services, actor: Actor | None, body: dict[str, Any]) -> str:
+    """The person's Slack locale when we know it (stored or in the payload), else SAMEN_LANGUAGE."""
+    default = services.settings.samen_language
+    slack_locale = body.get("locale") or (body.get("user") or {}).get("locale")
+    if not slack_locale and actor is not None:
+        with services.session() as session:
+            person = get_person(session, team_id=actor.team_id, user_id=actor.user_id)
+            slack_locale = person.locale if person else None
+    return language_for(slack_locale, default)
+
+
+def _register_samen_command(app: App) -> None:
+    @app.command(SAMEN_COMMAND)
+    def samen(ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext) -> None:
+        text = (body.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        registry: Registry = context["registry"]
+        request = CommandRequest(
+            ack=ack, respond=respond, client=client, body=body, services=context["services"],
+            registry=registry, actor=context["actor"], language=context["language"],
+            command=SAMEN_COMMAND, name=word, args=rest.strip(),
+        )
+        subcommand = registry.find(word or "help")
+        if subcommand is None:
+            request.ack_ephemeral("unknown_command.json.j2", word=word, suggestion=registry.closest(word))
+            return
+        subcommand.handler(request)
+
+
+def _handle_error(error: Exception, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """Errors people cannot fix: logged with a reference id, answered with a short apology."""
+    reference = uuid.uuid4().hex[:8]
+    logger.error("unhandled error, reference %s: %s", reference, type(error).__name__, exc_info=error)
+    language = context.get("language") or "nl"
+    message = t(
+        language,
+        "Sorry, something went wrong on our side. Please try again; if it keeps happening, "
+        "give reference %(reference)s to your coordinator.",
+        reference=reference,
+    )
+    if body.get("response_url"):
+        try:
+            respond(text=message, response_type="ephemeral", replace_original=False)
+        except Exception:  # the apology is best-effort; the error is already logged
+            logger.warning("could not deliver the apology for reference %s", reference)

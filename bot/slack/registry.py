@@ -1,0 +1,64 @@
+"""What the features add to the bot: `/samen` subcommands and sections of the App Home.
+
+Each module in commands/ registers its own entries here, so that `/samen help` and the App Home
+grow with every feature without one central list to edit.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.slack.requests import CommandRequest, HomeRequest
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str  # the arguments, shown after `/samen <name>`; a literal, not translated
+    summary: str  # a message id (marked with N_), translated when shown
+    handler: Callable[[CommandRequest], None]
+    aliases: tuple[str, ...] = ()
+    in_help: bool = True
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """Renders part of the App Home: a list of blocks for one person."""
+
+    name: str
+    order: int
+    render: Callable[[HomeRequest], list[dict[str, Any]]]
+
+
+@dataclass
+class Registry:
+    subcommands: dict[str, Subcommand] = field(default_factory=dict)
+    home_sections: list[HomeSection] = field(default_factory=list)
+    _aliases: dict[str, str] = field(default_factory=dict)
+
+    def add_subcommand(self, subcommand: Subcommand) -> None:
+        for word in (subcommand.name, *subcommand.aliases):
+            if word in self._aliases:
+                raise ValueError(f"/samen {word} is registered twice")
+            self._aliases[word] = subcommand.name
+        self.subcommands[subcommand.name] = subcommand
+
+    def add_home_section(self, section: HomeSection) -> None:
+        self.home_sections.append(section)
+        self.home_sections.sort(key=lambda s: s.order)
+
+    def find(self, word: str) -> Subcommand | None:
+        name = self._aliases.get(word.lower())
+        return self.subcommands[name] if name else None
+
+    def closest(self, word: str) -> str | None:
+        """The valid subcommand nearest to a mistyped one, for 'did you mean'."""
+        matches = difflib.get_close_matches(word.lower(), list(self._aliases), n=1, cutoff=0.5)
+        return self._aliases[matches[0]] if matches else None
+
+    def help_entries(self) -> list[Subcommand]:
+        return [s for s in self.subcommands.values() if s.in_help]
