@@ -32,18 +32,28 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while one writer commits; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # A deferred SQLite transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT)
+    # when another writer committed in between; taking the write lock up front makes it wait
+    # instead. SQLite is the embedded, single-site database, so serialising writers costs little.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """Translations: gettext catalogs (Dutch default, English), read with Babel.
 
-Message ids are English; `bot/locale/<lang>/LC_MESSAGES/messages.po` holds the translations. We read
-the .po files directly and compile them in memory, so no compiled .mo file lives in git next to its
-source and they can never disagree.
+Message ids are English; `bot/locale/<lang>/LC_MESSAGES/*.po` hold the translations, one file per
+feature (core.po, partners.po, …) so that features never edit each other's catalog. We read the .po
+files directly and compile them in memory into one catalog per language, so no compiled .mo file
+lives in git next to its source and they can never disagree.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -21,15 +23,29 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
 
+def catalog_files(language: str) -> list[Path]:
+    return sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+def read_catalog(language: str) -> Catalog:
+    """Every feature's .po for one language, merged; a message id defined twice is an error."""
+    merged = Catalog(locale=language, domain=DOMAIN)
+    for path in catalog_files(language):
+        with path.open("rb") as po_file:
+            part = read_po(po_file, locale=language)
+        for message in part:
+            if not message.id:
+                continue  # the header
+            if message.id in merged:
+                raise ValueError(f"{path.name}: message {message.id!r} is already in another catalog")
+            merged[message.id] = message
+    return merged
+
+
 @cache
 def translations(language: str) -> Translations:
-    po_path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not po_path.exists():
-        return Translations()  # the message ids themselves (English)
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=language)
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, read_catalog(language))
     buffer.seek(0)
     return Translations(fp=buffer, domain=DOMAIN)
 

@@ -17,6 +17,7 @@ def register(app: App, registry: Registry) -> None:
             usage="",
             summary=N_("Show what Samen can do and how to ask for it."),
             handler=show_help,
+            members_only=False,
         )
     )
 

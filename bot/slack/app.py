@@ -98,6 +98,8 @@ def _register_samen_command(app: App) -> None:
         if subcommand is None:
             request.ack_ephemeral("unknown_command.json.j2", word=word, suggestion=registry.closest(word))
             return
+        if subcommand.members_only and not registry.admits(request):
+            return
         subcommand.handler(request)
 
 

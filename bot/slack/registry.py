@@ -23,6 +23,7 @@ class Subcommand:
     handler: Callable[[CommandRequest], None]
     aliases: tuple[str, ...] = ()
     in_help: bool = True
+    members_only: bool = True  # help is for everyone; everything else for members of the partnership
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,23 @@ class HomeSection:
     render: Callable[[HomeRequest], list[dict[str, Any]]]
 
 
+# A guard runs before every members-only command; it answers the person itself and returns False
+# to stop the command (e.g. "you are not a member of the partnership; ask …").
+Guard = Callable[["CommandRequest"], bool]
+
+
 @dataclass
 class Registry:
     subcommands: dict[str, Subcommand] = field(default_factory=dict)
     home_sections: list[HomeSection] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
     _aliases: dict[str, str] = field(default_factory=dict)
+
+    def add_guard(self, guard: Guard) -> None:
+        self.guards.append(guard)
+
+    def admits(self, request: CommandRequest) -> bool:
+        return all(guard(request) for guard in self.guards)
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
         for word in (subcommand.name, *subcommand.aliases):

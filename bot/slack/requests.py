@@ -33,6 +33,7 @@ class CommandRequest:
     command: str  # the slash command, e.g. "/samen"
     name: str  # the subcommand word as typed
     args: str  # the rest of the text
+    member: Any = None  # set by the membership guard once the actor is known to be a member
 
     @property
     def channel_id(self) -> str | None:
