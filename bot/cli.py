@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from bot import __version__
+from bot.outbox.cli import outbox_cli
 
 cli = typer.Typer(
     name="samen",
@@ -20,6 +21,7 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(outbox_cli, name="outbox")
 
 
 def _version(value: bool) -> None:

@@ -6,5 +6,5 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    """Naive UTC, as stored: SQLite keeps no zone, so every stored time is UTC by convention."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Aware UTC: SQLModel's datetime columns accept aware values only, and return them in UTC."""
+    return datetime.now(UTC)

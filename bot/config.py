@@ -12,6 +12,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -20,7 +21,8 @@ SUPPORTED_LANGUAGES = ("nl", "en")
 # How to obtain each setting, shown when it is missing or malformed.
 HOW_TO_OBTAIN: dict[str, str] = {
     "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) under 'OAuth & Permissions' of your Slack app",
-    "SLACK_SIGNING_SECRET": "the Signing Secret under 'Basic Information → App Credentials' of your Slack app",
+    "SLACK_SIGNING_SECRET": "the Signing Secret under 'Basic Information → App Credentials' "
+    "of your Slack app",
     "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with connections:write under 'Basic Information'; "
     "leave it unset to use HTTP mode",
     "SLACK_API_URL": "the Web API base URL, e.g. https://slack.com/api/ (or your GovSlack URL); "
@@ -29,6 +31,8 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "postgresql+psycopg://user@host:5432/samen",
     "SAMEN_TIMEZONE": "an IANA time zone name such as Europe/Amsterdam",
     "SAMEN_LANGUAGE": "one of: " + ", ".join(SUPPORTED_LANGUAGES),
+    "SAMEN_OUTBOX_CONCURRENCY": "a whole number from 1 to 256 (messages one worker sends at once)",
+    "SAMEN_OUTBOX_LEASE_SECONDS": "seconds (1 to 3600) after which a stopped worker's channels are taken over",
 }
 
 
@@ -50,6 +54,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
     samen_timezone: str = Field(default="Europe/Amsterdam", validation_alias="SAMEN_TIMEZONE")
     samen_language: Literal["nl", "en"] = Field(default="nl", validation_alias="SAMEN_LANGUAGE")
+    outbox_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="SAMEN_OUTBOX_CONCURRENCY")
+    outbox_lease_seconds: float = Field(
+        default=30.0, ge=1, le=3600, validation_alias="SAMEN_OUTBOX_LEASE_SECONDS"
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -116,7 +124,7 @@ class Settings(BaseSettings):
         return self.slack_app_token is not None
 
 
-def _describe(error: dict) -> str:  # type: ignore[type-arg]
+def _describe(error: ErrorDetails) -> str:
     name = str(error["loc"][0]) if error.get("loc") else "?"
     name = name.upper()
     problem = "is not set" if error["type"] == "missing" else _problem_text(error)
@@ -124,12 +132,14 @@ def _describe(error: dict) -> str:  # type: ignore[type-arg]
     return f"{name} {problem}: set it to {how}."
 
 
-def _problem_text(error: dict) -> str:  # type: ignore[type-arg]
+def _problem_text(error: ErrorDetails) -> str:
     message = str(error.get("msg", "is malformed"))
     # pydantic prefixes custom messages with "Value error, "; the variable name says the rest.
     message = message.removeprefix("Value error, ")
     if error["type"] == "literal_error":
         return "has an unsupported value"
+    if error["type"] in ("int_parsing", "float_parsing", "greater_than_equal", "less_than_equal"):
+        return "is out of range or not a number"
     return message if message.startswith(("must", "is")) else "is malformed"
 
 

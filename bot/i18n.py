@@ -68,6 +68,6 @@ def t(language: str, message: str, **values: object) -> str:
     return translated % values if values else translated
 
 
-def N_(message: str) -> str:  # noqa: N802  (the conventional gettext name)
+def N_(message: str) -> str:
     """Mark a message id for extraction where it is translated later (in a template)."""
     return message

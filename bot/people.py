@@ -28,9 +28,7 @@ def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None
 def remember_profile(
     session: Session, *, team_id: str, user_id: str, locale: str | None, tz: str | None
 ) -> Person:
-    person = session.exec(
-        select(Person).where(Person.team_id == team_id, Person.user_id == user_id)
-    ).first()
+    person = session.exec(select(Person).where(Person.team_id == team_id, Person.user_id == user_id)).first()
     if person is None:
         person = Person(team_id=team_id, user_id=user_id)
     person.locale = locale

@@ -74,7 +74,7 @@ class Renderer:
     def _build(self, language: str) -> Environment:
         env = Environment(
             loader=self._loader,
-            autoescape=False,  # escaping is done by _finalize, for mrkdwn and JSON rather than HTML
+            autoescape=False,  # noqa: S701  escaping is done by _finalize, for mrkdwn and JSON rather than HTML
             finalize=_finalize,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -97,8 +97,13 @@ class Renderer:
             return format_datetime(aware, fmt, tzinfo=self.timezone, locale=language)
 
         env.globals.update(
-            _=_, gettext=_, ngettext=ngettext, language=language, mention=mrkdwn.mention,
-            channel_link=mrkdwn.channel_link, when=when,
+            _=_,
+            gettext=_,
+            ngettext=ngettext,
+            language=language,
+            mention=mrkdwn.mention,
+            channel_link=mrkdwn.channel_link,
+            when=when,
         )
         env.filters.update(json=_to_json, plain=_plain, clip=mrkdwn.clip, when=when)
         return env

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,6 +20,8 @@ class Services:
     settings: Settings
     engine: Engine
     renderer: Renderer
+    # Set when an urgent outbox row commits in this process; the dispatcher waits on it.
+    outbox_wakeup: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> Services:
@@ -31,4 +34,5 @@ class Services:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with session_scope(self.engine) as session:
+            session.info["wake_outbox"] = self.outbox_wakeup.set
             yield session

@@ -18,7 +18,7 @@ from bot.worker import Worker
 logger = logging.getLogger(__name__)
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     """gunicorn run from Python, so `samen serve` is one command with our own options."""
 
     def __init__(self, settings: Settings, options: dict[str, Any], with_worker: bool) -> None:
@@ -30,16 +30,15 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
-        if self.with_worker:
-            self.cfg.set("post_worker_init", self._start_worker)
 
     def load(self) -> Any:
         # Built in each gunicorn worker after the fork: database connections must not cross a fork.
         services = Services.build(self.settings)
+        if self.with_worker:
+            # `samen run` over HTTP: the dispatcher shares these services, so an urgent row committed
+            # by a request wakes it in-process at once.
+            Worker(services).start()
         return create_wsgi_app(create_app(self.settings, services=services), services)
-
-    def _start_worker(self, _gunicorn_worker: Any) -> None:
-        Worker(Services.build(self.settings)).start()
 
 
 def serve_http(

@@ -1,34 +1,79 @@
-"""The worker: the scheduler (and, with the platform issue, the outbox dispatcher) in one process.
+"""The worker: the outbox dispatcher and the scheduler, in one process.
 
-Jobs are plain functions in bot/jobs/ that read the database and queue outbox rows; this module only
-starts and stops them. Any number of workers may run against one PostgreSQL database.
+Any number of workers may run against one PostgreSQL database: the dispatcher claims lanes with
+leases and the scheduler claims each job's time slot, so nothing is sent or run twice.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
 
+from bot.jobs import all_jobs
+from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.runtime import Services
+from bot.scheduler import ScheduledJob, run_once
 
 logger = logging.getLogger(__name__)
 
 
+def dispatch_client(services: Services) -> WebClient:
+    """A WebClient without its own retries: the dispatcher decides when to try again."""
+    settings = services.settings
+    return WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+    )
+
+
 class Worker:
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        client: WebClient | None = None,
+        config: DispatcherConfig | None = None,
+        jobs: list[ScheduledJob] | None = None,
+    ) -> None:
         self.services = services
-        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.worker_id = f"{uuid.uuid4().hex[:8]}"
+        config = config or DispatcherConfig(
+            concurrency=services.settings.outbox_concurrency,
+            lease_seconds=services.settings.outbox_lease_seconds,
+        )
+        self.dispatcher = Dispatcher(
+            services, client or dispatch_client(services), config=config, worker_id=self.worker_id
+        )
+        self.scheduler = BackgroundScheduler(timezone=services.settings.timezone)
+        self.jobs = all_jobs() if jobs is None else jobs
         self._stopped = threading.Event()
 
     def start(self) -> None:
+        zone = self.services.settings.timezone
+        for job in self.jobs:
+            self.scheduler.add_job(
+                run_once,
+                job.trigger(zone),
+                args=(self.services, job),
+                kwargs={"worker": self.worker_id},
+                id=job.name,
+                coalesce=True,
+                misfire_grace_time=300,
+                max_instances=1,
+            )
         self.scheduler.start()
-        logger.info("worker started with %d scheduled jobs", len(self.scheduler.get_jobs()))
+        self.dispatcher.start()
+        logger.info(
+            "worker %s started: %d scheduled jobs, dispatcher running", self.worker_id, len(self.jobs)
+        )
 
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.dispatcher.stop()
         self._stopped.set()
 
     def wait(self) -> None:

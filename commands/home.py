@@ -53,7 +53,10 @@ def _learn_language(services: Services, client: WebClient, actor: Actor) -> str 
         return None
     with services.session() as session:
         remember_profile(
-            session, team_id=actor.team_id, user_id=actor.user_id,
-            locale=user.get("locale"), tz=user.get("tz"),
+            session,
+            team_id=actor.team_id,
+            user_id=actor.user_id,
+            locale=user.get("locale"),
+            tz=user.get("tz"),
         )
     return language_for(user.get("locale"), services.settings.samen_language)

@@ -24,7 +24,11 @@ def extracted_ids() -> dict[str, str]:
     for folder in ("bot", "commands", "templates"):
         for filename, _lineno, message, _comments, _context in extract_from_dir(
             ROOT / folder,
-            method_map=[(pattern.split("/", 1)[1], method) for pattern, method in METHODS if pattern.startswith(folder)],
+            method_map=[
+                (pattern.split("/", 1)[1], method)
+                for pattern, method in METHODS
+                if pattern.startswith(folder)
+            ],
             keywords=KEYWORDS,
             options_map={"**.j2": {"trim_blocks": "True", "lstrip_blocks": "True"}},
         ):
@@ -49,7 +53,11 @@ def test_every_text_is_translated_to_dutch() -> None:
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_catalogs_hold_no_obsolete_texts(language: str) -> None:
     used = set(extracted_ids())
-    obsolete = [m.id for m in read_catalog(language) if m.id and (m.id[0] if isinstance(m.id, tuple) else m.id) not in used]
+    obsolete = [
+        m.id
+        for m in read_catalog(language)
+        if m.id and (m.id[0] if isinstance(m.id, tuple) else m.id) not in used
+    ]
     assert not obsolete, f"{language}: texts no longer used anywhere: {obsolete}"
 
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.i18n import language_for, t
 from bot.people import get_person
 from bot.runtime import Services
+from bot.slack.idempotency import drop_event_retries
 from bot.slack.registry import Registry
 from bot.slack.requests import Actor, CommandRequest
 
@@ -38,6 +39,7 @@ def create_app(
         logger=logging.getLogger("samen.bolt"),
     )
     registry = Registry()
+    app.use(drop_event_retries(services))
     app.use(_context_middleware(services, registry))
     _register_samen_command(app)
     app.error(_handle_error)
@@ -49,7 +51,7 @@ def create_app(
 
 
 def _context_middleware(services: Services, registry: Registry) -> Any:
-    def middleware(body: dict[str, Any], context: BoltContext, next: Any) -> Any:  # noqa: A002
+    def middleware(body: dict[str, Any], context: BoltContext, next: Any) -> Any:
         context["services"] = services
         context["registry"] = registry
         actor = actor_of(body, context)
@@ -85,14 +87,24 @@ def resolve_language(services: Services, actor: Actor | None, body: dict[str, An
 
 def _register_samen_command(app: App) -> None:
     @app.command(SAMEN_COMMAND)
-    def samen(ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext) -> None:
+    def samen(
+        ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext
+    ) -> None:
         text = (body.get("text") or "").strip()
         word, _, rest = text.partition(" ")
         registry: Registry = context["registry"]
         request = CommandRequest(
-            ack=ack, respond=respond, client=client, body=body, services=context["services"],
-            registry=registry, actor=context["actor"], language=context["language"],
-            command=SAMEN_COMMAND, name=word, args=rest.strip(),
+            ack=ack,
+            respond=respond,
+            client=client,
+            body=body,
+            services=context["services"],
+            registry=registry,
+            actor=context["actor"],
+            language=context["language"],
+            command=SAMEN_COMMAND,
+            name=word,
+            args=rest.strip(),
         )
         subcommand = registry.find(word or "help")
         if subcommand is None:

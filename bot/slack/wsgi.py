@@ -24,7 +24,7 @@ def create_wsgi_app(app: App, services: Services) -> WSGIApp:
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _healthz(services, start_response)
-        return slack(environ, start_response)  # type: ignore[arg-type]
+        return slack(environ, start_response)
 
     return wsgi
 

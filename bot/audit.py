@@ -1,0 +1,260 @@
+"""The audit log (Logregel): who did what, to which object, when, and why. Append-only, tamper-evident.
+
+Every entry carries `hash`: SHA-256 over a canonical JSON of all its content fields and `prev_hash`,
+the hash of the entry before it. Changing, removing or inserting an entry anywhere in the past breaks
+the chain from that point on, and `verify` names the first entry where it breaks.
+
+What the chain cannot show on its own: that the newest entries were cut off (the rest is still a valid
+chain), or a forged entry appended by someone who knows this algorithm. Keep the head that
+`samen audit verify` prints somewhere else now and then (a ticket, a minutes document), so a shorter
+or different head later is noticed. See docs/audit.md.
+
+Append-only is a promise of this module (it has no update or delete function) and, in production, of
+the database: the role Samen connects with should hold only SELECT and INSERT on `audit_entry`
+(`REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry FROM samen;`).
+
+`details` holds ids, field names, enum values and numbers — never text that people typed, never the
+content of signals or cases: the log is read by auditors who need no need-to-know access.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, Protocol, TextIO
+
+from sqlalchemy import Column, Text, text
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from bot.clock import utcnow
+
+GENESIS_HASH: Final = "0" * 64
+# pg_advisory_xact_lock key for appending to the chain: "AUDIT" in ASCII.
+AUDIT_LOCK_ID: Final = 0x4155444954
+# The fields the hash covers, in the order the CSV export writes them.
+CONTENT_FIELDS: Final = (
+    "seq",
+    "at",
+    "actor_team_id",
+    "actor_user_id",
+    "action",
+    "object_type",
+    "object_id",
+    "purpose",
+    "details",
+)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    # The position in the chain: consecutive, so a removed entry leaves a visible gap.
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(index=True)  # UTC
+    actor_team_id: str = Field(max_length=32)  # "" for a system actor
+    actor_user_id: str = Field(max_length=64)  # a Slack user id, or a system actor such as samen:cli
+    action: str = Field(max_length=64)  # e.g. member.added
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=128)
+    purpose: str = Field(max_length=500)
+    details: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditActor(Protocol):
+    """Anyone who can act: a Member, or a SystemActor such as the command line."""
+
+    @property
+    def team_id(self) -> str: ...
+
+    @property
+    def user_id(self) -> str: ...
+
+
+class AuditError(ValueError):
+    """An entry that must not be written (no purpose, details that are not plain JSON)."""
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling for one value: sorted keys, no spaces, UTF-8 kept, so the hash is reproducible."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _stamp(at: datetime) -> str:
+    # Microseconds always written: PostgreSQL and SQLite both keep them, so the stored time round-trips.
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def entry_hash(entry: Any) -> str:
+    """The hash of an entry (an AuditEntry, or a row with the same fields)."""
+    content = {name: getattr(entry, name) for name in CONTENT_FIELDS}
+    content["at"] = _stamp(entry.at)
+    content["prev_hash"] = entry.prev_hash
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Held until this transaction ends: two processes can never read the same head and fork the
+        # chain. (The primary key on seq would refuse the second anyway; the lock makes it wait instead.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_ID})
+    # SQLite: bot.db begins every transaction with BEGIN IMMEDIATE, so this one already holds the
+    # database's only write lock and nobody can append between our read of the head and our insert.
+
+
+def head(session: Session) -> AuditEntry | None:
+    return session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
+
+
+def record(
+    session: Session,
+    *,
+    actor: AuditActor,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    purpose: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry inside the caller's transaction: it commits or rolls back with the change."""
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise AuditError("an audit entry needs a purpose: why was this done?")
+    try:
+        details_json = canonical_json(details or {})
+    except (TypeError, ValueError) as exc:
+        raise AuditError(f"audit details must be plain JSON: {exc}") from exc
+    _lock_chain(session)
+    previous = head(session)
+    entry = AuditEntry(
+        seq=(previous.seq + 1) if previous else 1,
+        at=utcnow(),
+        actor_team_id=actor.team_id or "",
+        actor_user_id=actor.user_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        purpose=purpose,
+        details=details_json,
+        prev_hash=previous.hash if previous else GENESIS_HASH,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    # Flushed now, so a second record() in the same transaction finds this entry as the head.
+    session.flush()
+    return entry
+
+
+class Problem(StrEnum):
+    CHANGED = "changed"
+    REMOVED = "removed"
+    INSERTED = "inserted"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    entries: int  # how many entries were checked (up to and including the problem)
+    head_seq: int | None  # the last entry's seq when intact
+    head_hash: str | None
+    problem: Problem | None = None
+    seq: int | None = None  # the entry where the chain first breaks
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
+    """Walk the chain in seq order; report the first entry that was changed, removed or inserted."""
+    expected_seq = 1
+    previous_hash = GENESIS_HASH
+    checked = 0
+    last: Any = None
+    after: int | None = None
+    columns = [getattr(AuditEntry, name) for name in (*CONTENT_FIELDS, "prev_hash", "hash")]
+    while True:
+        # Plain rows, not ORM objects: a long log never fills the caller's session.
+        query = select(*columns).order_by(col(AuditEntry.seq)).limit(batch_size)
+        if after is not None:
+            query = query.where(AuditEntry.seq > after)
+        batch = session.execute(query).all()
+        if not batch:
+            break
+        for entry in batch:
+            checked += 1
+            found = _check(entry, expected_seq, previous_hash)
+            if found is not None:
+                problem, seq, reason = found
+                return VerifyResult(checked, None, None, problem, seq, reason)
+            expected_seq = entry.seq + 1
+            previous_hash = entry.hash
+            last = entry
+        after = batch[-1].seq
+    return VerifyResult(checked, last.seq if last else None, last.hash if last else None)
+
+
+def _check(entry: Any, expected_seq: int, previous_hash: str) -> tuple[Problem, int, str] | None:
+    if entry.seq > expected_seq:
+        missing = (
+            f"entry {expected_seq} is missing"
+            if entry.seq == expected_seq + 1
+            else f"entries {expected_seq} to {entry.seq - 1} are missing"
+        )
+        return Problem.REMOVED, expected_seq, f"{missing}: removed from the log (the next one is {entry.seq})"
+    if entry.seq < expected_seq:
+        return Problem.INSERTED, entry.seq, f"entry {entry.seq} comes before the start of the chain: inserted"
+    if entry.prev_hash != previous_hash:
+        before = f"entry {entry.seq - 1}" if entry.seq > 1 else "the start of the chain"
+        return (
+            Problem.INSERTED,
+            entry.seq,
+            f"entry {entry.seq} does not follow {before} (its prev_hash differs): "
+            f"inserted, or put in place of a removed entry",
+        )
+    if entry_hash(entry) != entry.hash:
+        return Problem.CHANGED, entry.seq, f"entry {entry.seq} does not match its hash: its content was changed"
+    return None
+
+
+CSV_COLUMNS: Final = (*CONTENT_FIELDS, "prev_hash", "hash")
+# Spreadsheets run a cell that starts with one of these as a formula; the export defuses it.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    cell = _stamp(value) + "Z" if isinstance(value, datetime) else str(value)
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def entries_between(session: Session, start: datetime, end: datetime) -> list[AuditEntry]:
+    """Entries with start <= at < end (naive UTC), in chain order."""
+    return list(
+        session.exec(
+            select(AuditEntry)
+            .where(AuditEntry.at >= start, AuditEntry.at < end)
+            .order_by(col(AuditEntry.seq))
+        ).all()
+    )
+
+
+def export_csv(session: Session, start: datetime, end: datetime, out: TextIO) -> int:
+    """Write the entries with start <= at < end (UTC) as CSV, hashes included; return how many.
+
+    With the hashes in the file an auditor can re-check the exported stretch of the chain. A cell that
+    a spreadsheet would run as a formula gets a leading apostrophe (none of Samen's own values do).
+    """
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for entry in entries_between(session, start, end):
+        writer.writerow([_cell(getattr(entry, name)) for name in CSV_COLUMNS])
+        count += 1
+    return count

@@ -1,0 +1,300 @@
+"""The dispatcher: sends due outbox rows through the Slack WebClient, exactly once where it can.
+
+Work is divided by *lane* (a channel, or a person's DM). A worker claims a lane with a lease, sends
+the lane's first due row, and releases the lane with the time it may next be sent to. So:
+- per-lane order holds (one sender per lane, rows in (priority, id) order);
+- Slack's ~1 message/second/channel is kept per lane without holding a thread while waiting;
+- a busy or rate-limited channel never holds up the others;
+- a crashed worker's lanes come back when their lease expires; the only duplicate possible is a row
+  that was in flight (sent to Slack, not yet marked sent) at the crash.
+Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import bindparam, text
+from sqlmodel.sql.sqltypes import UTCDateTime
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, select
+
+from bot.clock import utcnow
+from bot.outbox.errors import Outcome, classify
+from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
+from bot.runtime import Services
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    concurrency: int = 16  # lanes sent to at once by one worker
+    lease_seconds: float = 30.0  # a crashed worker's lanes are free again after this
+    lane_interval: float = 1.0  # seconds between two messages to one lane (Slack: ~1/s/channel)
+    poll_seconds: float = 1.0  # how often to look for due rows when nothing wakes us
+    backoff_base: float = 1.0
+    backoff_max: float = 300.0
+    give_up_after: timedelta = timedelta(hours=24)  # transient failures for this long: failed, "expired"
+
+
+# The lanes with something due, not leased by anyone, allowed to be sent to now; urgent ones first.
+_CLAIM_SQL = """
+UPDATE outbox_lane SET owner = :owner, lease_until = :lease_until
+WHERE lane IN (
+    SELECT l.lane FROM outbox_lane l
+    WHERE (l.lease_until IS NULL OR l.lease_until < :now) AND l.next_at <= :now
+      AND l.lane IN (SELECT o.lane FROM outbox o WHERE o.status = 'pending' AND o.not_before <= :now)
+    ORDER BY (SELECT MIN(o2.priority) FROM outbox o2
+              WHERE o2.lane = l.lane AND o2.status = 'pending' AND o2.not_before <= :now), l.next_at
+    LIMIT :limit {lock}
+)
+RETURNING lane
+"""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        client: WebClient,
+        *,
+        config: DispatcherConfig | None = None,
+        worker_id: str | None = None,
+        on_permanent_failure: Any = None,
+    ) -> None:
+        self.services = services
+        self.client = client
+        self.config = config or DispatcherConfig()
+        self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:10]}"
+        self.on_permanent_failure = on_permanent_failure
+        self._wakeup = services.outbox_wakeup
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="outbox")
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        self._loop: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+
+    # -- running ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = threading.Thread(target=self._run, name="outbox-dispatcher", daemon=True)
+        self._loop.start()
+        if self.services.engine.dialect.name == "postgresql":
+            self._listener = threading.Thread(target=self._listen, name="outbox-listen", daemon=True)
+            self._listener.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wakeup.set()
+        if self._loop:
+            self._loop.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wakeup.clear()
+            try:
+                claimed = self._claim_and_submit()
+            except Exception:
+                logger.exception("outbox claim failed; trying again")
+                claimed = 0
+            if claimed == 0 or self._free_slots() == 0:
+                self._wakeup.wait(self.config.poll_seconds)
+
+    def _free_slots(self) -> int:
+        with self._busy_lock:
+            return self.config.concurrency - self._busy
+
+    def _claim_and_submit(self) -> int:
+        free = self._free_slots()
+        if free <= 0:
+            return 0
+        lanes = self.claim_lanes(free)
+        for lane in lanes:
+            with self._busy_lock:
+                self._busy += 1
+            self._pool.submit(self._send_lane_then_free, lane)
+        return len(lanes)
+
+    def _send_lane_then_free(self, lane: str) -> None:
+        try:
+            self.send_next(lane)
+        except Exception:
+            logger.exception("sending on lane failed; the lease will free it")
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+            self._wakeup.set()  # a slot is free: look for more work at once
+
+    def run_until_idle(self, max_rounds: int = 10_000) -> int:
+        """Send everything due now, in this thread (for tests, benchmarks and `samen outbox flush`)."""
+        sent = 0
+        for _ in range(max_rounds):
+            lanes = self.claim_lanes(self.config.concurrency)
+            if not lanes:
+                break
+            for lane in lanes:
+                sent += self.send_next(lane)
+        return sent
+
+    # -- claiming --------------------------------------------------------------------------------
+    def claim_lanes(self, limit: int) -> list[str]:
+        now = utcnow()
+        lock = "FOR UPDATE OF l SKIP LOCKED" if self.services.engine.dialect.name == "postgresql" else ""
+        with self.services.session() as session:
+            claim = text(_CLAIM_SQL.format(lock=lock)).bindparams(
+                bindparam("now", type_=UTCDateTime()), bindparam("lease_until", type_=UTCDateTime())
+            )
+            rows = session.execute(
+                claim,
+                {
+                    "owner": self.worker_id,
+                    "lease_until": now + timedelta(seconds=self.config.lease_seconds),
+                    "now": now,
+                    "limit": limit,
+                },
+            ).all()
+        return [row[0] for row in rows]
+
+    # -- sending one row -------------------------------------------------------------------------
+    def send_next(self, lane: str) -> int:
+        """Send the lane's first due row, record the outcome, release the lane. 1 if delivered."""
+        row = self._mark_sending(lane)
+        if row is None:
+            self._release(lane, next_at=utcnow())
+            return 0
+        try:
+            response = self._call(row)
+        except Exception as error:
+            self._record_failure(row, classify(error))
+            return 0
+        self._record_sent(row, response)
+        return 1
+
+    def _mark_sending(self, lane: str) -> OutboxMessage | None:
+        now = utcnow()
+        with self.services.session() as session:
+            owned = session.get(OutboxLane, lane)
+            if owned is None or owned.owner != self.worker_id:
+                return None  # our lease expired and someone else took the lane
+            row = session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.lane == lane,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.not_before <= now,
+                )
+                .order_by(OutboxMessage.priority, OutboxMessage.id)  # type: ignore[arg-type]
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            if row.sending_since is not None:
+                logger.warning("outbox row %s was in flight when a worker stopped; sending it again", row.id)
+            row.sending_since = now
+            row.attempts += 1
+            session.add(row)
+            return row
+
+    def _call(self, row: OutboxMessage) -> dict[str, Any]:
+        args = json.loads(row.args)
+        if row.template:
+            context = json.loads(row.context) if row.context else {}
+            rendered = self.services.renderer.render(
+                row.template, row.language or self.services.settings.samen_language, **context
+            )
+            args = {**args, **rendered}
+        response = self.client.api_call(row.method, json=args)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _record_sent(self, row: OutboxMessage, response: dict[str, Any]) -> None:
+        now = utcnow()
+        with self.services.session() as session:
+            stored = session.get(OutboxMessage, row.id)
+            if stored is None:
+                return
+            stored.status = OutboxStatus.SENT
+            stored.sent_at = now
+            stored.sending_since = None
+            stored.last_error = None
+            stored.result_channel = response.get("channel")
+            stored.result_ts = response.get("ts")
+            session.add(stored)
+            self._release_in(session, row.lane, next_at=now + timedelta(seconds=self.config.lane_interval))
+
+    def _record_failure(self, row: OutboxMessage, outcome: Outcome) -> None:
+        now = utcnow()
+        with self.services.session() as session:
+            stored = session.get(OutboxMessage, row.id)
+            if stored is None:
+                return
+            stored.sending_since = None
+            stored.last_error = outcome.reason
+            expired = now - stored.created_at > self.config.give_up_after
+            if outcome.kind == "permanent" or expired:
+                stored.status = OutboxStatus.FAILED
+                if expired and outcome.kind != "permanent":
+                    stored.last_error = f"expired: {outcome.reason}"[:255]
+                session.add(stored)
+                self._release_in(session, row.lane, next_at=now)
+                logger.warning("outbox row %s failed for good: %s", stored.id, stored.last_error)
+                if self.on_permanent_failure is not None:
+                    self.on_permanent_failure(session, stored)
+                return
+            if outcome.kind == "retry_after":
+                wait = outcome.retry_after or 1.0
+            else:
+                wait = min(self.config.backoff_max, self.config.backoff_base * 2 ** (stored.attempts - 1))
+                wait = random.uniform(wait / 2, wait)  # noqa: S311  (jitter, not security)
+            session.add(stored)
+            # The lane waits, not the row: the rows behind it keep their order.
+            self._release_in(session, row.lane, next_at=now + timedelta(seconds=wait))
+            logger.info("outbox row %s: %s; lane waits %.1fs", stored.id, outcome.reason, wait)
+
+    def _release(self, lane: str, *, next_at: datetime) -> None:
+        with self.services.session() as session:
+            self._release_in(session, lane, next_at=next_at)
+
+    def _release_in(self, session: Session, lane: str, *, next_at: datetime) -> None:
+        owned = session.get(OutboxLane, lane)
+        if owned is None or owned.owner != self.worker_id:
+            return
+        owned.owner = None
+        owned.lease_until = None
+        owned.next_at = next_at
+        session.add(owned)
+
+    # -- PostgreSQL wake-ups -----------------------------------------------------------------------
+    def _listen(self) -> None:
+        """LISTEN for urgent rows committed by other processes (web servers), and wake at once."""
+        from bot.outbox import NOTIFY_CHANNEL
+
+        while not self._stop.is_set():
+            try:
+                with self.services.engine.connect() as connection:
+                    self._listen_on(connection, NOTIFY_CHANNEL)
+            except Exception:
+                logger.warning("outbox LISTEN connection lost; reconnecting", exc_info=True)
+                self._stop.wait(1.0)
+
+    def _listen_on(self, connection: Connection, channel: str) -> None:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.autocommit = True
+        raw.execute(f"LISTEN {channel}")
+        while not self._stop.is_set():
+            for _notify in raw.notifies(timeout=1.0):
+                self._wakeup.set()

@@ -1,0 +1,1 @@
+"""Partners of the partnership, their members (Deelnemers), duty contacts, lead and capacity."""

@@ -1,0 +1,420 @@
+"""`samen partners import FILE.yaml`: set up partners and members from a file (see deploy/).
+
+- Validated: the whole file is checked first, and every problem is reported with its line and item,
+  not only the first.
+- All-or-nothing: the import runs in the caller's transaction; with any problem nothing is written.
+- Idempotent: a value already in the database is not written again and gets no audit entry, so running
+  the same file twice changes nothing the second time.
+- Additive for people: a member missing from the file is not removed (removing people is a deliberate
+  act: `/samen partner lid-verwijderen`). A partner's optional fields that the file leaves out
+  (alert_channel, lead, duty_contacts, capacity) are left as they are; written as `null` or `[]` they are
+  cleared.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from sqlmodel import Session
+
+from bot.authz import Action, NotAllowed, Principal, Role, authorize
+from bot.partners import service
+from bot.partners.models import PartnerType, PersonRef
+
+_USER = r"^[UW][A-Z0-9]{2,30}$"
+_TEAM = r"^[TE][A-Z0-9]{2,30}$"
+_CHANNEL = r"^[CG][A-Z0-9]{2,30}$"
+
+# The Dutch words people use for the roles are accepted too.
+ROLE_WORDS: dict[str, Role] = {
+    "member": Role.MEMBER,
+    "deelnemer": Role.MEMBER,
+    "lid": Role.MEMBER,
+    "coordinator": Role.COORDINATOR,
+    "coördinator": Role.COORDINATOR,
+    "admin": Role.ADMIN,
+    "beheerder": Role.ADMIN,
+}
+
+
+def _role(value: Any) -> Any:
+    if isinstance(value, str):
+        return ROLE_WORDS.get(value.strip().lower(), value)
+    return value
+
+
+def _partner_type(value: Any) -> Any:
+    return value.strip().upper().replace(" ", "_").replace("-", "_") if isinstance(value, str) else value
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    user: Annotated[str, Field(pattern=_USER, description="Slack user id, e.g. U0123ABCD")]
+    team: Annotated[str | None, Field(default=None, pattern=_TEAM)] = None
+    role: Annotated[Role, BeforeValidator(_role)] = Role.MEMBER
+    name: Annotated[str | None, Field(default=None, max_length=100)] = None
+
+
+class PartnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    type: Annotated[PartnerType, BeforeValidator(_partner_type)]
+    capacity: Annotated[int, Field(ge=0, le=service.MAX_CAPACITY, strict=True)] = 0
+    alert_channel: Annotated[str | None, Field(pattern=_CHANNEL)] = None
+    lead: Annotated[str | None, Field(pattern=_USER)] = None
+    duty_contacts: list[Annotated[str, Field(pattern=_USER)]] = Field(default_factory=list)
+    members: list[MemberIn] = Field(default_factory=list)
+
+
+class PartnersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    team: Annotated[str | None, Field(pattern=_TEAM)] = None
+    partners: Annotated[list[PartnerIn], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    line: int | None
+    where: str  # e.g. partners[2].members[0].role
+    message: str
+
+    def __str__(self) -> str:
+        at = f"line {self.line}: " if self.line else ""
+        return f"{at}{self.where}: {self.message}" if self.where else f"{at}{self.message}"
+
+
+class ImportFailed(Exception):
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the partners file")
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    changes: list[str] = field(default_factory=list)  # one readable line per change
+    partners: int = 0
+    members: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+Path = tuple[str | int, ...]
+
+
+class _Lines:
+    """Line numbers of the YAML nodes, to point at the item a problem is about."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self.root = root
+
+    def of(self, path: Path) -> int | None:
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else None
+        for step in path:
+            node = _child(node, step)
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+        return line
+
+
+def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == step:
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return node.value[step]
+    return None
+
+
+def _where(path: Path) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+def _duplicate_keys(node: yaml.Node | None, path: Path = ()) -> list[ImportProblem]:
+    """PyYAML keeps the last of two equal keys silently; in a partners file that is always a mistake."""
+    problems: list[ImportProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            if name in seen:
+                problems.append(ImportProblem(key.start_mark.line + 1, _where((*path, name)), "appears twice"))
+            seen.add(name)
+            problems.extend(_duplicate_keys(value, (*path, name)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems.extend(_duplicate_keys(item, (*path, index)))
+    return problems
+
+
+def parse(source: str) -> tuple[PartnersFile, _Lines]:
+    """Read and validate a partners file; raise ImportFailed listing every problem found."""
+    try:
+        root = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.load(source, Loader=yaml.SafeLoader)  # noqa: S506  (SafeLoader: plain data only)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ImportFailed([ImportProblem(line, "", f"this is not valid YAML: {problem}")]) from None
+    lines = _Lines(root)
+    problems = _duplicate_keys(root)
+    if not isinstance(data, dict):
+        raise ImportFailed([ImportProblem(lines.of(()), "", "the file must have a `partners:` list")])
+    try:
+        parsed = PartnersFile.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path = tuple(error["loc"])
+            problems.append(ImportProblem(lines.of(path), _where(path), _explain(error)))
+        raise ImportFailed(problems) from None
+    problems.extend(_check_file(parsed, lines))
+    if problems:
+        raise ImportFailed(problems)
+    return parsed, lines
+
+
+def _explain(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field (check the spelling; see deploy/partners.example.yaml)"
+    if kind == "string_pattern_mismatch":
+        return f"“{error.get('input')}” is not a Slack id of the right kind"
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"“{error.get('input')}” is not one of {expected}"
+    return str(error["msg"])
+
+
+def _team_of(member: MemberIn, parsed: PartnersFile) -> str | None:
+    return member.team or parsed.team
+
+
+def _check_file(parsed: PartnersFile, lines: _Lines) -> list[ImportProblem]:
+    """What one item cannot show alone: duplicates across the file, and references to people."""
+    problems: list[ImportProblem] = []
+    names: dict[str, int] = {}
+    people: dict[PersonRef, int] = {}
+    for p_index, partner in enumerate(parsed.partners):
+        at: Path = ("partners", p_index)
+        key = " ".join(partner.name.split()).lower()
+        if key in names:
+            problems.append(
+                ImportProblem(
+                    lines.of((*at, "name")),
+                    _where((*at, "name")),
+                    f"partner “{partner.name}” is already listed as partners[{names[key]}]",
+                )
+            )
+        names.setdefault(key, p_index)
+        for m_index, member in enumerate(partner.members):
+            m_at: Path = (*at, "members", m_index)
+            team = _team_of(member, parsed)
+            if team is None:
+                problems.append(
+                    ImportProblem(
+                        lines.of(m_at),
+                        _where(m_at),
+                        "has no team: give `team:` here, or once at the top of the file",
+                    )
+                )
+                continue
+            person = PersonRef(team, member.user)
+            if person in people:
+                problems.append(
+                    ImportProblem(
+                        lines.of((*m_at, "user")),
+                        _where((*m_at, "user")),
+                        f"{member.user} is listed twice (a person belongs to one partner)",
+                    )
+                )
+            people.setdefault(person, p_index)
+        listed = {m.user for m in partner.members}
+        for d_index, user in enumerate(partner.duty_contacts):
+            if partner.duty_contacts.index(user) != d_index:
+                problems.append(
+                    ImportProblem(
+                        lines.of((*at, "duty_contacts", d_index)),
+                        _where((*at, "duty_contacts", d_index)),
+                        f"{user} is named twice",
+                    )
+                )
+        del listed  # people not listed here may already be members in the database: checked on import
+    return problems
+
+
+def import_partners(
+    session: Session, *, actor: Principal, source: str, purpose: str, dry_run: bool = False
+) -> ImportReport:
+    """Validate and apply a partners file in the caller's transaction.
+
+    Raises ImportFailed with every problem (the caller rolls back). With `dry_run` the changes are made
+    and reported, then undone: the report says exactly what a real run would do.
+    """
+    authorize(actor, Action.IMPORT_PARTNERS)
+    parsed, lines = parse(source)
+    report = ImportReport(partners=len(parsed.partners))
+    problems: list[ImportProblem] = []
+    partner_ids: list[int] = []
+
+    for p_index, item in enumerate(parsed.partners):
+        at: Path = ("partners", p_index)
+        try:
+            partner_ids.append(_apply_partner(session, actor, item, purpose, report))
+        except (service.PartnerError, NotAllowed) as exc:
+            problems.append(ImportProblem(lines.of(at), _where(at), _message(exc)))
+    if problems:
+        raise ImportFailed(problems)
+
+    # Coordinators and admins first: a file that hands the role from one person to another must not
+    # trip over "the last coordinator" half-way.
+    work = [
+        (p_index, m_index, member)
+        for p_index, item in enumerate(parsed.partners)
+        for m_index, member in enumerate(item.members)
+    ]
+    work.sort(key=lambda w: 0 if w[2].role in service.MANAGING_ROLES else 1)
+    for p_index, m_index, member in work:
+        m_at: Path = ("partners", p_index, "members", m_index)
+        team = _team_of(member, parsed)
+        assert team is not None  # checked by parse()
+        try:
+            result = service.add_member(
+                session,
+                actor=actor,
+                partner_id=partner_ids[p_index],
+                team_id=team,
+                user_id=member.user,
+                role=member.role,
+                display_name=member.name,
+                purpose=purpose,
+                allow_move=True,
+            )
+        except (service.PartnerError, NotAllowed) as exc:
+            problems.append(ImportProblem(lines.of(m_at), _where(m_at), _message(exc)))
+            continue
+        report.members += 1
+        name = parsed.partners[p_index].name
+        if result.change is service.Change.ADDED:
+            report.changes.append(f"added {member.user} to {name} as {member.role.value}")
+        elif result.change is service.Change.UPDATED:
+            report.changes.append(f"changed {member.user} ({', '.join(result.fields)}) in {name}")
+    if problems:
+        raise ImportFailed(problems)
+
+    for p_index, item in enumerate(parsed.partners):
+        _apply_people_links(session, actor, item, partner_ids[p_index], ("partners", p_index), lines, purpose,
+                            report, problems)
+    for problem in service.broken_links(session):
+        problems.append(ImportProblem(None, "", _message(problem)))
+    if problems:
+        raise ImportFailed(problems)
+    del dry_run  # the caller decides whether to commit; the report is the same either way
+    return report
+
+
+def _apply_partner(session: Session, actor: Principal, item: PartnerIn, purpose: str, report: ImportReport) -> int:
+    given = item.model_fields_set
+    partner = service.find_partner(session, name=item.name)
+    if partner is None:
+        partner = service.create_partner(
+            session, actor=actor, name=item.name, partner_type=item.type, capacity=item.capacity, purpose=purpose
+        )
+        report.changes.append(f"created partner {partner.name} ({partner.type.value})")
+    else:
+        # A name differing only in case or spacing renames the partner to the file's spelling.
+        fields = service.update_partner(
+            session, actor=actor, partner_id=_id(partner), name=item.name, partner_type=item.type, purpose=purpose
+        )
+        if fields:
+            report.changes.append(f"changed partner {partner.name} ({', '.join(fields)})")
+        if "capacity" in given and service.set_capacity(
+            session, actor=actor, partner_id=_id(partner), capacity=item.capacity, purpose=purpose
+        ):
+            report.changes.append(f"set the capacity of {partner.name} to {item.capacity}")
+    if "alert_channel" in given and service.set_alert_channel(
+        session, actor=actor, partner_id=_id(partner), channel_id=item.alert_channel, purpose=purpose
+    ):
+        report.changes.append(f"set the alert channel of {partner.name} to {item.alert_channel or '-'}")
+    return _id(partner)
+
+
+def _apply_people_links(
+    session: Session,
+    actor: Principal,
+    item: PartnerIn,
+    partner_id: int,
+    at: Path,
+    lines: _Lines,
+    purpose: str,
+    report: ImportReport,
+    problems: list[ImportProblem],
+) -> None:
+    given = item.model_fields_set
+    if "duty_contacts" in given:
+        contacts: list[PersonRef] = []
+        for d_index, user in enumerate(item.duty_contacts):
+            person = _resolve(session, user, partner_id)
+            if person is None:
+                d_at = (*at, "duty_contacts", d_index)
+                problems.append(
+                    ImportProblem(lines.of(d_at), _where(d_at), f"{user} is not a member of {item.name}")
+                )
+            else:
+                contacts.append(person)
+        if len(contacts) == len(item.duty_contacts):
+            try:
+                if service.set_duty_contacts(
+                    session, actor=actor, partner_id=partner_id, contacts=contacts, purpose=purpose
+                ):
+                    report.changes.append(f"set the duty contacts of {item.name}: {', '.join(item.duty_contacts)}")
+            except (service.PartnerError, NotAllowed) as exc:
+                problems.append(ImportProblem(lines.of((*at, "duty_contacts")), _where((*at, "duty_contacts")),
+                                              _message(exc)))
+    if "lead" in given:
+        lead = _resolve(session, item.lead, partner_id) if item.lead else None
+        if item.lead and lead is None:
+            problems.append(
+                ImportProblem(lines.of((*at, "lead")), _where((*at, "lead")), f"{item.lead} is not a member of {item.name}")
+            )
+            return
+        try:
+            if service.set_lead(session, actor=actor, partner_id=partner_id, lead=lead, purpose=purpose):
+                report.changes.append(f"set the lead of {item.name} to {item.lead or '-'}")
+        except (service.PartnerError, NotAllowed) as exc:
+            problems.append(ImportProblem(lines.of((*at, "lead")), _where((*at, "lead")), _message(exc)))
+
+
+def _resolve(session: Session, user_id: str, partner_id: int) -> PersonRef | None:
+    """A user id named in the file as one of this partner's members (in the file or already known)."""
+    member = service.find_member_by_user(session, user_id=user_id)
+    if member is None or member.partner_id != partner_id:
+        return None
+    return member.person
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, NotAllowed):
+        return "the person running the import may not do this: " + str(exc)
+    return re.sub(r"\s+", " ", str(exc))
+
+
+def _id(partner: Any) -> int:
+    assert partner.id is not None
+    return int(partner.id)

@@ -1,0 +1,67 @@
+"""Periodic jobs that run once per time slot, however many workers run them.
+
+Every worker schedules every job (APScheduler). When a job fires, its run is claimed by inserting
+(job, slot) under a unique key in the same transaction as the job's own work: one worker wins, the
+others find the slot taken and do nothing. A worker that dies mid-run rolls back its claim with its
+work, so the slot is not lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+
+from bot.clock import utcnow
+from bot.outbox.models import JobRun
+from bot.runtime import Services
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    trigger: Callable[[ZoneInfo], BaseTrigger]  # built with the partnership's time zone
+    run: Callable[[Session, Services, datetime], None]  # (session, services, now in UTC)
+    slot_format: str  # strftime in the partnership's zone: one run per distinct value
+
+
+def slot_for(job: ScheduledJob, now_utc: datetime, zone: ZoneInfo) -> str:
+    local = now_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    return local.strftime(job.slot_format)
+
+
+def claim(session: Session, *, job: str, slot: str, worker: str) -> bool:
+    """Claim (job, slot) inside the caller's transaction; False when another worker already has it.
+
+    On PostgreSQL a concurrent claimer waits for the first transaction: if that commits, this one
+    finds the row and does nothing; if it rolls back, this one gets the slot.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(JobRun)
+        .values(job=job, slot=slot, worker=worker, started_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["job", "slot"])
+        .returning(col(JobRun.job))
+    )
+    return result.first() is not None
+
+
+def run_once(services: Services, job: ScheduledJob, *, worker: str, now: datetime | None = None) -> bool:
+    """Run the job for the slot `now` falls in, unless another worker did; True if this one ran it."""
+    now = now or utcnow()
+    slot = slot_for(job, now, services.settings.timezone)
+    with services.session() as session:
+        if not claim(session, job=job.name, slot=slot, worker=worker):
+            return False
+        job.run(session, services, now)
+    logger.info("job %s ran for slot %s", job.name, slot)
+    return True

@@ -1,0 +1,163 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when reachable — required under CI=true),
+the Slack double, and the bot served over real HTTP with a signed driver in front of it."""
+
+from __future__ import annotations
+
+import os
+import socketserver
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings, load_settings
+from bot.db import make_engine, upgrade
+from bot.runtime import Services
+from bot.slack.app import create_app
+from bot.slack.wsgi import SLACK_PATH, create_wsgi_app
+from slackdouble import SlackDouble, SlackDriver
+from slackdouble.fixtures import *  # noqa: F403  (the slack_double fixture and its marker)
+
+IN_CI = os.environ.get("CI") == "true"
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token"
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    problem = _pg_reachable()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true but unreachable at {PG_ADMIN_URL}: {problem}")
+        pytest.skip(
+            f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); set TEST_DATABASE_URL to run these"
+        )
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A throw-away PostgreSQL database, dropped after the test."""
+    name = f"samen_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: object) -> str:
+    return f"sqlite:///{tmp_path}/samen.db"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
+def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/", **extra: object) -> Settings:
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "SAMEN_LANGUAGE": "nl",
+        "SAMEN_TIMEZONE": "Europe/Amsterdam",
+    }
+    values.update({k: v for k, v in extra.items()})
+    return load_settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def services(sqlite_url: str) -> Iterator[Services]:
+    """A migrated SQLite database and the services around it, for domain tests."""
+    upgrade(sqlite_url)
+    built = Services.build(make_settings(sqlite_url), engine=make_engine(sqlite_url))
+    yield built
+    built.engine.dispose()
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@dataclass
+class BotUnderTest:
+    """Samen served over real HTTP, talking to the Slack double; `driver` plays Slack's side."""
+
+    app: App
+    services: Services
+    double: SlackDouble
+    driver: SlackDriver
+    url: str
+
+
+def serve_bot(services: Services, double: SlackDouble) -> tuple[App, _ThreadingWSGIServer]:
+    client = WebClient(token=BOT_TOKEN, base_url=double.base_url)
+    app = create_app(services.settings, client=client, services=services)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        create_wsgi_app(app, services),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return app, server
+
+
+@pytest.fixture
+def bot(sqlite_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+    yield from _bot(sqlite_url, slack_double)
+
+
+@pytest.fixture
+def bot_on(database_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+    """The bot on each database in turn (SQLite, then PostgreSQL)."""
+    yield from _bot(database_url, slack_double)
+
+
+def _bot(database_url: str, double: SlackDouble) -> Iterator[BotUnderTest]:
+    upgrade(database_url)
+    settings = make_settings(database_url, api_url=double.base_url)
+    services = Services.build(settings, engine=make_engine(database_url))
+    app, server = serve_bot(services, double)
+    url = f"http://127.0.0.1:{server.server_address[1]}{SLACK_PATH}"
+    driver = SlackDriver(url, SIGNING_SECRET, double=double)
+    try:
+        yield BotUnderTest(app=app, services=services, double=double, driver=driver, url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        services.engine.dispose()
