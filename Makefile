@@ -26,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check bot commands tests bench
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot commands
 
 # Which texts lack a Dutch translation, or are no longer used (the same check CI runs).

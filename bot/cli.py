@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from bot import __version__
+from bot.audit_cli import audit_cli
 from bot.outbox.cli import outbox_cli
+from bot.partners.cli import partners_cli
 
 cli = typer.Typer(
     name="samen",
@@ -21,6 +23,8 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(partners_cli, name="partners")
+cli.add_typer(audit_cli, name="audit")
 cli.add_typer(outbox_cli, name="outbox")
 
 
@@ -37,6 +41,9 @@ def main_options(
     ] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic narrates its plugin set-up at INFO; only its migration steps are worth a line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
 
 
 @db_cli.command("upgrade")

@@ -4,12 +4,9 @@ the Slack double, and the bot served over real HTTP with a signed driver in fron
 from __future__ import annotations
 
 import os
-import socketserver
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from slack_bolt import App
@@ -21,7 +18,7 @@ from bot.config import Settings, load_settings
 from bot.db import make_engine, upgrade
 from bot.runtime import Services
 from bot.slack.app import create_app
-from bot.slack.wsgi import SLACK_PATH, create_wsgi_app
+from bot.slack.localserver import serve_in_thread
 from slackdouble import SlackDouble, SlackDriver
 from slackdouble.fixtures import *  # noqa: F403  (the slack_double fixture and its marker)
 
@@ -103,15 +100,6 @@ def services(sqlite_url: str) -> Iterator[Services]:
     built.engine.dispose()
 
 
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @dataclass
 class BotUnderTest:
     """Samen served over real HTTP, talking to the Slack double; `driver` plays Slack's side."""
@@ -121,20 +109,6 @@ class BotUnderTest:
     double: SlackDouble
     driver: SlackDriver
     url: str
-
-
-def serve_bot(services: Services, double: SlackDouble) -> tuple[App, _ThreadingWSGIServer]:
-    client = WebClient(token=BOT_TOKEN, base_url=double.base_url)
-    app = create_app(services.settings, client=client, services=services)
-    server = make_server(
-        "127.0.0.1",
-        0,
-        create_wsgi_app(app, services),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler,
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return app, server
 
 
 @pytest.fixture
@@ -152,12 +126,11 @@ def _bot(database_url: str, double: SlackDouble) -> Iterator[BotUnderTest]:
     upgrade(database_url)
     settings = make_settings(database_url, api_url=double.base_url)
     services = Services.build(settings, engine=make_engine(database_url))
-    app, server = serve_bot(services, double)
-    url = f"http://127.0.0.1:{server.server_address[1]}{SLACK_PATH}"
-    driver = SlackDriver(url, SIGNING_SECRET, double=double)
+    app = create_app(settings, client=WebClient(token=BOT_TOKEN, base_url=double.base_url), services=services)
+    server = serve_in_thread(app, services)
+    driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
     try:
-        yield BotUnderTest(app=app, services=services, double=double, driver=driver, url=url)
+        yield BotUnderTest(app=app, services=services, double=double, driver=driver, url=server.events_url)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         services.engine.dispose()

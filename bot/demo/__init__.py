@@ -1,0 +1,181 @@
+"""`samen demo`: the bot in-process against the Slack double, playing a short scripted conversation.
+
+No Slack account and no network: a throw-away SQLite database, the double on a local port, and
+real signed requests from a driver, exactly as the tests do. Each feature adds its scene to SCENES.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from slack_sdk import WebClient
+from slackdouble import SlackDouble, SlackDriver
+
+from bot.config import load_settings
+from bot.db import upgrade
+from bot.demo.transcript import blocks_to_text, mrkdwn_to_text
+from bot.outbox.dispatcher import DispatcherConfig
+from bot.runtime import Services
+from bot.slack.app import create_app
+from bot.slack.localserver import serve_in_thread
+from bot.worker import Worker
+
+DEMO_SECRET = "samen-demo-signing-secret"
+TEAM = "T0SAMEN"
+CHANNEL = "C0SAMEN"  # #ondermijning, the partnership's shared channel
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    partner: str
+    locale: str
+
+
+@dataclass
+class Stage:
+    """What a scene can use: the people, the driver (Slack's side) and the double (what Slack saw)."""
+
+    double: SlackDouble
+    driver: SlackDriver
+    services: Services
+    out: TextIO
+    language: str
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def name_of(self, user_id: str) -> str:
+        for person in self.people.values():
+            if person.user_id == user_id:
+                return person.name
+        return user_id
+
+    def title(self, text: str) -> None:
+        self.out.write(f"\n=== {text} ===\n")
+
+    def narrate(self, text: str) -> None:
+        self.out.write(f"\n({text})\n")
+
+    def says(self, who: str, text: str, where: str = "#ondermijning") -> None:
+        self.out.write(f"\n[{where}] {self.people[who].name} ({self.people[who].partner}): {text}\n")
+
+    def bot_says(
+        self, blocks: list[dict[str, Any]], *, to: str | None = None, where: str = "#ondermijning"
+    ) -> None:
+        header = f"[{where}] Samen" + (f" → alleen zichtbaar voor {self.people[to].name}" if to else "")
+        self.out.write(header + ":\n")
+        for line in blocks_to_text(blocks, self.name_of):
+            self.out.write(f"    {line}\n")
+
+    def bot_text(self, text: str, *, where: str) -> None:
+        self.out.write(f"[{where}] Samen:\n    {mrkdwn_to_text(text, self.name_of)}\n")
+
+    def command(self, who: str, command: str, text: str = "") -> dict[str, Any]:
+        """A person types a slash command; print it and the ephemeral answer."""
+        person = self.people[who]
+        self.says(who, f"{command} {text}".strip())
+        response = self.driver.command(command, text, user=person.user_id, team=TEAM, channel=CHANNEL)
+        answer = response.json() if response.body else {}
+        if answer.get("blocks"):
+            self.bot_says(answer["blocks"], to=who)
+        elif answer.get("text"):
+            self.bot_text(answer["text"], where="#ondermijning")
+        return answer
+
+
+Scene = Callable[[Stage], None]
+
+
+def _scene_help_and_home(stage: Stage) -> None:
+    stage.title("Kennismaken met Samen" if stage.language == "nl" else "Meeting Samen")
+    fatima = stage.people["fatima"]
+    stage.narrate(
+        f"{fatima.name} opent het tabblad Samen in Slack"
+        if stage.language == "nl"
+        else f"{fatima.name} opens the Samen tab in Slack"
+    )
+    stage.driver.event(
+        {"type": "app_home_opened", "user": fatima.user_id, "channel": "D0FATIMA", "tab": "home"}, team=TEAM
+    )
+    published = stage.double.wait_for("views.publish", timeout=5)[-1]
+    stage.bot_says(published.args["view"]["blocks"], to="fatima", where="App Home")
+    stage.command("fatima", "/samen", "help")
+    stage.command("jan", "/samen", "hlep")
+
+
+SCENES: list[Scene] = [_scene_help_and_home]
+
+
+def _cast(language: str) -> dict[str, Person]:
+    locale = "nl-NL" if language == "nl" else "en-GB"
+    return {
+        "fatima": Person("U0FATIMA1", "Fatima", "Gemeente Rotterdam", locale),
+        "jan": Person("U0JAN0001", "Jan", "Politie Rotterdam", locale),
+        "ilse": Person("U0ILSE001", "Ilse", "Belastingdienst", locale),
+        "ruud": Person("U0RUUD001", "Ruud", "RIEC Rotterdam", locale),
+    }
+
+
+def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None) -> None:
+    # The demo's own log lines (migrations, the worker) would drown the conversation.
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="samen-demo-") as workdir, SlackDouble() as double:
+        database_url = f"sqlite:///{Path(workdir) / 'demo.db'}"
+        settings = load_settings(
+            _env_file=None,
+            SLACK_BOT_TOKEN="xoxb-samen-demo",
+            SLACK_SIGNING_SECRET=DEMO_SECRET,
+            SLACK_API_URL=double.base_url,
+            DATABASE_URL=database_url,
+            SAMEN_LANGUAGE=language,
+        )
+        upgrade(database_url)
+        services = Services.build(settings)
+        people = _cast(language)
+        double.add_channel(CHANNEL, "ondermijning", members=[p.user_id for p in people.values()])
+        for person in people.values():
+            double.add_user(
+                person.user_id,
+                team_id=TEAM,
+                locale=person.locale,
+                name=person.name.lower(),
+                real_name=person.name,
+            )
+        client = WebClient(token=settings.slack_bot_token, base_url=double.base_url)
+        server = serve_in_thread(create_app(settings, client=client, services=services), services)
+        worker = Worker(
+            services,
+            client=WebClient(token=settings.slack_bot_token, base_url=double.base_url, retry_handlers=[]),
+            config=DispatcherConfig(concurrency=8, poll_seconds=0.1, lane_interval=0.0),
+        )
+        worker.start()
+        stage = Stage(
+            double=double,
+            driver=SlackDriver(server.events_url, DEMO_SECRET, double=double, team_id=TEAM),
+            services=services,
+            out=out,
+            language=language,
+            people=people,
+        )
+        out.write(
+            "Samen — demo. Geen Slack-account nodig: Samen praat met een nagebootste Slack.\n"
+            if language == "nl"
+            else "Samen — demo. No Slack account needed: Samen talks to a simulated Slack.\n"
+        )
+        try:
+            for scene in scenes or SCENES:
+                scene(stage)
+                time.sleep(0.05)
+        finally:
+            worker.stop()
+            server.stop()
+            services.engine.dispose()
+        out.write("\nEinde van de demo.\n" if language == "nl" else "\nEnd of the demo.\n")
