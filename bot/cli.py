@@ -22,7 +22,9 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_cli = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+keys_cli = typer.Typer(help="Encryption keys for restricted data at rest.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="keys")
 cli.add_typer(partners_cli, name="partners")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(outbox_cli, name="outbox")
@@ -55,6 +57,14 @@ def db_upgrade() -> None:
     settings = settings_or_exit()
     upgrade(settings.database_url)
     typer.echo("database is up to date")
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new encryption key for SAMEN_ENCRYPTION_KEY (store it as a secret, and back it up)."""
+    from bot.crypto import generate_key
+
+    typer.echo(generate_key())
 
 
 @cli.command()

@@ -31,6 +31,8 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "postgresql+psycopg://user@host:5432/samen",
     "SAMEN_TIMEZONE": "an IANA time zone name such as Europe/Amsterdam",
     "SAMEN_LANGUAGE": "one of: " + ", ".join(SUPPORTED_LANGUAGES),
+    "SAMEN_ENCRYPTION_KEY": "a key made by `samen keys generate` (keep it secret and backed up: without it "
+    "restricted data cannot be read); during rotation: new key first, then the old, comma-separated",
     "SAMEN_OUTBOX_CONCURRENCY": "a whole number from 1 to 256 (messages one worker sends at once)",
     "SAMEN_OUTBOX_LEASE_SECONDS": "seconds (1 to 3600) after which a stopped worker's channels are taken over",
 }
@@ -54,6 +56,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
     samen_timezone: str = Field(default="Europe/Amsterdam", validation_alias="SAMEN_TIMEZONE")
     samen_language: Literal["nl", "en"] = Field(default="nl", validation_alias="SAMEN_LANGUAGE")
+    samen_encryption_key: str = Field(validation_alias="SAMEN_ENCRYPTION_KEY")
     outbox_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="SAMEN_OUTBOX_CONCURRENCY")
     outbox_lease_seconds: float = Field(
         default=30.0, ge=1, le=3600, validation_alias="SAMEN_OUTBOX_LEASE_SECONDS"
@@ -72,6 +75,15 @@ class Settings(BaseSettings):
         if len(value.strip()) < 8:
             raise ValueError("is too short to be a signing secret")
         return value.strip()
+
+    @field_validator("samen_encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: str) -> str:
+        from bot.crypto import is_valid_keyset
+
+        if not is_valid_keyset(value):
+            raise ValueError("must be one or more Fernet keys, separated by commas")
+        return value
 
     @field_validator("slack_app_token")
     @classmethod

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.crypto import keyring
 from bot.db import make_engine, session_scope
 from bot.render import Renderer
 
@@ -25,6 +26,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> Services:
+        keyring.configure(settings.samen_encryption_key)
         return cls(
             settings=settings,
             engine=engine or make_engine(settings.database_url),

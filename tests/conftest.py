@@ -26,6 +26,9 @@ IN_CI = os.environ.get("CI") == "true"
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
+ENCRYPTION_KEY = (
+    "zDcIf0m3BHFzh4IeIIFVeCkk2a5Z_E8k93Tk1DPAJuU="  # a fixed test key: tests may look for ciphertext
+)
 
 
 def _pg_reachable() -> str | None:
@@ -86,6 +89,7 @@ def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/", *
         "DATABASE_URL": database_url,
         "SAMEN_LANGUAGE": "nl",
         "SAMEN_TIMEZONE": "Europe/Amsterdam",
+        "SAMEN_ENCRYPTION_KEY": ENCRYPTION_KEY,
     }
     values.update({k: v for k, v in extra.items()})
     return load_settings(_env_file=None, **values)

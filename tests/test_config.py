@@ -12,7 +12,11 @@ import pytest
 from bot.config import SettingsError, load_settings
 
 SAMEN = str(Path(sys.executable).with_name("samen"))
-GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "0123456789abcdef"}
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+    "SLACK_SIGNING_SECRET": "0123456789abcdef",
+    "SAMEN_ENCRYPTION_KEY": "zDcIf0m3BHFzh4IeIIFVeCkk2a5Z_E8k93Tk1DPAJuU=",
+}
 
 
 def settings_from(**env: str) -> object:
@@ -31,8 +35,13 @@ def test_good_settings_have_sensible_defaults() -> None:
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"SLACK_SIGNING_SECRET": "0123456789abcdef"}, "SLACK_BOT_TOKEN is not set"),
-        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+        ({k: v for k, v in GOOD.items() if k != "SLACK_BOT_TOKEN"}, "SLACK_BOT_TOKEN is not set"),
+        ({k: v for k, v in GOOD.items() if k != "SLACK_SIGNING_SECRET"}, "SLACK_SIGNING_SECRET is not set"),
+        ({k: v for k, v in GOOD.items() if k != "SAMEN_ENCRYPTION_KEY"}, "SAMEN_ENCRYPTION_KEY is not set"),
+        (
+            {**GOOD, "SAMEN_ENCRYPTION_KEY": "not-a-key"},
+            "SAMEN_ENCRYPTION_KEY must be one or more Fernet keys",
+        ),
         ({**GOOD, "SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN must start with xoxb-"),
         ({**GOOD, "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN must start with xapp-"),
         ({**GOOD, "SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be an http(s) URL"),
@@ -53,7 +62,9 @@ def test_a_bad_setting_is_named_with_how_to_fix_it(env: dict[str, str], named: s
 
 
 def test_app_token_switches_to_socket_mode_and_api_url_gets_its_slash() -> None:
-    settings = load_settings(_env_file=None, **GOOD, SLACK_APP_TOKEN="xapp-1-A1-1-abc", SLACK_API_URL="http://127.0.0.1:8/api")
+    settings = load_settings(
+        _env_file=None, **GOOD, SLACK_APP_TOKEN="xapp-1-A1-1-abc", SLACK_API_URL="http://127.0.0.1:8/api"
+    )
     assert settings.socket_mode
     assert settings.slack_api_url == "http://127.0.0.1:8/api/"
 
@@ -65,7 +76,9 @@ def test_a_bare_postgresql_url_uses_psycopg_3() -> None:
 
 def test_the_command_line_says_one_line_and_exits_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMEN_", "DATABASE_URL"))}
-    result = subprocess.run([SAMEN, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [SAMEN, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("samen: SLACK_BOT_TOKEN is not set")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -75,7 +88,11 @@ def test_the_command_line_says_one_line_and_exits_2(tmp_path: Path) -> None:
 def test_settings_can_come_from_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SAMEN_LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
-    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET=0123456789abcdef\nSAMEN_LANGUAGE=en\n")
+    monkeypatch.delenv("SAMEN_ENCRYPTION_KEY", raising=False)
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET=0123456789abcdef\nSAMEN_LANGUAGE=en\n"
+        f"SAMEN_ENCRYPTION_KEY={GOOD['SAMEN_ENCRYPTION_KEY']}\n"
+    )
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
     assert settings.slack_bot_token == "xoxb-from-file"

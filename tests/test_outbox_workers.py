@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BOT_TOKEN, SIGNING_SECRET, make_settings
+from conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET, make_settings
 from slackdouble import SlackDouble
 from sqlmodel import func, select
 
@@ -33,12 +33,16 @@ SAMEN = str(Path(sys.executable).with_name("samen"))
 @pytest.fixture
 def shared_outbox(pg_url: str, slack_double: SlackDouble) -> Iterator[Services]:
     upgrade(pg_url)
-    services = Services.build(make_settings(pg_url, api_url=slack_double.base_url), engine=make_engine(pg_url))
+    services = Services.build(
+        make_settings(pg_url, api_url=slack_double.base_url), engine=make_engine(pg_url)
+    )
     with services.session() as session:
         for n in range(PER_CHANNEL):  # row ids interleave channels, as real traffic does
             for c in range(CHANNELS):
                 channel = f"C0W{c:04d}"
-                post_message(session, key=f"load:{channel}:{n}", channel=channel, message={"text": f"{channel} {n}"})
+                post_message(
+                    session, key=f"load:{channel}:{n}", channel=channel, message={"text": f"{channel} {n}"}
+                )
     yield services
     services.engine.dispose()
 
@@ -46,8 +50,13 @@ def shared_outbox(pg_url: str, slack_double: SlackDouble) -> Iterator[Services]:
 def start_workers(pg_url: str, double: SlackDouble, count: int) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": double.base_url,
-        "DATABASE_URL": pg_url, "SAMEN_OUTBOX_CONCURRENCY": str(CONCURRENCY), "SAMEN_OUTBOX_LEASE_SECONDS": "3",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": double.base_url,
+        "DATABASE_URL": pg_url,
+        "SAMEN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "SAMEN_OUTBOX_CONCURRENCY": str(CONCURRENCY),
+        "SAMEN_OUTBOX_LEASE_SECONDS": "3",
     }
     env.pop("SLACK_APP_TOKEN", None)
     return [
@@ -112,7 +121,9 @@ def test_three_workers_deliver_every_row_exactly_once_in_order(
 
 
 @pytest.mark.allow_slack_violations
-def test_a_worker_killed_mid_run_loses_nothing(pg_url: str, shared_outbox: Services, slack_double: SlackDouble) -> None:
+def test_a_worker_killed_mid_run_loses_nothing(
+    pg_url: str, shared_outbox: Services, slack_double: SlackDouble
+) -> None:
     slack_double.set_latency(0.05, method="chat.postMessage")  # keep rows in flight at the kill
     workers = start_workers(pg_url, slack_double, 3)
     try:

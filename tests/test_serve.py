@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BOT_TOKEN, SIGNING_SECRET
+from conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET
 from slackdouble import SlackDouble, SlackDriver, visible_text
 from sqlalchemy import create_engine, text
 
@@ -40,8 +40,14 @@ def get(url: str) -> tuple[int, dict[str, object]]:
 
 def samen_env(database_url: str, api_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMEN_"))}
-    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=api_url,
-               DATABASE_URL=database_url, **extra)
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=api_url,
+        SAMEN_ENCRYPTION_KEY=ENCRYPTION_KEY,
+        DATABASE_URL=database_url,
+        **extra,
+    )
     return env
 
 
@@ -52,7 +58,9 @@ def running(args: list[str], env: dict[str, str], ready: callable) -> Iterator[s
         deadline = time.monotonic() + 30
         while not ready():
             if process.poll() is not None:
-                raise AssertionError(f"samen {args[0]} exited: {process.stdout.read().decode() if process.stdout else ''}")
+                raise AssertionError(
+                    f"samen {args[0]} exited: {process.stdout.read().decode() if process.stdout else ''}"
+                )
             assert time.monotonic() < deadline, f"samen {args[0]} did not become ready"
             time.sleep(0.2)
         yield process
@@ -74,19 +82,32 @@ def healthy(port: int) -> bool:
 def table_counts(database_url: str) -> dict[str, int]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        tables = [row[0] for row in connection.execute(text(
-            "SELECT name FROM sqlite_master WHERE type='table'" if database_url.startswith("sqlite")
-            else "SELECT tablename FROM pg_tables WHERE schemaname='public'"
-        ))]
-        counts = {table: connection.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one() for table in tables}
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                    if database_url.startswith("sqlite")
+                    else "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                )
+            )
+        ]
+        counts = {
+            table: connection.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one()
+            for table in tables
+        }
     engine.dispose()
     return counts
 
 
-def test_serve_answers_a_signed_help_and_refuses_forgeries(sqlite_url: str, slack_double: SlackDouble) -> None:
+def test_serve_answers_a_signed_help_and_refuses_forgeries(
+    sqlite_url: str, slack_double: SlackDouble
+) -> None:
     port = free_port()
     env = samen_env(sqlite_url, slack_double.base_url)
-    with running(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"], env, lambda: healthy(port)):
+    with running(
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"], env, lambda: healthy(port)
+    ):
         driver = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, double=slack_double)
         started = time.monotonic()
         response = driver.command("/samen", "help")
@@ -102,7 +123,10 @@ def test_serve_answers_a_signed_help_and_refuses_forgeries(sqlite_url: str, slac
         assert driver.raw(body, form, timestamp=int(time.time()) - 6 * 60).status == 401
         replay = driver.raw(body, form)  # signed now; replayed below with a new timestamp
         assert replay.status == 200
-        assert driver.raw(body, form, timestamp=int(time.time()) + 1, signature=driver.last.signature).status == 401
+        assert (
+            driver.raw(body, form, timestamp=int(time.time()) + 1, signature=driver.last.signature).status
+            == 401
+        )
         health = get(f"http://127.0.0.1:{port}/healthz")
         assert health == (200, {"status": "ok", "database": health[1]["database"]})
         assert health[1]["database"]["current"] is True  # type: ignore[index]
@@ -110,10 +134,14 @@ def test_serve_answers_a_signed_help_and_refuses_forgeries(sqlite_url: str, slac
 
 
 @pytest.mark.postgres
-def test_healthz_says_503_when_the_database_is_gone(pg_admin_url: str, pg_url: str, slack_double: SlackDouble) -> None:
+def test_healthz_says_503_when_the_database_is_gone(
+    pg_admin_url: str, pg_url: str, slack_double: SlackDouble
+) -> None:
     port = free_port()
     env = samen_env(pg_url, slack_double.base_url)
-    with running(["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], env, lambda: healthy(port)):
+    with running(
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], env, lambda: healthy(port)
+    ):
         admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             name = pg_url.rsplit("/", 1)[1]
@@ -124,7 +152,9 @@ def test_healthz_says_503_when_the_database_is_gone(pg_admin_url: str, pg_url: s
         assert body["database"] == {"reachable": False, "error": "OperationalError"}
 
 
-def test_run_in_socket_mode_answers_help_over_the_websocket(sqlite_url: str, slack_double: SlackDouble) -> None:
+def test_run_in_socket_mode_answers_help_over_the_websocket(
+    sqlite_url: str, slack_double: SlackDouble
+) -> None:
     env = samen_env(sqlite_url, slack_double.base_url, SLACK_APP_TOKEN="xapp-1-A0SAMEN-1-test")
 
     def connected() -> bool:
@@ -136,7 +166,9 @@ def test_run_in_socket_mode_answers_help_over_the_websocket(sqlite_url: str, sla
 
     with running(["run"], env, connected):
         driver = SlackDriver("http://unused.invalid/", SIGNING_SECRET, double=slack_double)
-        answer = slack_double.socket.send("slash_commands", driver.payloads.command("/samen", "help"), timeout=5)
+        answer = slack_double.socket.send(
+            "slash_commands", driver.payloads.command("/samen", "help"), timeout=5
+        )
         assert answer is not None
         assert answer["response_type"] == "ephemeral"
         assert "Wat Samen kan" in visible_text(answer["blocks"])

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slackdouble import SlackDouble, SlackDriver
 
 from bot.config import load_settings
+from bot.crypto import generate_key
 from bot.db import upgrade
 from bot.demo.transcript import blocks_to_text, mrkdwn_to_text
 from bot.outbox.dispatcher import DispatcherConfig
@@ -136,6 +137,7 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
             SLACK_API_URL=double.base_url,
             DATABASE_URL=database_url,
             SAMEN_LANGUAGE=language,
+            SAMEN_ENCRYPTION_KEY=generate_key(),  # a throw-away key for a throw-away database
         )
         upgrade(database_url)
         services = Services.build(settings)

@@ -1,0 +1,57 @@
+"""Working days and Dutch public holidays, for reminders, check-ins and digests.
+
+The `holidays` package knows the Dutch holidays, Koningsdag's move to 26 April when the 27th is a
+Sunday included; we add nothing by hand. Times are computed in the partnership's zone with zoneinfo,
+so "09:00" stays 09:00 across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+@cache
+def _dutch_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("NL", years=year)
+
+
+def is_holiday(day: date) -> bool:
+    return day in _dutch_holidays(day.year)
+
+
+def holiday_name(day: date) -> str | None:
+    name = _dutch_holidays(day.year).get(day)
+    return str(name) if name else None
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and not is_holiday(day)
+
+
+def next_working_day(day: date) -> date:
+    """The first working day after `day`."""
+    candidate = day + timedelta(days=1)
+    while not is_working_day(candidate):
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def previous_working_day(day: date) -> date:
+    candidate = day - timedelta(days=1)
+    while not is_working_day(candidate):
+        candidate -= timedelta(days=1)
+    return candidate
+
+
+def at_local(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """`clock` on `day` in `zone`, as aware UTC (the way it is stored)."""
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).date()
