@@ -6,6 +6,7 @@ to obtain it — civil servants' IT departments install this, and a traceback he
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Literal
@@ -33,8 +34,11 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "SAMEN_LANGUAGE": "one of: " + ", ".join(SUPPORTED_LANGUAGES),
     "SAMEN_ENCRYPTION_KEY": "a key made by `samen keys generate` (keep it secret and backed up: without it "
     "restricted data cannot be read); during rotation: new key first, then the old, comma-separated",
+    "SAMEN_PARTNERSHIP_CHANNEL": "the id of the partnership's shared channel (in Slack: open the channel, "
+    "its name → About → Channel ID)",
     "SAMEN_OUTBOX_CONCURRENCY": "a whole number from 1 to 256 (messages one worker sends at once)",
-    "SAMEN_OUTBOX_LEASE_SECONDS": "seconds (1 to 3600) after which a stopped worker's channels are taken over",
+    "SAMEN_OUTBOX_LEASE_SECONDS": "seconds (1 to 3600) after which a stopped worker's channels are "
+    "taken over",
 }
 
 
@@ -57,6 +61,8 @@ class Settings(BaseSettings):
     samen_timezone: str = Field(default="Europe/Amsterdam", validation_alias="SAMEN_TIMEZONE")
     samen_language: Literal["nl", "en"] = Field(default="nl", validation_alias="SAMEN_LANGUAGE")
     samen_encryption_key: str = Field(validation_alias="SAMEN_ENCRYPTION_KEY")
+    # The partnership's shared channel: cases, successes, the digest, the backup-alert board.
+    samen_partnership_channel: str | None = Field(default=None, validation_alias="SAMEN_PARTNERSHIP_CHANNEL")
     outbox_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="SAMEN_OUTBOX_CONCURRENCY")
     outbox_lease_seconds: float = Field(
         default=30.0, ge=1, le=3600, validation_alias="SAMEN_OUTBOX_LEASE_SECONDS"
@@ -83,6 +89,15 @@ class Settings(BaseSettings):
 
         if not is_valid_keyset(value):
             raise ValueError("must be one or more Fernet keys, separated by commas")
+        return value
+
+    @field_validator("samen_partnership_channel")
+    @classmethod
+    def _partnership_channel(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.fullmatch(r"[CG][A-Z0-9]{2,30}", value):
+            raise ValueError("must be a Slack channel id such as C0123ABCD (not its #name)")
         return value
 
     @field_validator("slack_app_token")

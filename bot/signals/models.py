@@ -1,0 +1,110 @@
+"""Signals and the pseudonymised subjects they are about.
+
+What a signal shows in a channel (its summary, category, subject codes) is separate from what is
+restricted (details, subject identities): restricted fields are `Sealed` (encrypted at rest) and shown
+only to the originating partner and the partners it gave access (DOMAIN.md rules 1–3).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from bot.clock import utcnow
+from bot.crypto import Sealed
+from bot.vocabulary import FocusElement, SignalCategory, SubjectKind, SubjectRole, enum_column
+
+
+class Subject(SQLModel, table=True):
+    """A person, company, location or network, known in channels only by its code (S-2026-0042)."""
+
+    __tablename__ = "subject"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    kind: SubjectKind = Field(sa_type=enum_column(SubjectKind, 16))
+    role: SubjectRole = Field(default=SubjectRole.BETROKKENE, sa_type=enum_column(SubjectRole, 16))
+    # Who or what it is, as the registering partner described it: restricted, encrypted at rest.
+    identity: str | None = Field(default=None, sa_type=Sealed())
+    partner_id: int = Field(foreign_key="partner.id", index=True)  # the partner that first described it
+    created_by_team_id: str = Field(max_length=32)
+    created_by_user_id: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SignalStatus(StrEnum):
+    NIEUW = "NIEUW"  # registered, not yet weighed
+    IN_WEGING = "IN_WEGING"  # weighing started
+    GEEN_ACTIE = "GEEN_ACTIE"  # weighed: no action; the retention clock runs from closed_at
+    DOORVERWEZEN = "DOORVERWEZEN"  # referred to one partner
+    CASUS = "CASUS"  # became (part of) a case
+
+
+class Signal(SQLModel, table=True):
+    __tablename__ = "signal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    summary: str = Field(max_length=300)  # checked for personal data before it may be shown in a channel
+    category: SignalCategory = Field(sa_type=enum_column(SignalCategory, 32))
+    focus_element: FocusElement | None = Field(default=None, sa_type=enum_column(FocusElement, 32))
+    location_or_sector: str | None = Field(default=None, max_length=200)
+    details: str | None = Field(default=None, sa_type=Sealed())  # restricted
+    source_permalink: str | None = Field(
+        default=None, sa_type=Sealed()
+    )  # restricted: the message it came from
+    partner_id: int = Field(foreign_key="partner.id", index=True)  # originating partner
+    reporter_team_id: str = Field(max_length=32)
+    reporter_user_id: str = Field(max_length=32)
+    status: SignalStatus = Field(
+        default=SignalStatus.NIEUW, sa_type=enum_column(SignalStatus, 16), index=True
+    )
+    referred_to_partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    # Slack's view id of the submission that created it: a modal submitted twice registers once.
+    submission_key: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    closed_at: datetime | None = None  # when weighed to no action or referred: retention starts here
+
+
+class SignalSubject(SQLModel, table=True):
+    __tablename__ = "signal_subject"
+
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
+    subject_id: int = Field(foreign_key="subject.id", primary_key=True, index=True)
+    role: SubjectRole = Field(default=SubjectRole.BETROKKENE, sa_type=enum_column(SubjectRole, 16))
+
+
+class SignalAccess(SQLModel, table=True):
+    """A partner given access to a signal's restricted details by the originating partner."""
+
+    __tablename__ = "signal_access"
+
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True)
+    granted_at: datetime = Field(default_factory=utcnow)
+
+
+class WeighingStep(StrEnum):
+    ONDERMIJNING = "ONDERMIJNING"  # is it ondermijning?
+    TAAK = "TAAK"  # whose task, on what legal basis?
+    ERNST = "ERNST"  # how serious and how recent?
+    UITKOMST = "UITKOMST"  # no action, refer, or case
+
+
+class Assessment(SQLModel, table=True):
+    """One step of a signal's weighing (Weging), by a coordinator, with the reason."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (sa.UniqueConstraint("signal_id", "step", name="uq_assessment_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    signal_id: int = Field(foreign_key="signal.id", index=True)
+    step: WeighingStep = Field(sa_type=enum_column(WeighingStep, 16))
+    answer: str = Field(max_length=64)  # e.g. "ja"/"nee", a partner id, "3" (seriousness)
+    legal_basis: str | None = Field(default=None, max_length=200)  # Grondslag, for the TAAK step
+    reason: str = Field(max_length=1000)
+    by_team_id: str = Field(max_length=32)
+    by_user_id: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow)
