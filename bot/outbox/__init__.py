@@ -10,10 +10,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.clock import utcnow
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus, Priority
@@ -21,7 +21,16 @@ from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus, Priority
 NOTIFY_CHANNEL = "samen_outbox"
 WAKE_KEY = "wake_outbox"  # session.info key: a callable that wakes this process's dispatcher
 
-__all__ = ["OutboxMessage", "OutboxStatus", "Priority", "enqueue", "post_message", "send_dm"]
+__all__ = [
+    "OutboxMessage",
+    "OutboxStatus",
+    "Priority",
+    "cancel",
+    "enqueue",
+    "post_message",
+    "send_dm",
+    "ts_of",
+]
 
 
 def enqueue(
@@ -118,6 +127,26 @@ def send_dm(
         not_before=not_before,
         ref=ref,
     )
+
+
+def ts_of(key: str) -> dict[str, str]:
+    """An argument filled in at send time with the `ts` of the message queued under `key`.
+
+    For `chat.update` of a message posted through the outbox (a live board) and for replies in the
+    thread of one (`thread_ts`). Queue it on the same lane after the message it refers to: lanes keep
+    their order, so the referred message has been posted by then.
+    """
+    return {"$ts_of": key}
+
+
+def cancel(session: Session, *, ref: str) -> int:
+    """Cancel every pending message about `ref`; returns how many. Sent messages stay as they are."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.ref) == ref, col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CANCELLED)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _insert_for(session: Session) -> Any:

@@ -24,9 +24,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import bindparam, text
-from sqlmodel.sql.sqltypes import UTCDateTime
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.clock import utcnow
 from bot.outbox.errors import Outcome, classify
@@ -60,6 +60,14 @@ WHERE lane IN (
 )
 RETURNING lane
 """
+
+
+class ReferenceNotReady(Exception):
+    """The message this one refers to ($ts_of) is not posted yet: wait, as for a 5xx."""
+
+
+class ReferenceFailed(Exception):
+    """The message this one refers to failed or was cancelled: this one can never be sent."""
 
 
 class Dispatcher:
@@ -210,7 +218,7 @@ class Dispatcher:
             return row
 
     def _call(self, row: OutboxMessage) -> dict[str, Any]:
-        args = json.loads(row.args)
+        args = self._resolve_references(json.loads(row.args))
         if row.template:
             context = json.loads(row.context) if row.context else {}
             rendered = self.services.renderer.render(
@@ -219,6 +227,25 @@ class Dispatcher:
             args = {**args, **rendered}
         response = self.client.api_call(row.method, json=args)
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _resolve_references(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Fill `{"$ts_of": key}` arguments with the ts of the message queued under that key."""
+        wanted = {
+            name: value["$ts_of"]
+            for name, value in args.items()
+            if isinstance(value, dict) and "$ts_of" in value
+        }
+        if not wanted:
+            return args
+        with self.services.session() as session:
+            for name, key in wanted.items():
+                referred = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+                if referred is None or referred.status in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+                    raise ReferenceFailed(f"reference_{'missing' if referred is None else referred.status}")
+                if referred.status != OutboxStatus.SENT or not referred.result_ts:
+                    raise ReferenceNotReady("reference_not_sent_yet")
+                args[name] = referred.result_ts
+        return args
 
     def _record_sent(self, row: OutboxMessage, response: dict[str, Any]) -> None:
         now = utcnow()

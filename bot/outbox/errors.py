@@ -55,6 +55,12 @@ class Outcome:
 
 
 def classify(error: BaseException) -> Outcome:
+    from bot.outbox.dispatcher import ReferenceFailed, ReferenceNotReady
+
+    if isinstance(error, ReferenceNotReady):
+        return Outcome("transient", str(error))
+    if isinstance(error, ReferenceFailed):
+        return Outcome("permanent", str(error))
     if isinstance(error, SlackApiError):
         response = error.response
         status = response.status_code

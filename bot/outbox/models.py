@@ -21,6 +21,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # no longer needed (e.g. an escalation after the partner acknowledged)
 
 
 class OutboxMessage(SQLModel, table=True):

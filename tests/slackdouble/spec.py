@@ -155,6 +155,35 @@ SPEC_GAPS: Final[SpecGaps] = {
 IGNORED_ARGS: Final = frozenset({"token"})
 
 
+# What a response_url accepts. It is not a Web API method, so the OpenAPI file does not describe
+# it; these are the fields Slack documents for responding to interactions (and what Bolt's
+# respond() sends). A misspelt `response_type` would post publicly what was meant for one person.
+RESPONSE_URL_FIELDS: Final = frozenset(
+    {
+        "text",
+        "blocks",
+        "attachments",
+        "response_type",
+        "replace_original",
+        "delete_original",
+        "thread_ts",
+        "mrkdwn",
+        "unfurl_links",
+        "unfurl_media",
+        "metadata",
+    }
+)
+RESPONSE_TYPES: Final = frozenset({"in_channel", "ephemeral"})
+
+
+def check_response_url_fields(body: dict[str, Any]) -> list[str]:
+    problems = [f"unknown field {name!r}" for name in sorted(body.keys() - RESPONSE_URL_FIELDS)]
+    response_type = body.get("response_type")
+    if response_type is not None and response_type not in RESPONSE_TYPES:
+        problems.append(f"response_type {response_type!r} is not one of {', '.join(sorted(RESPONSE_TYPES))}")
+    return problems
+
+
 @dataclass(frozen=True)
 class MethodSpec:
     """What a method accepts, after the spec and its gaps are merged."""
@@ -187,10 +216,10 @@ class SlackSpec:
             names[method] = (set(addition["args"]), set(addition["required"]), False)
         everywhere = SPEC_GAPS["missing_args"].get(ALL_METHODS)
         for method, (args, required, from_spec) in names.items():
-            addition = SPEC_GAPS["missing_args"].get(method)
-            if addition is not None:
-                args |= addition["args"]
-                required |= addition["required"]
+            extra = SPEC_GAPS["missing_args"].get(method)
+            if extra is not None:
+                args |= extra["args"]
+                required |= extra["required"]
             if everywhere is not None:
                 args |= everywhere["args"]
             required -= set(SPEC_GAPS["not_really_required"].get(method, {}))
