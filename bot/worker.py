@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.jobs import all_jobs
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
+from bot.outbox.failures import tell_coordinators
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
 
@@ -45,7 +47,11 @@ class Worker:
             lease_seconds=services.settings.outbox_lease_seconds,
         )
         self.dispatcher = Dispatcher(
-            services, client or dispatch_client(services), config=config, worker_id=self.worker_id
+            services,
+            client or dispatch_client(services),
+            config=config,
+            worker_id=self.worker_id,
+            on_permanent_failure=partial(tell_coordinators, services),
         )
         self.scheduler = BackgroundScheduler(timezone=services.settings.timezone)
         self.jobs = all_jobs() if jobs is None else jobs

@@ -32,6 +32,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
     "home_commands.json.j2": ({"commands": [_hostile_subcommand()]}, True),
     "unknown_command.json.j2": ({"word": HOSTILE, "suggestion": "help"}, False),
     "home.json.j2": ({"actor": Actor("T0", "U0HOME"), "sections": []}, False),
+    "outbox_failed.json.j2": ({"lane": "C0ABC", "reason": HOSTILE, "message_id": 7}, True),
 }
 
 
