@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import signal
 import sys
+import tempfile
 from typing import Annotated, Any
 
 import typer
 
 from bot import __version__
 from bot.audit_cli import audit_cli
+from bot.config import Settings
 from bot.outbox.cli import outbox_cli
 from bot.partners.cli import partners_cli
 
@@ -42,19 +44,27 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Alembic narrates its plugin set-up at INFO; only its migration steps are worth a line.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    from bot.logs import configure
+
+    configure()  # JSON lines on stderr; secrets are added once the settings are read
+
+
+def load() -> Settings:
+    """The settings (or the one-line error and exit 2), with their secrets registered for redaction."""
+    from bot.config import settings_or_exit
+    from bot.logs import configure
+
+    settings = settings_or_exit()
+    configure(secrets=settings.secrets())
+    return settings
 
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (also done on every start)."""
-    from bot.config import settings_or_exit
     from bot.db import upgrade
 
-    settings = settings_or_exit()
+    settings = load()
     upgrade(settings.database_url)
     typer.echo("database is up to date")
 
@@ -75,11 +85,14 @@ def serve(
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
     """HTTP mode: Slack's requests at POST /slack/events, health at GET /healthz."""
-    from bot.config import settings_or_exit
+    # Before anything creates prometheus_client's metrics: gunicorn's workers must share a directory
+    # so that /metrics, answered by any one of them, sums them all.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="samen-metrics-")
     from bot.db import upgrade
     from bot.server import serve_http
 
-    settings = settings_or_exit()
+    settings = load()
     upgrade(settings.database_url)
     serve_http(settings, host=host, port=port, workers=workers, threads=threads, with_worker=False)
 
@@ -87,12 +100,11 @@ def serve(
 @cli.command()
 def worker() -> None:
     """The scheduler and outbox dispatcher; run as many as you like against PostgreSQL."""
-    from bot.config import settings_or_exit
     from bot.db import upgrade
     from bot.runtime import Services
     from bot.worker import Worker
 
-    settings = settings_or_exit()
+    settings = load()
     upgrade(settings.database_url)
     running = Worker(Services.build(settings))
     _stop_on_signals(running.stop)
@@ -106,11 +118,10 @@ def run(
     port: Annotated[int, typer.Option(help="Port to listen on in HTTP mode.")] = 3000,
 ) -> None:
     """Everything in one process: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
-    from bot.config import settings_or_exit
     from bot.db import upgrade
     from bot.server import serve_http, serve_socket_mode
 
-    settings = settings_or_exit()
+    settings = load()
     upgrade(settings.database_url)
     if settings.socket_mode:
         serve_socket_mode(settings)

@@ -39,6 +39,10 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "SAMEN_OUTBOX_CONCURRENCY": "a whole number from 1 to 256 (messages one worker sends at once)",
     "SAMEN_OUTBOX_LEASE_SECONDS": "seconds (1 to 3600) after which a stopped worker's channels are "
     "taken over",
+    "SAMEN_RUGDEKKING_ESCALATION": "minutes after a backup alert at which a silent partner is escalated, "
+    "per seriousness, e.g. hoog:2,5,10;midden:5,15,30;laag:10,30,60 (see docs/rugdekking.md)",
+    "SAMEN_RUGDEKKING_SAFETY": "two numbers of minutes, e.g. 10,10: when the reporter is asked whether they "
+    "are safe, and how long an answer may take (see docs/rugdekking.md)",
 }
 
 
@@ -67,6 +71,11 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=30.0, ge=1, le=3600, validation_alias="SAMEN_OUTBOX_LEASE_SECONDS"
     )
+    # Backup alerts (bot/alerts/timing.py): escalation times per seriousness, and the safety check.
+    rugdekking_escalation: str = Field(
+        default="hoog:2,5,10;midden:5,15,30;laag:10,30,60", validation_alias="SAMEN_RUGDEKKING_ESCALATION"
+    )
+    rugdekking_safety: str = Field(default="10,10", validation_alias="SAMEN_RUGDEKKING_SAFETY")
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -98,6 +107,22 @@ class Settings(BaseSettings):
             return None
         if not re.fullmatch(r"[CG][A-Z0-9]{2,30}", value):
             raise ValueError("must be a Slack channel id such as C0123ABCD (not its #name)")
+        return value
+
+    @field_validator("rugdekking_escalation")
+    @classmethod
+    def _rugdekking_escalation(cls, value: str) -> str:
+        from bot.alerts.timing import parse_escalation
+
+        parse_escalation(value)
+        return value
+
+    @field_validator("rugdekking_safety")
+    @classmethod
+    def _rugdekking_safety(cls, value: str) -> str:
+        from bot.alerts.timing import parse_safety
+
+        parse_safety(value)
         return value
 
     @field_validator("slack_app_token")
@@ -141,6 +166,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("is not a known time zone") from exc
         return value
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a log line."""
+        keys = [k.strip() for k in self.samen_encryption_key.split(",")]
+        return [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token or "", *keys]
 
     @property
     def timezone(self) -> ZoneInfo:

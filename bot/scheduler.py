@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.clock import utcnow
+from bot.logs import bound
 from bot.outbox.models import JobRun
 from bot.runtime import Services
 
@@ -59,9 +60,9 @@ def run_once(services: Services, job: ScheduledJob, *, worker: str, now: datetim
     """Run the job for the slot `now` falls in, unless another worker did; True if this one ran it."""
     now = now or utcnow()
     slot = slot_for(job, now, services.settings.timezone)
-    with services.session() as session:
+    with bound(job=job.name, slot=slot), services.session() as session:
         if not claim(session, job=job.name, slot=slot, worker=worker):
             return False
         job.run(session, services, now)
-    logger.info("job %s ran for slot %s", job.name, slot)
+        logger.info("job %s ran for slot %s", job.name, slot)
     return True

@@ -54,8 +54,21 @@ def serve_http(
         "graceful_timeout": 20,
         "accesslog": None,
         "loglevel": "info",
+        # gunicorn's own lines go through the root logger: JSON and redacted like ours.
+        "logconfig_dict": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "loggers": {"gunicorn.error": {"propagate": True, "handlers": [], "level": "INFO"}},
+        },
+        "child_exit": _forget_worker_metrics,
     }
     _Gunicorn(settings, options, with_worker).run()
+
+
+def _forget_worker_metrics(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def serve_socket_mode(settings: Settings) -> None:

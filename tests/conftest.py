@@ -3,6 +3,7 @@ the Slack double, and the bot served over real HTTP with a signed driver in fron
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
 from bot.db import make_engine, upgrade
+from bot.logs import configure
 from bot.runtime import Services
 from bot.slack.app import create_app
 from bot.slack.localserver import serve_in_thread
@@ -40,6 +42,41 @@ def _pg_reachable() -> str | None:
         return None
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+# Restricted text in tests carries this word, so that the log scan below can prove it is never logged.
+RESTRICTED_MARKER = "VERTROUWELIJK"
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session")
+def _log_lines() -> Iterator[_Lines]:
+    """Every log line of the whole suite, formatted and redacted exactly as in production."""
+    redactor = configure(secrets=[BOT_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY], level=logging.DEBUG)
+    handler = _Lines()
+    production = next(h for h in logging.getLogger().handlers if getattr(h, "_samen", False))
+    handler.setFormatter(production.formatter)
+    handler.addFilter(redactor)
+    logging.getLogger().addHandler(handler)
+    yield handler
+    logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_or_restricted_text_in_logs(_log_lines: _Lines) -> Iterator[None]:
+    start = len(_log_lines.lines)
+    yield
+    for line in _log_lines.lines[start:]:
+        for secret in (BOT_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY, RESTRICTED_MARKER):
+            assert secret not in line, f"a log line holds {secret[:12]}…: {line[:300]}"
 
 
 @pytest.fixture(scope="session")

@@ -67,9 +67,15 @@ def running(args: list[str], env: dict[str, str], ready: callable) -> Iterator[s
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            output, _ = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            output, _ = process.communicate()
+    # What the operator's log collector would receive: JSON lines, and never a secret.
+    text = output.decode(errors="replace")
+    for secret in (BOT_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY):
+        assert secret not in text, f"samen {args[0]} logged a secret"
+    assert any(line.startswith("{") and json.loads(line).get("level") for line in text.splitlines() if line.strip())
 
 
 def healthy(port: int) -> bool:

@@ -14,11 +14,11 @@ outbox_cli = typer.Typer(
 @outbox_cli.command("status")
 def status() -> None:
     """Backlog, the oldest due message, and failures by reason."""
-    from bot.config import settings_or_exit
+    from bot.cli import load
     from bot.db import make_engine, session_scope
     from bot.outbox.status import report
 
-    settings = settings_or_exit()
+    settings = load()
     with session_scope(make_engine(settings.database_url)) as session:
         current = report(session)
     typer.echo(f"pending: {current.pending} (due now: {current.due})")
@@ -41,11 +41,11 @@ def retry_message(
     message_id: Annotated[int, typer.Argument(help="The id of a failed outbox message.")],
 ) -> None:
     """Queue a failed message again once its cause is fixed."""
-    from bot.config import settings_or_exit
+    from bot.cli import load
     from bot.db import make_engine, session_scope
     from bot.outbox.status import NotRetryable, retry
 
-    settings = settings_or_exit()
+    settings = load()
     try:
         with session_scope(make_engine(settings.database_url)) as session:
             row = retry(session, message_id)

@@ -28,7 +28,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from bot import metrics
 from bot.clock import utcnow
+from bot.logs import bound
 from bot.outbox.errors import Outcome, classify
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
@@ -184,13 +186,17 @@ class Dispatcher:
         if row is None:
             self._release(lane, next_at=utcnow())
             return 0
-        try:
-            response = self._call(row)
-        except Exception as error:
-            self._record_failure(row, classify(error))
-            return 0
-        self._record_sent(row, response)
-        return 1
+        with bound(outbox_id=row.id, method=row.method):
+            try:
+                response = self._call(row)
+            except Exception as error:
+                outcome = classify(error)
+                metrics.OUTBOX_FAILURES.labels(outcome.kind, outcome.reason[:60]).inc()
+                self._record_failure(row, outcome)
+                return 0
+            self._record_sent(row, response)
+            metrics.OUTBOX_DELIVERIES.labels(row.method).inc()
+            return 1
 
     def _mark_sending(self, lane: str) -> OutboxMessage | None:
         now = utcnow()

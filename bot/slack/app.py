@@ -11,11 +11,13 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.i18n import language_for, t
+from bot.logs import ContextExecutor
 from bot.people import get_person
 from bot.runtime import Services
 from bot.slack.idempotency import drop_event_retries
 from bot.slack.registry import Registry
 from bot.slack.requests import Actor, CommandRequest
+from bot.slack.wsgi import note_request_kind
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ def create_app(
         # The token is known; asking auth.test on start would make start-up depend on Slack.
         token_verification_enabled=False,
         logger=logging.getLogger("samen.bolt"),
+        # Listeners run after the ack in this pool; it carries the request id into their log lines.
+        listener_executor=ContextExecutor(max_workers=10, thread_name_prefix="listener"),
     )
     registry = Registry()
     app.use(drop_event_retries(services))
@@ -52,6 +56,7 @@ def create_app(
 
 def _context_middleware(services: Services, registry: Registry) -> Any:
     def middleware(body: dict[str, Any], context: BoltContext, next: Any) -> Any:
+        note_request_kind(body)
         context["services"] = services
         context["registry"] = registry
         actor = actor_of(body, context)

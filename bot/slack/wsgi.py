@@ -1,20 +1,48 @@
-"""The HTTP face of Samen: Slack's requests at POST /slack/events, and /healthz for the platform."""
+"""The HTTP face of Samen: Slack's requests at POST /slack/events; health, readiness and metrics."""
 
 from __future__ import annotations
 
+import contextvars
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot import metrics
 from bot.db import database_state
+from bot.logs import bound
 from bot.runtime import Services
 
 SLACK_PATH = "/slack/events"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Filled by the Bolt middleware (which has the parsed body) and read here after the answer.
+REQUEST_KIND: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("samen_request_kind")
+
+
+def kind_of(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return "command"
+    kind = str(body.get("type") or "other")
+    return {
+        "block_actions": "action",
+        "event_callback": "event",
+        "message_action": "shortcut",
+        "shortcut": "shortcut",
+        "view_submission": "view_submission",
+        "view_closed": "view_closed",
+        "block_suggestion": "options",
+    }.get(kind, "other")
+
+
+def note_request_kind(body: dict[str, Any]) -> None:
+    holder = REQUEST_KIND.get(None)
+    if holder is not None:
+        holder["kind"] = kind_of(body)
 
 
 def create_wsgi_app(app: App, services: Services) -> WSGIApp:
@@ -22,16 +50,61 @@ def create_wsgi_app(app: App, services: Services) -> WSGIApp:
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            return _healthz(services, start_response)
-        return slack(environ, start_response)
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            if path == "/livez":
+                return _json(start_response, "200 OK", {"status": "ok"})
+            if path == "/healthz":
+                return _healthz(services, start_response)
+            if path == "/readyz":
+                return _readyz(services, start_response)
+            if path == "/metrics":
+                text, content_type = metrics.render(services.engine)
+                start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(text)))])
+                return [text]
+        return _slack(slack, environ, start_response)
 
     return wsgi
 
 
-def _healthz(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    state = database_state(services.engine)
-    status = "200 OK" if state["reachable"] else "503 Service Unavailable"
-    body = json.dumps({"status": "ok" if state["reachable"] else "unavailable", "database": state}).encode()
+def _slack(
+    slack: SlackRequestHandler, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    holder = {"kind": "unknown"}
+    token = REQUEST_KIND.set(holder)
+    started = time.perf_counter()
+    try:
+        with bound():
+            answer = slack(environ, start_response)
+    finally:
+        REQUEST_KIND.reset(token)
+    elapsed = time.perf_counter() - started
+    metrics.SLACK_REQUEST_SECONDS.labels(holder["kind"]).observe(elapsed)
+    if elapsed > metrics.SLOW_ACK_SECONDS:
+        metrics.SLOW_ACKS.labels(holder["kind"]).inc()
+    return answer
+
+
+def _json(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> Iterable[bytes]:
+    body = json.dumps(payload).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _healthz(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The process answers and the database is reachable (503 when it is not)."""
+    state = database_state(services.engine)
+    status = "200 OK" if state["reachable"] else "503 Service Unavailable"
+    return _json(
+        start_response, status, {"status": "ok" if state["reachable"] else "unavailable", "database": state}
+    )
+
+
+def _readyz(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """Ready for traffic: the database is reachable and its migrations are current."""
+    state = database_state(services.engine)
+    ready = bool(state["reachable"] and state.get("current"))
+    return _json(
+        start_response,
+        "200 OK" if ready else "503 Service Unavailable",
+        {"status": "ready" if ready else "not ready", "database": state},
+    )

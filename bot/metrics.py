@@ -1,0 +1,89 @@
+"""Prometheus metrics: how fast Slack gets its answer, how the outbox flows, how fast partners acknowledge.
+
+Under gunicorn several worker processes serve /metrics; `samen serve` sets PROMETHEUS_MULTIPROC_DIR so
+that every process writes its samples there and any of them can answer a scrape with the sum.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.engine import Engine
+
+SLOW_ACK_SECONDS = 2.5  # Slack gives up at 3 s; over 2.5 s is a warning sign
+
+SLACK_REQUEST_SECONDS = Histogram(
+    "samen_slack_request_seconds",
+    "Time from receiving a Slack request to answering it (the ack), by kind.",
+    ["kind"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 3.0, 5.0),
+)
+SLOW_ACKS = Counter(
+    "samen_slack_slow_acks_total", "Slack requests answered after more than 2.5 seconds.", ["kind"]
+)
+OUTBOX_DELIVERIES = Counter("samen_outbox_deliveries_total", "Messages delivered to Slack.", ["method"])
+OUTBOX_FAILURES = Counter(
+    "samen_outbox_failures_total", "Failed delivery attempts, by outcome kind and reason.", ["kind", "reason"]
+)
+BACKUP_ALERT_ACK_SECONDS = Histogram(
+    "samen_backup_alert_ack_seconds",
+    "Time from raising a backup alert to a partner's acknowledgement (drills included, labelled).",
+    ["drill"],
+    buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600),
+)
+
+
+class OutboxCollector(Collector):
+    """Backlog and the age of the oldest due message, read from the database at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from bot.db import session_scope
+        from bot.outbox.status import report
+
+        backlog = GaugeMetricFamily("samen_outbox_backlog", "Messages due now and not yet sent.")
+        age = GaugeMetricFamily("samen_outbox_oldest_due_age_seconds", "Age of the oldest due message.")
+        failed = GaugeMetricFamily(
+            "samen_outbox_failed", "Messages that failed for good, by reason.", labels=["reason"]
+        )
+        try:
+            with session_scope(self.engine) as session:
+                current = report(session)
+        except Exception:
+            return  # an unreachable database shows in /readyz; the scrape still answers
+        backlog.add_metric([], current.due)
+        age.add_metric([], current.oldest_due_age_seconds or 0.0)
+        for reason, count in current.failed_by_reason.items():
+            failed.add_metric([reason], count)
+        yield backlog
+        yield age
+        yield failed
+
+
+def render(engine: Engine | None) -> tuple[bytes, str]:
+    """The exposition text for /metrics: this process's (or all processes') samples plus the outbox gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        process_samples = CollectorRegistry()
+        multiprocess.MultiProcessCollector(process_samples)
+    else:
+        process_samples = REGISTRY
+    text = generate_latest(process_samples)
+    if engine is not None:
+        database_samples = CollectorRegistry()
+        database_samples.register(OutboxCollector(engine))
+        text += generate_latest(database_samples)
+    return text, CONTENT_TYPE_LATEST
