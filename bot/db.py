@@ -47,17 +47,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "samen_read_only"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # A deferred SQLite transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT)
     # when another writer committed in between; taking the write lock up front makes it wait
-    # instead. SQLite is the embedded, single-site database, so serialising writers costs little.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # instead. SQLite is the embedded, single-site database, so serialising writers costs little —
+    # but readers must not queue behind writers: a session opened read-only begins deferred.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error, so nothing is half-written."""
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error, so nothing is half-written.
+
+    `read_only`: the session only reads; on SQLite it then takes no write lock (see above).
+    """
     session = Session(engine, expire_on_commit=False)
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
     try:
         yield session
         session.commit()

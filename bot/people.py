@@ -6,11 +6,33 @@ open the App Home, and keep it here so that commands need not ask Slack again.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.clock import utcnow
+
+
+class LocaleCache:
+    """Slack locales by person, kept for a while in the process: the language lookup is on every
+    request's path, and a locale changes rarely (the App Home refreshes it)."""
+
+    def __init__(self, ttl_seconds: float = 600.0) -> None:
+        self.ttl = ttl_seconds
+        self._entries: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+    def get(self, team_id: str, user_id: str) -> tuple[bool, str | None]:
+        """(known, locale): known is False when the cache has nothing fresh for this person."""
+        entry = self._entries.get((team_id, user_id))
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return False, None
+        return True, entry[1]
+
+    def put(self, team_id: str, user_id: str, locale: str | None) -> None:
+        if len(self._entries) > 50_000:  # a bound, not an eviction policy: people are few
+            self._entries.clear()
+        self._entries[(team_id, user_id)] = (time.monotonic(), locale)
 
 
 class Person(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.crypto import keyring
 from bot.db import make_engine, session_scope
+from bot.people import LocaleCache
 from bot.render import Renderer
 
 
@@ -23,6 +24,8 @@ class Services:
     renderer: Renderer
     # Set when an urgent outbox row commits in this process; the dispatcher waits on it.
     outbox_wakeup: threading.Event = field(default_factory=threading.Event)
+    # People's Slack locales, so that a command need not ask the database every time.
+    locales: LocaleCache = field(default_factory=LocaleCache)
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine | None = None) -> Services:
@@ -34,7 +37,7 @@ class Services:
         )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with session_scope(self.engine) as session:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        with session_scope(self.engine, read_only=read_only) as session:
             session.info["wake_outbox"] = self.outbox_wakeup.set
             yield session

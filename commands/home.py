@@ -59,4 +59,5 @@ def _learn_language(services: Services, client: WebClient, actor: Actor) -> str 
             locale=user.get("locale"),
             tz=user.get("tz"),
         )
+    services.locales.put(actor.team_id, actor.user_id, user.get("locale"))
     return language_for(user.get("locale"), services.settings.samen_language)
