@@ -55,6 +55,9 @@ class Signal(SQLModel, table=True):
     source_permalink: str | None = Field(
         default=None, sa_type=Sealed()
     )  # restricted: the message it came from
+    # Restricted: what was taken out of the summary and the location because it was personal data,
+    # as JSON {"summary": original, "location_or_sector": original}. Shown only with the details.
+    kept_out: str | None = Field(default=None, sa_type=Sealed())
     partner_id: int = Field(foreign_key="partner.id", index=True)  # originating partner
     reporter_team_id: str = Field(max_length=32)
     reporter_user_id: str = Field(max_length=32)
@@ -62,6 +65,11 @@ class Signal(SQLModel, table=True):
         default=SignalStatus.NIEUW, sa_type=enum_column(SignalStatus, 16), index=True
     )
     referred_to_partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    # Who may see the details besides the originating partner and the partners in SignalAccess:
+    # the partnership's coordinators, unless the reporter chose otherwise (the default is yes).
+    share_with_coordinators: bool = Field(default=True)
+    # Where the signal's message (with its weighing button) was posted, so later updates go there too.
+    message_channel: str | None = Field(default=None, max_length=32)
     # Slack's view id of the submission that created it: a modal submitted twice registers once.
     submission_key: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -93,6 +101,15 @@ class WeighingStep(StrEnum):
     UITKOMST = "UITKOMST"  # no action, refer, or case
 
 
+class Recency(StrEnum):
+    """How recent what the signal describes is (the ERNST step)."""
+
+    WEEK = "WEEK"  # within the last week
+    MAAND = "MAAND"  # within the last month
+    JAAR = "JAAR"  # within the last year
+    OUDER = "OUDER"  # longer ago
+
+
 class Assessment(SQLModel, table=True):
     """One step of a signal's weighing (Weging), by a coordinator, with the reason."""
 
@@ -104,6 +121,7 @@ class Assessment(SQLModel, table=True):
     step: WeighingStep = Field(sa_type=enum_column(WeighingStep, 16))
     answer: str = Field(max_length=64)  # e.g. "ja"/"nee", a partner id, "3" (seriousness)
     legal_basis: str | None = Field(default=None, max_length=200)  # Grondslag, for the TAAK step
+    recency: str | None = Field(default=None, max_length=16)  # for the ERNST step: a Recency value
     reason: str = Field(max_length=1000)
     by_team_id: str = Field(max_length=32)
     by_user_id: str = Field(max_length=32)

@@ -1,0 +1,1 @@
+"""Privacy helpers shared by the features: personal-data detection (pii)."""
