@@ -22,9 +22,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any, Final, Protocol, TextIO
 
 from sqlalchemy import Column, Text, text
@@ -35,6 +37,8 @@ from bot.clock import utcnow
 GENESIS_HASH: Final = "0" * 64
 # pg_advisory_xact_lock key for appending to the chain: "AUDIT" in ASCII.
 AUDIT_LOCK_ID: Final = 0x4155444954
+MAX_PURPOSE: Final = 500
+_LOCKED_IN: Final = "samen.audit.locked_in"  # session.info: the transaction that holds the lock
 # The fields the hash covers, in the order the CSV export writes them.
 CONTENT_FIELDS: Final = (
     "seq",
@@ -60,7 +64,7 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)  # e.g. member.added
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=128)
-    purpose: str = Field(max_length=500)
+    purpose: str = Field(max_length=MAX_PURPOSE)
     details: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -85,9 +89,15 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive time is taken to be UTC already (as SQLite returns it)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _stamp(at: datetime) -> str:
-    # Microseconds always written: PostgreSQL and SQLite both keep them, so the stored time round-trips.
-    return at.replace(tzinfo=None).isoformat(timespec="microseconds")
+    # In UTC with microseconds always written: PostgreSQL and SQLite both keep them, so the stored time
+    # reads back to the same text whatever the database's or the reader's time zone.
+    return _utc(at).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def entry_hash(entry: Any) -> str:
@@ -98,14 +108,27 @@ def entry_hash(entry: Any) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+def lock_chain(session: Session, *, refresh: bool = False) -> None:
+    """Serialise audited changes: take this before reading what a change depends on.
+
+    `record` takes it anyway; a change that checks a rule first ("not the last coordinator") takes it
+    before the check, with `refresh=True`, so that two such changes cannot both pass on the same state:
+    objects this session read before waiting for the lock are then read again when next used.
+    """
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
+        return  # this transaction holds it already
+    if session.get_bind().dialect.name == "postgresql":
         # Held until this transaction ends: two processes can never read the same head and fork the
         # chain. (The primary key on seq would refuse the second anyway; the lock makes it wait instead.)
+        session.flush()
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_ID})
+        if refresh:
+            session.expire_all()
     # SQLite: bot.db begins every transaction with BEGIN IMMEDIATE, so this one already holds the
-    # database's only write lock and nobody can append between our read of the head and our insert.
+    # database's only write lock from its first statement: nothing can change between our reads and
+    # our writes, and nobody can append between our read of the head and our insert.
+    session.info[_LOCKED_IN] = session.get_transaction()
 
 
 def head(session: Session) -> AuditEntry | None:
@@ -126,11 +149,13 @@ def record(
     purpose = (purpose or "").strip()
     if not purpose:
         raise AuditError("an audit entry needs a purpose: why was this done?")
+    if len(purpose) > MAX_PURPOSE:
+        raise AuditError(f"an audit entry's purpose is at most {MAX_PURPOSE} characters")
     try:
         details_json = canonical_json(details or {})
     except (TypeError, ValueError) as exc:
         raise AuditError(f"audit details must be plain JSON: {exc}") from exc
-    _lock_chain(session)
+    lock_chain(session)
     previous = head(session)
     entry = AuditEntry(
         seq=(previous.seq + 1) if previous else 1,
@@ -172,10 +197,15 @@ class VerifyResult:
         return self.problem is None
 
 
+# How far back verify() looks to recognise entries slipped in between two genuine ones.
+_RECENT: Final = 256
+
+
 def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
     """Walk the chain in seq order; report the first entry that was changed, removed or inserted."""
     expected_seq = 1
     previous_hash = GENESIS_HASH
+    recent: deque[tuple[int, str]] = deque(maxlen=_RECENT)  # (seq, hash) of the entries just checked
     checked = 0
     last: Any = None
     after: int | None = None
@@ -190,37 +220,79 @@ def verify(session: Session, *, batch_size: int = 1000) -> VerifyResult:
             break
         for entry in batch:
             checked += 1
-            found = _check(entry, expected_seq, previous_hash)
+            found = _check(entry, expected_seq, previous_hash, recent)
             if found is not None:
                 problem, seq, reason = found
                 return VerifyResult(checked, None, None, problem, seq, reason)
             expected_seq = entry.seq + 1
             previous_hash = entry.hash
+            recent.append((entry.seq, entry.hash))
             last = entry
         after = batch[-1].seq
     return VerifyResult(checked, last.seq if last else None, last.hash if last else None)
 
 
-def _check(entry: Any, expected_seq: int, previous_hash: str) -> tuple[Problem, int, str] | None:
-    if entry.seq > expected_seq:
+def _check(
+    entry: Any, expected_seq: int, previous_hash: str, recent: deque[tuple[int, str]]
+) -> tuple[Problem, int, str] | None:
+    seq = entry.seq
+    if seq > expected_seq:
         missing = (
             f"entry {expected_seq} is missing"
-            if entry.seq == expected_seq + 1
-            else f"entries {expected_seq} to {entry.seq - 1} are missing"
+            if seq == expected_seq + 1
+            else f"entries {expected_seq} to {seq - 1} are missing"
         )
-        return Problem.REMOVED, expected_seq, f"{missing}: removed from the log (the next one is {entry.seq})"
-    if entry.seq < expected_seq:
-        return Problem.INSERTED, entry.seq, f"entry {entry.seq} comes before the start of the chain: inserted"
-    if entry.prev_hash != previous_hash:
-        before = f"entry {entry.seq - 1}" if entry.seq > 1 else "the start of the chain"
+        return Problem.REMOVED, expected_seq, f"{missing}: removed from the log (the next one is {seq})"
+    if seq < expected_seq:
+        return Problem.INSERTED, seq, f"entry {seq} comes before the start of the chain: inserted"
+    linked = entry.prev_hash == previous_hash
+    intact = entry_hash(entry) == entry.hash
+    if linked and intact:
+        return None
+    # Gaps can be closed and room can be made by renumbering; the hash still knows the old number.
+    original = _original_seq(entry)
+    if original is not None and original > seq:
+        removed = original - seq
+        what = "1 entry was" if removed == 1 else f"{removed} entries were"
+        return (
+            Problem.REMOVED,
+            seq,
+            f"{what} removed after entry {seq - 1}, and the rest renumbered: "
+            f"entry {seq} was entry {original}",
+        )
+    if original is not None and original < seq:
+        slipped = f"entry {original} was" if original == seq - 1 else f"entries {original} to {seq - 1} were"
         return (
             Problem.INSERTED,
-            entry.seq,
-            f"entry {entry.seq} does not follow {before} (its prev_hash differs): "
-            f"inserted, or put in place of a removed entry",
+            original,
+            f"{slipped} inserted after entry {original - 1}, and the rest renumbered: "
+            f"entry {seq} was entry {original}",
         )
-    if entry_hash(entry) != entry.hash:
-        return Problem.CHANGED, entry.seq, f"entry {entry.seq} does not match its hash: its content was changed"
+    if not linked:
+        follows = next((older for older, hash_ in recent if hash_ == entry.prev_hash), None)
+        if follows is not None:
+            return (
+                Problem.INSERTED,
+                seq,
+                f"entry {seq} was inserted: it claims to follow entry {follows}, not entry {seq - 1}",
+            )
+        before = f"entry {seq - 1}" if seq > 1 else "the start of the chain"
+        return (
+            Problem.INSERTED,
+            seq,
+            f"entry {seq} does not follow {before} (its prev_hash differs): it was inserted, "
+            f"or {before} was changed and its hash recomputed",
+        )
+    return Problem.CHANGED, seq, f"entry {seq} does not match its hash: its content was changed"
+
+
+def _original_seq(entry: Any) -> int | None:
+    """The seq under which this entry's hash was made, if it was renumbered by up to _RECENT places."""
+    content = {name: getattr(entry, name) for name in (*CONTENT_FIELDS, "prev_hash")}
+    for distance in range(1, _RECENT + 1):
+        for candidate in (entry.seq + distance, entry.seq - distance):
+            if candidate >= 1 and entry_hash(SimpleNamespace(**{**content, "seq": candidate})) == entry.hash:
+                return candidate
     return None
 
 
@@ -235,18 +307,18 @@ def _cell(value: object) -> str:
 
 
 def entries_between(session: Session, start: datetime, end: datetime) -> list[AuditEntry]:
-    """Entries with start <= at < end (naive UTC), in chain order."""
+    """Entries with start <= at < end (naive times are UTC), in chain order."""
     return list(
         session.exec(
             select(AuditEntry)
-            .where(AuditEntry.at >= start, AuditEntry.at < end)
+            .where(AuditEntry.at >= _utc(start), AuditEntry.at < _utc(end))
             .order_by(col(AuditEntry.seq))
         ).all()
     )
 
 
 def export_csv(session: Session, start: datetime, end: datetime, out: TextIO) -> int:
-    """Write the entries with start <= at < end (UTC) as CSV, hashes included; return how many.
+    """Write the entries with start <= at < end as CSV, hashes included; return how many.
 
     With the hashes in the file an auditor can re-check the exported stretch of the chain. A cell that
     a spreadsheet would run as a formula gets a leading apostrophe (none of Samen's own values do).

@@ -85,6 +85,7 @@ class Action(StrEnum):
     WEIGH_SIGNAL = "weigh_signal"
     GRANT_ACCESS = "grant_access"
     MANAGE_CASES = "manage_cases"
+    JOIN_CASE = "join_case"
     SCORE_CASE = "score_case"
     MANAGE_CRITERIA = "manage_criteria"
     # Interventions
@@ -92,6 +93,10 @@ class Action(StrEnum):
     OVERRIDE_CAPACITY = "override_capacity"
     OVERRIDE_SECOND_ROUND = "override_second_round"
     RECORD_LESSON = "record_lesson"
+    UPDATE_INTERVENTION = "update_intervention"
+    CLOSE_INTERVENTION = "close_intervention"
+    VIEW_INTERVENTION_RESULT = "view_intervention_result"
+    MANAGE_GOALS = "manage_goals"
     # Alignment moments
     PLAN_CHECKIN = "plan_checkin"
     CALL_ALIGNMENT = "call_alignment"
@@ -100,10 +105,12 @@ class Action(StrEnum):
     ACKNOWLEDGE_BACKUP_ALERT = "acknowledge_backup_alert"
     RECORD_SUPPORT_ACTION = "record_support_action"
     CLOSE_BACKUP_ALERT = "close_backup_alert"
+    VIEW_BACKUP_ALERT_DETAILS = "view_backup_alert_details"
     # Reporting and operations
     VIEW_DIGEST = "view_digest"
     EXPORT_REPORT = "export_report"
     RETRY_OUTBOX = "retry_outbox"
+    VIEW_OPERATIONS = "view_operations"
 
 
 @dataclass(frozen=True)
@@ -131,24 +138,31 @@ PERMISSIONS: Final[dict[Action, Rule]] = {
     Action.EXPORT_AUDIT: Rule(_N, _N, _Y),
     Action.REGISTER_SIGNAL: Rule(_Y, _Y, _Y),
     Action.VIEW_SIGNAL_DETAILS: Rule(_A, _A, _A),
-    Action.WEIGH_SIGNAL: Rule(_A, _A, _A),
+    Action.WEIGH_SIGNAL: Rule(_N, _A, _A),
     Action.GRANT_ACCESS: Rule(_O, _O, _O),
     Action.MANAGE_CASES: Rule(_O, _A, _A),
+    Action.JOIN_CASE: Rule(_Y, _Y, _Y),
     Action.SCORE_CASE: Rule(_A, _A, _A),
     Action.MANAGE_CRITERIA: Rule(_N, _Y, _Y),
     Action.CREATE_INTERVENTION: Rule(_A, _A, _A),
     Action.OVERRIDE_CAPACITY: Rule(_N, _Y, _Y),
     Action.OVERRIDE_SECOND_ROUND: Rule(_N, _Y, _Y),
     Action.RECORD_LESSON: Rule(_A, _A, _A),
+    Action.UPDATE_INTERVENTION: Rule(_O, _Y, _Y),
+    Action.CLOSE_INTERVENTION: Rule(_O, _Y, _Y),
+    Action.VIEW_INTERVENTION_RESULT: Rule(_A, _A, _A),
+    Action.MANAGE_GOALS: Rule(_O, _Y, _Y),
     Action.PLAN_CHECKIN: Rule(_N, _Y, _Y),
     Action.CALL_ALIGNMENT: Rule(_A, _A, _A),
     Action.RAISE_BACKUP_ALERT: Rule(_Y, _Y, _Y),
     Action.ACKNOWLEDGE_BACKUP_ALERT: Rule(_Y, _Y, _Y),
     Action.RECORD_SUPPORT_ACTION: Rule(_Y, _Y, _Y),
     Action.CLOSE_BACKUP_ALERT: Rule(_O, _Y, _Y),
+    Action.VIEW_BACKUP_ALERT_DETAILS: Rule(_A, _Y, _Y),
     Action.VIEW_DIGEST: Rule(_Y, _Y, _Y),
     Action.EXPORT_REPORT: Rule(_N, _Y, _Y),
     Action.RETRY_OUTBOX: Rule(_N, _N, _Y),
+    Action.VIEW_OPERATIONS: Rule(_N, _Y, _Y),
 }
 
 
@@ -173,7 +187,7 @@ class SystemActor:
 CLI_ACTOR: Final = SystemActor("samen:cli")
 
 # Whoever acts: a member of the partnership, or Samen's own command line.
-Principal = Union["Member", SystemActor]  # noqa: UP007  (a string forward reference needs Union)
+Principal = Union["Member", SystemActor]
 
 
 class NotAllowed(Exception):
@@ -208,7 +222,8 @@ def authorize(actor: Principal, action: Action, *, relation: Relation | None = N
 
 def _why_not(rule: Rule, role: Role) -> str:
     """The message id that tells the person what would allow it."""
-    lowest = next((r for r in ROLE_ORDER if rule.for_role(r) is Scope.YES), None)
+    # The lowest role that may do it at all (for some objects, if scoped): whom to ask.
+    lowest = next((r for r in ROLE_ORDER if rule.for_role(r) is not Scope.NO), None)
     own_role_scope = rule.for_role(role)
     if own_role_scope is Scope.OWN:
         return N_("Only your own partner may do this with this item: it came from another partner.")
@@ -224,7 +239,9 @@ def _why_not(rule: Rule, role: Role) -> str:
     return N_("Your role does not allow this.")
 
 
-def relation_to(actor: Principal, owner_partner_id: int, *, shared_with: frozenset[int] = frozenset()) -> Relation:
+def relation_to(
+    actor: Principal, owner_partner_id: int, *, shared_with: frozenset[int] = frozenset()
+) -> Relation:
     """The relation of an object owned by `owner_partner_id` (and shared with those partners) to the actor."""
     if isinstance(actor, SystemActor):
         return Relation.OWN
@@ -233,3 +250,14 @@ def relation_to(actor: Principal, owner_partner_id: int, *, shared_with: frozens
     if actor.partner_id in shared_with:
         return Relation.GIVEN_ACCESS
     return Relation.OTHER
+
+
+def cli_actor() -> SystemActor:
+    """The command line, with the operating-system account that ran it: the audit log's "who"."""
+    import getpass
+
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return CLI_ACTOR
+    return SystemActor(f"{CLI_ACTOR.name}:{account}"[:64])

@@ -23,22 +23,11 @@ from sqlmodel import Session
 
 from bot.authz import Action, NotAllowed, Principal, Role, authorize
 from bot.partners import service
-from bot.partners.models import PartnerType, PersonRef
+from bot.partners.models import ROLE_WORDS, PartnerType, PersonRef
 
 _USER = r"^[UW][A-Z0-9]{2,30}$"
 _TEAM = r"^[TE][A-Z0-9]{2,30}$"
 _CHANNEL = r"^[CG][A-Z0-9]{2,30}$"
-
-# The Dutch words people use for the roles are accepted too.
-ROLE_WORDS: dict[str, Role] = {
-    "member": Role.MEMBER,
-    "deelnemer": Role.MEMBER,
-    "lid": Role.MEMBER,
-    "coordinator": Role.COORDINATOR,
-    "coördinator": Role.COORDINATOR,
-    "admin": Role.ADMIN,
-    "beheerder": Role.ADMIN,
-}
 
 
 def _role(value: Any) -> Any:
@@ -88,6 +77,11 @@ class ImportProblem:
     def __str__(self) -> str:
         at = f"line {self.line}: " if self.line else ""
         return f"{at}{self.where}: {self.message}" if self.where else f"{at}{self.message}"
+
+    def in_file(self, name: str) -> str:
+        """`file:line: where: message`, as compilers write it, so editors can jump to the line."""
+        place = f"{name}:{self.line}" if self.line else name
+        return f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
 
 
 class ImportFailed(Exception):
@@ -152,7 +146,9 @@ def _duplicate_keys(node: yaml.Node | None, path: Path = ()) -> list[ImportProbl
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else "?"
             if name in seen:
-                problems.append(ImportProblem(key.start_mark.line + 1, _where((*path, name)), "appears twice"))
+                problems.append(
+                    ImportProblem(key.start_mark.line + 1, _where((*path, name)), "appears twice")
+                )
             seen.add(name)
             problems.extend(_duplicate_keys(value, (*path, name)))
     elif isinstance(node, yaml.SequenceNode):
@@ -165,7 +161,7 @@ def parse(source: str) -> tuple[PartnersFile, _Lines]:
     """Read and validate a partners file; raise ImportFailed listing every problem found."""
     try:
         root = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.load(source, Loader=yaml.SafeLoader)  # noqa: S506  (SafeLoader: plain data only)
+        data = yaml.load(source, Loader=yaml.SafeLoader)  # SafeLoader: plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -245,7 +241,6 @@ def _check_file(parsed: PartnersFile, lines: _Lines) -> list[ImportProblem]:
                     )
                 )
             people.setdefault(person, p_index)
-        listed = {m.user for m in partner.members}
         for d_index, user in enumerate(partner.duty_contacts):
             if partner.duty_contacts.index(user) != d_index:
                 problems.append(
@@ -255,17 +250,14 @@ def _check_file(parsed: PartnersFile, lines: _Lines) -> list[ImportProblem]:
                         f"{user} is named twice",
                     )
                 )
-        del listed  # people not listed here may already be members in the database: checked on import
     return problems
 
 
-def import_partners(
-    session: Session, *, actor: Principal, source: str, purpose: str, dry_run: bool = False
-) -> ImportReport:
+def import_partners(session: Session, *, actor: Principal, source: str, purpose: str) -> ImportReport:
     """Validate and apply a partners file in the caller's transaction.
 
-    Raises ImportFailed with every problem (the caller rolls back). With `dry_run` the changes are made
-    and reported, then undone: the report says exactly what a real run would do.
+    Raises ImportFailed with every problem; the caller then rolls back. For a dry run the caller rolls
+    back after a success too: the report says exactly what a real run would do.
     """
     authorize(actor, Action.IMPORT_PARTNERS)
     parsed, lines = parse(source)
@@ -290,6 +282,7 @@ def import_partners(
         for m_index, member in enumerate(item.members)
     ]
     work.sort(key=lambda w: 0 if w[2].role in service.MANAGING_ROLES else 1)
+    moved: dict[PersonRef, Path] = {}
     for p_index, m_index, member in work:
         m_at: Path = ("partners", p_index, "members", m_index)
         team = _team_of(member, parsed)
@@ -315,32 +308,61 @@ def import_partners(
             report.changes.append(f"added {member.user} to {name} as {member.role.value}")
         elif result.change is service.Change.UPDATED:
             report.changes.append(f"changed {member.user} ({', '.join(result.fields)}) in {name}")
+            if "partner_id" in result.fields:
+                moved[result.member.person] = m_at
     if problems:
         raise ImportFailed(problems)
 
     for p_index, item in enumerate(parsed.partners):
-        _apply_people_links(session, actor, item, partner_ids[p_index], ("partners", p_index), lines, purpose,
-                            report, problems)
-    for problem in service.broken_links(session):
-        problems.append(ImportProblem(None, "", _message(problem)))
+        _apply_people_links(
+            session,
+            actor,
+            item,
+            partner_ids[p_index],
+            ("partners", p_index),
+            lines,
+            purpose,
+            report,
+            problems,
+        )
+    for broken in service.broken_links(session):
+        # Someone this file moves to another partner is still named by their old partner.
+        person = broken.values.get("person")
+        moved_at = moved.get(person) if isinstance(person, PersonRef) else None
+        if moved_at is not None:
+            message = _message(broken) + " This file moves them to another partner: name someone else there."
+            problems.append(ImportProblem(lines.of(moved_at), _where(moved_at), message))
+        else:
+            problems.append(ImportProblem(None, "", _message(broken)))
     if problems:
         raise ImportFailed(problems)
-    del dry_run  # the caller decides whether to commit; the report is the same either way
     return report
 
 
-def _apply_partner(session: Session, actor: Principal, item: PartnerIn, purpose: str, report: ImportReport) -> int:
+def _apply_partner(
+    session: Session, actor: Principal, item: PartnerIn, purpose: str, report: ImportReport
+) -> int:
     given = item.model_fields_set
     partner = service.find_partner(session, name=item.name)
     if partner is None:
         partner = service.create_partner(
-            session, actor=actor, name=item.name, partner_type=item.type, capacity=item.capacity, purpose=purpose
+            session,
+            actor=actor,
+            name=item.name,
+            partner_type=item.type,
+            capacity=item.capacity,
+            purpose=purpose,
         )
         report.changes.append(f"created partner {partner.name} ({partner.type.value})")
     else:
         # A name differing only in case or spacing renames the partner to the file's spelling.
         fields = service.update_partner(
-            session, actor=actor, partner_id=_id(partner), name=item.name, partner_type=item.type, purpose=purpose
+            session,
+            actor=actor,
+            partner_id=_id(partner),
+            name=item.name,
+            partner_type=item.type,
+            purpose=purpose,
         )
         if fields:
             report.changes.append(f"changed partner {partner.name} ({', '.join(fields)})")
@@ -383,15 +405,24 @@ def _apply_people_links(
                 if service.set_duty_contacts(
                     session, actor=actor, partner_id=partner_id, contacts=contacts, purpose=purpose
                 ):
-                    report.changes.append(f"set the duty contacts of {item.name}: {', '.join(item.duty_contacts)}")
+                    report.changes.append(
+                        f"set the duty contacts of {item.name}: {', '.join(item.duty_contacts)}"
+                    )
             except (service.PartnerError, NotAllowed) as exc:
-                problems.append(ImportProblem(lines.of((*at, "duty_contacts")), _where((*at, "duty_contacts")),
-                                              _message(exc)))
+                problems.append(
+                    ImportProblem(
+                        lines.of((*at, "duty_contacts")), _where((*at, "duty_contacts")), _message(exc)
+                    )
+                )
     if "lead" in given:
         lead = _resolve(session, item.lead, partner_id) if item.lead else None
         if item.lead and lead is None:
             problems.append(
-                ImportProblem(lines.of((*at, "lead")), _where((*at, "lead")), f"{item.lead} is not a member of {item.name}")
+                ImportProblem(
+                    lines.of((*at, "lead")),
+                    _where((*at, "lead")),
+                    f"{item.lead} is not a member of {item.name}",
+                )
             )
             return
         try:

@@ -56,6 +56,17 @@ ROLE_LABELS: Final[dict[Role, str]] = {
     Role.ADMIN: N_("admin"),
 }
 
+# The words people type for a role, in Dutch and English (commands and the partners file).
+ROLE_WORDS: Final[dict[str, Role]] = {
+    "member": Role.MEMBER,
+    "deelnemer": Role.MEMBER,
+    "lid": Role.MEMBER,
+    "coordinator": Role.COORDINATOR,
+    "coördinator": Role.COORDINATOR,
+    "admin": Role.ADMIN,
+    "beheerder": Role.ADMIN,
+}
+
 
 def _enum_type(enum: type[StrEnum], length: int) -> sa.Enum:
     # Stored as the enum's value in a plain VARCHAR (no native PostgreSQL type to migrate later);

@@ -149,7 +149,9 @@ def list_partners(session: Session) -> list[Partner]:
 def members_of(session: Session, *, partner_id: int) -> list[Member]:
     return list(
         session.exec(
-            select(Member).where(Member.partner_id == partner_id).order_by(col(Member.created_at), col(Member.id))
+            select(Member)
+            .where(Member.partner_id == partner_id)
+            .order_by(col(Member.created_at), col(Member.id))
         ).all()
     )
 
@@ -157,7 +159,9 @@ def members_of(session: Session, *, partner_id: int) -> list[Member]:
 def duty_contacts(session: Session, *, partner_id: int) -> list[DutyContact]:
     return list(
         session.exec(
-            select(DutyContact).where(DutyContact.partner_id == partner_id).order_by(col(DutyContact.position))
+            select(DutyContact)
+            .where(DutyContact.partner_id == partner_id)
+            .order_by(col(DutyContact.position))
         ).all()
     )
 
@@ -169,7 +173,7 @@ def coordinators(session: Session) -> list[Member]:
             select(Member)
             .where(col(Member.role).in_(MANAGING_ROLES))
             # Coordinators first: they run the partnership day to day; admins look after Samen.
-            .order_by(case((Member.role == Role.COORDINATOR, 0), else_=1), col(Member.id))
+            .order_by(case((col(Member.role) == Role.COORDINATOR, 0), else_=1), col(Member.id))
         ).all()
     )
 
@@ -197,6 +201,7 @@ def create_partner(
     purpose: str,
     capacity: int = 0,
 ) -> Partner:
+    actor = _begin_change(session, actor)
     authorize(actor, Action.MANAGE_PARTNERS)
     name = _valid_name(name)
     if find_partner(session, name=name) is not None:
@@ -226,6 +231,7 @@ def update_partner(
     partner_type: PartnerType | None = None,
 ) -> tuple[str, ...]:
     """Rename a partner or change its type; return the fields that changed."""
+    actor = _begin_change(session, actor)
     authorize(actor, Action.MANAGE_PARTNERS)
     partner = get_partner(session, partner_id=partner_id)
     changed: list[str] = []
@@ -260,11 +266,14 @@ def add_member(
     team_id: str,
     user_id: str,
     purpose: str,
-    role: Role = Role.MEMBER,
+    role: Role | None = None,
     display_name: str | None = None,
     allow_move: bool = False,
 ) -> MemberResult:
     """Make a person a member of a partner with a role, or change their role.
+
+    Without a role, a new member becomes a member and an existing one keeps theirs: adding a
+    coordinator again must not quietly demote them.
 
     A person belongs to one partner. Someone already with another partner is refused unless
     `allow_move` (the partners file, which describes the whole partnership, moves people): moving a
@@ -272,11 +281,14 @@ def add_member(
     A caller that moves people checks `broken_links` afterwards: a moved person may still be named as
     their old partner's duty contact or lead until the same import names others.
     """
+    actor = _begin_change(session, actor)
     partner = get_partner(session, partner_id=partner_id)
     person = PersonRef(_valid_team(team_id), _valid_user(user_id))
     existing = find_member(session, team_id=team_id, user_id=user_id)
+    was = existing.role if existing is not None else None
+    role = role or was or Role.MEMBER
     # Making or unmaking an admin is an admin's decision: a coordinator cannot raise anyone above itself.
-    touches_admin = role is Role.ADMIN or (existing is not None and existing.role is Role.ADMIN)
+    touches_admin = (role is Role.ADMIN) != (was is Role.ADMIN)
     authorize(actor, Action.MANAGE_ADMINS if touches_admin else Action.MANAGE_MEMBERS)
     if display_name is not None:
         display_name = " ".join(display_name.split())[:MAX_NAME_LENGTH] or None
@@ -342,6 +354,7 @@ def add_member(
 
 def remove_member(session: Session, *, actor: Principal, team_id: str, user_id: str, purpose: str) -> Member:
     """Remove a person from the partnership; return the removed member (no longer in the database)."""
+    actor = _begin_change(session, actor)
     member = find_member(session, team_id=team_id, user_id=user_id)
     if member is None:
         raise NotAMember(
@@ -374,6 +387,7 @@ def set_duty_contacts(
 
     Duty contacts must be members of that partner: in an emergency the partner's own people answer.
     """
+    actor = _begin_change(session, actor)
     authorize(actor, Action.SET_DUTY_CONTACTS)
     partner = get_partner(session, partner_id=partner_id)
     wanted: list[PersonRef] = []
@@ -385,7 +399,7 @@ def set_duty_contacts(
             raise NotAMember(
                 N_(
                     "%(person)s is not a member of %(partner)s; duty contacts must be. "
-                    "Add them first with `/samen partner lid-toevoegen`."
+                    "Add them first with `/samen partner add-member`."
                 ),
                 person=contact,
                 partner=partner.name,
@@ -397,7 +411,11 @@ def set_duty_contacts(
     session.execute(delete(DutyContact).where(col(DutyContact.partner_id) == partner_id))
     session.flush()
     for position, person in enumerate(wanted):
-        session.add(DutyContact(partner_id=partner_id, position=position, team_id=person.team_id, user_id=person.user_id))
+        session.add(
+            DutyContact(
+                partner_id=partner_id, position=position, team_id=person.team_id, user_id=person.user_id
+            )
+        )
     _touch(session, partner)
     audit.record(
         session,
@@ -412,6 +430,7 @@ def set_duty_contacts(
 
 
 def set_capacity(session: Session, *, actor: Principal, partner_id: int, capacity: int, purpose: str) -> bool:
+    actor = _begin_change(session, actor)
     authorize(actor, Action.SET_CAPACITY)
     partner = get_partner(session, partner_id=partner_id)
     capacity = _valid_capacity(capacity)
@@ -436,6 +455,7 @@ def set_lead(
     session: Session, *, actor: Principal, partner_id: int, lead: PersonRef | None, purpose: str
 ) -> bool:
     """Set (or clear) the partner's lead, who must be one of its members."""
+    actor = _begin_change(session, actor)
     authorize(actor, Action.MANAGE_PARTNERS)
     partner = get_partner(session, partner_id=partner_id)
     if lead is not None:
@@ -467,12 +487,11 @@ def set_alert_channel(
     session: Session, *, actor: Principal, partner_id: int, channel_id: str | None, purpose: str
 ) -> bool:
     """Set (or clear) the channel where the partner receives alerts such as a backup alert."""
+    actor = _begin_change(session, actor)
     authorize(actor, Action.MANAGE_PARTNERS)
     partner = get_partner(session, partner_id=partner_id)
     if channel_id is not None and not CHANNEL_ID.match(channel_id):
-        raise InvalidValue(
-            N_("“%(value)s” is not a Slack channel id (such as C0123ABCD)."), value=channel_id
-        )
+        raise InvalidValue(N_("“%(value)s” is not a Slack channel id (such as C0123ABCD)."), value=channel_id)
     if partner.alert_channel_id == channel_id:
         return False
     partner.alert_channel_id = channel_id
@@ -514,6 +533,25 @@ def broken_links(session: Session) -> list[PartnerError]:
     return problems
 
 
+def _begin_change(session: Session, actor: Principal) -> Principal:
+    """Serialise with other audited changes, then read the actor's role as it is now.
+
+    Two coordinators demoting each other at the same moment must not both succeed; and a coordinator
+    who was just made a member may not finish a change they started as coordinator.
+    """
+    audit.lock_chain(session, refresh=True)
+    if not isinstance(actor, Member):
+        return actor
+    current = session.exec(
+        select(Member)
+        .where(Member.team_id == actor.team_id, Member.user_id == actor.user_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if current is None:
+        raise NotAMember(N_("%(person)s is not a member of the partnership."), person=actor.person)
+    return current
+
+
 # --- rules ---------------------------------------------------------------------------------------
 
 
@@ -548,7 +586,7 @@ def _refuse_if_still_needed(session: Session, member: Member) -> None:
         raise MemberStillNeeded(
             N_(
                 "%(person)s is a duty contact of %(partner)s. Choose other duty contacts first with "
-                "`/samen partner dienst`."
+                "`/samen partner duty`."
             ),
             person=member.person,
             partner=partner.name,
