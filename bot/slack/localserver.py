@@ -47,5 +47,8 @@ def serve_in_thread(app: App, services: Services) -> LocalServer:
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
-    threading.Thread(target=server.serve_forever, name="samen-local-http", daemon=True).start()
+    # A short poll interval: stop() (shutdown) waits for the loop to notice, 0.5 s by default.
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="samen-local-http", daemon=True
+    ).start()
     return LocalServer(server)

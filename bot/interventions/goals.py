@@ -1,0 +1,133 @@
+"""Partners' goals (Doel) per focus element, and their progress from finished interventions.
+
+A goal counts the interventions its partner carried out (UITGEVOERD) on its focus element in its year,
+only those of its instrument type when it names one: "naheffen bij 10 sleutelpersonen" is a FISCAAL
+goal of the Belastingdienst on AFPAKKEN with target 10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot import audit
+from bot.authz import Action, Principal, authorize, relation_to
+from bot.clock import utcnow
+from bot.i18n import N_
+from bot.interventions.models import Goal, Intervention, InterventionStatus
+from bot.interventions.service import InterventionError
+from bot.partners.models import Partner
+from bot.vocabulary import FocusElement, InstrumentType
+
+MAX_DESCRIPTION: Final = 200
+MAX_TARGET: Final = 10_000
+PURPOSE_GOALS: Final = "the partnership's goals (/samen doelen)"
+
+
+@dataclass(frozen=True)
+class Progress:
+    goal: Goal
+    partner: str
+    done: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.done / self.goal.target)) if self.goal.target else 0
+
+
+def add_goal(
+    session: Session,
+    *,
+    actor: Principal,
+    partner_id: int,
+    focus_element: FocusElement,
+    description: str,
+    target: int,
+    instrument_type: InstrumentType | None = None,
+    year: int | None = None,
+    submission_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Goal, bool]:
+    """Add a goal; (goal, False) when this submission made one already."""
+    now = now or utcnow()
+    if submission_key is not None:
+        existing = session.exec(select(Goal).where(Goal.submission_key == submission_key)).first()
+        if existing is not None:
+            return existing, False
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        raise InterventionError(N_("Choose the partner whose goal it is."), field="partner")
+    authorize(actor, Action.MANAGE_GOALS, relation=relation_to(actor, partner_id))
+    description = " ".join((description or "").split())
+    if not description or len(description) > MAX_DESCRIPTION:
+        raise InterventionError(
+            N_("Describe the goal in 1 to %(limit)s characters."), field="description", limit=MAX_DESCRIPTION
+        )
+    if isinstance(target, bool) or not 1 <= target <= MAX_TARGET:
+        raise InterventionError(
+            N_("The target is a whole number from 1 to %(limit)s."), field="target", limit=MAX_TARGET
+        )
+    goal = Goal(
+        partner_id=partner_id,
+        focus_element=focus_element,
+        instrument_type=instrument_type,
+        description=description,
+        target=target,
+        year=year or now.year,
+        submission_key=submission_key,
+        created_by_team_id=actor.team_id,
+        created_by_user_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(goal)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="goal.added",
+        object_type="goal",
+        object_id=goal.id or 0,
+        purpose=PURPOSE_GOALS,
+        details={
+            "partner_id": partner_id,
+            "focus_element": focus_element.value,
+            "instrument_type": instrument_type.value if instrument_type else None,
+            "target": target,
+            "year": goal.year,
+        },
+    )
+    return goal, True
+
+
+def progress(session: Session, *, year: int | None = None) -> list[Progress]:
+    """Every goal of the year with the number of finished interventions that count towards it."""
+    year = year or utcnow().year
+    goals = session.exec(
+        select(Goal)
+        .where(Goal.year == year)
+        .order_by(col(Goal.partner_id), col(Goal.focus_element), col(Goal.id))
+    ).all()
+    names = {p.id: p.name for p in session.exec(select(Partner)).all()}
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    found: list[Progress] = []
+    for goal in goals:
+        query = (
+            select(func.count())
+            .select_from(Intervention)
+            .where(
+                Intervention.owner_partner_id == goal.partner_id,
+                Intervention.focus_element == goal.focus_element,
+                Intervention.status == InterventionStatus.UITGEVOERD,
+                col(Intervention.done_at) >= start,
+                col(Intervention.done_at) < end,
+            )
+        )
+        if goal.instrument_type is not None:
+            query = query.where(Intervention.instrument_type == goal.instrument_type)
+        found.append(Progress(goal, names.get(goal.partner_id, "?"), int(session.exec(query).one())))
+    return found
