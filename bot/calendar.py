@@ -11,12 +11,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
+# Good Friday is in the package's Dutch list, but it is no general day off: the Algemene Termijnenwet
+# does not name it, and the partners' offices (gemeente, politie, OM, Belastingdienst) are open.
+NOT_A_DAY_OFF = frozenset({"Good Friday"})
 
 
 @cache
-def _dutch_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("NL", years=year)
+def _dutch_holidays(year: int) -> dict[date, str]:
+    # Imported when first needed: a process that never asks about a date does not carry it (memory).
+    import holidays
+
+    listed = holidays.country_holidays("NL", years=year, language="en_US")
+    return {day: str(name) for day, name in listed.items() if str(name) not in NOT_A_DAY_OFF}
 
 
 def is_holiday(day: date) -> bool:
@@ -24,8 +30,7 @@ def is_holiday(day: date) -> bool:
 
 
 def holiday_name(day: date) -> str | None:
-    name = _dutch_holidays(day.year).get(day)
-    return str(name) if name else None
+    return _dutch_holidays(day.year).get(day)
 
 
 def is_working_day(day: date) -> bool:

@@ -29,6 +29,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
         (date(2026, 12, 26), True),
         (date(2026, 5, 14), True),  # Hemelvaartsdag
         (date(2026, 11, 30), False),
+        (date(2026, 4, 3), False),  # Goede Vrijdag: no general day off
+        (date(2026, 4, 6), True),  # Tweede Paasdag
     ],
 )
 def test_dutch_public_holidays(day: date, holiday: bool) -> None:
