@@ -97,3 +97,35 @@ def test_settings_can_come_from_a_dotenv_file(tmp_path: Path, monkeypatch: pytes
     settings = load_settings()
     assert settings.slack_bot_token == "xoxb-from-file"
     assert settings.samen_language == "en"
+
+
+def test_several_workspaces_need_the_client_id_and_secret_instead_of_a_bot_token() -> None:
+    """Issue 9: installed through Slack's OAuth flow, Samen keeps each workspace's token itself."""
+    oauth = {k: v for k, v in GOOD.items() if k != "SLACK_BOT_TOKEN"}
+    settings = load_settings(
+        _env_file=None,
+        **oauth,
+        SLACK_CLIENT_ID="1111111111.2222222222",
+        SLACK_CLIENT_SECRET="abcdef0123456789",
+    )
+    assert settings.oauth and settings.slack_bot_token is None
+    assert "abcdef0123456789" in settings.secrets()
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None, **oauth, SLACK_CLIENT_ID="1111111111.2222222222")
+    assert str(raised.value).startswith("SLACK_CLIENT_SECRET is not set: set it to ")
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None, **GOOD, SAMEN_HOME_TEAM="gemeente")
+    assert str(raised.value).startswith("SAMEN_HOME_TEAM must be a Slack team id")
+    assert not load_settings(_env_file=None, **GOOD).oauth
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/.env.example lists every variable, most of them empty: their defaults apply."""
+    for name, value in GOOD.items():
+        monkeypatch.setenv(name, value)
+    for name in ("SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL", "SAMEN_OUTBOX_CONCURRENCY"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings(_env_file=None)
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert not settings.socket_mode
+    assert settings.outbox_concurrency == 16

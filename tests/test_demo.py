@@ -15,13 +15,20 @@ SAMEN = str(Path(sys.executable).with_name("samen"))
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("nl", ["Kennismaken met Samen", "Wat Samen kan", "Bedoelde je `/samen help`?", "Einde van de demo."]),
+        (
+            "nl",
+            ["Kennismaken met Samen", "Wat Samen kan", "Bedoelde je `/samen help`?", "Einde van de demo."],
+        ),
         ("en", ["Meeting Samen", "What Samen can do", "Did you mean `/samen help`?", "End of the demo."]),
     ],
 )
 def test_the_demo_plays_its_conversation(language: str, expected: list[str], tmp_path: Path) -> None:
     result = subprocess.run(
-        [SAMEN, "demo", "--language", language], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [SAMEN, "demo", "--language", language],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr

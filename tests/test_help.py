@@ -6,9 +6,9 @@ import time
 
 import pytest
 from conftest import BotUnderTest
-from slackdouble import visible_text
 
 from bot.people import remember_profile
+from slackdouble import visible_text
 
 
 def test_help_answers_in_dutch_by_default(bot: BotUnderTest) -> None:
@@ -59,7 +59,9 @@ def test_typed_text_cannot_ping_the_channel_or_hide_a_link(bot: BotUnderTest) ->
 
 def test_app_home_greets_the_person_in_their_language(bot: BotUnderTest) -> None:
     bot.double.add_user("UHOME0001", team_id="T0SAMEN", locale="en-US", tz="Europe/Amsterdam", name="fatima")
-    response = bot.driver.event({"type": "app_home_opened", "user": "UHOME0001", "channel": "D0HOME", "tab": "home"})
+    response = bot.driver.event(
+        {"type": "app_home_opened", "user": "UHOME0001", "channel": "D0HOME", "tab": "home"}
+    )
     assert response.status == 200
     published = bot.double.wait_for("views.publish")[0]
     assert published.args["user_id"] == "UHOME0001"
@@ -68,7 +70,9 @@ def test_app_home_greets_the_person_in_their_language(bot: BotUnderTest) -> None
     assert "<@UHOME0001>" in visible_text(view["blocks"])
     assert "What you can ask Samen" in visible_text(view["blocks"])
     # The locale learnt from users.info now also sets the language of their commands.
-    assert "What Samen can do" in visible_text(bot.driver.command("/samen", "help", user="UHOME0001").json()["blocks"])
+    assert "What Samen can do" in visible_text(
+        bot.driver.command("/samen", "help", user="UHOME0001").json()["blocks"]
+    )
 
 
 def test_a_retried_event_has_its_effect_once(bot: BotUnderTest) -> None:

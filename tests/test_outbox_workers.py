@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET, make_settings
-from slackdouble import SlackDouble
 from sqlmodel import func, select
 
 from bot.db import make_engine, upgrade
 from bot.outbox import post_message
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.runtime import Services
+from slackdouble import SlackDouble
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
