@@ -100,6 +100,8 @@ class Action(StrEnum):
     # Alignment moments
     PLAN_CHECKIN = "plan_checkin"
     CALL_ALIGNMENT = "call_alignment"
+    ANSWER_CHECKIN = "answer_checkin"
+    RECORD_AGREEMENT = "record_agreement"
     # Backup alerts (rugdekking)
     RAISE_BACKUP_ALERT = "raise_backup_alert"
     ACKNOWLEDGE_BACKUP_ALERT = "acknowledge_backup_alert"
@@ -111,6 +113,8 @@ class Action(StrEnum):
     EXPORT_REPORT = "export_report"
     RETRY_OUTBOX = "retry_outbox"
     VIEW_OPERATIONS = "view_operations"
+    # Privacy and security (issue 10)
+    VIEW_RETENTION = "view_retention"
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ PERMISSIONS: Final[dict[Action, Rule]] = {
     Action.MANAGE_GOALS: Rule(_O, _Y, _Y),
     Action.PLAN_CHECKIN: Rule(_N, _Y, _Y),
     Action.CALL_ALIGNMENT: Rule(_A, _A, _A),
+    Action.ANSWER_CHECKIN: Rule(_Y, _Y, _Y),
+    Action.RECORD_AGREEMENT: Rule(_Y, _Y, _Y),
     Action.RAISE_BACKUP_ALERT: Rule(_Y, _Y, _Y),
     Action.ACKNOWLEDGE_BACKUP_ALERT: Rule(_Y, _Y, _Y),
     Action.RECORD_SUPPORT_ACTION: Rule(_Y, _Y, _Y),
@@ -163,6 +169,7 @@ PERMISSIONS: Final[dict[Action, Rule]] = {
     Action.EXPORT_REPORT: Rule(_N, _Y, _Y),
     Action.RETRY_OUTBOX: Rule(_N, _N, _Y),
     Action.VIEW_OPERATIONS: Rule(_N, _Y, _Y),
+    Action.VIEW_RETENTION: Rule(_N, _Y, _Y),
 }
 
 

@@ -13,8 +13,10 @@ import typer
 from bot import __version__
 from bot.audit_cli import audit_cli
 from bot.config import Settings
+from bot.digest.cli import export_command
 from bot.outbox.cli import outbox_cli
 from bot.partners.cli import partners_cli
+from bot.privacy.cli import inzage_command, retention_command, vergeet_command
 
 cli = typer.Typer(
     name="samen",
@@ -30,6 +32,11 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(partners_cli, name="partners")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(outbox_cli, name="outbox")
+# Privacy (bot/privacy/): retention, and access and erasure requests about a subject.
+cli.command("retention")(retention_command)
+cli.command("inzage")(inzage_command)
+cli.command("vergeet")(vergeet_command)
+cli.command("export")(export_command)
 
 
 def _version(value: bool) -> None:
@@ -77,6 +84,33 @@ def keys_generate() -> None:
     typer.echo(generate_key())
 
 
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every sealed value with the first key of SAMEN_ENCRYPTION_KEY (docs/operations.md)."""
+    from bot import audit
+    from bot.authz import cli_actor
+    from bot.keyrotation import rotate_all
+    from bot.runtime import Services
+
+    settings = load()
+    services = Services.build(settings)
+    rotated = rotate_all(services.engine)
+    total = sum(r.values for r in rotated)
+    with services.session() as session:
+        audit.record(
+            session,
+            actor=cli_actor(),
+            action="rotate_encryption_key",
+            object_type="database",
+            object_id="sealed values",
+            purpose="rotation of SAMEN_ENCRYPTION_KEY",
+            details={"values": total},
+        )
+    for r in rotated:
+        typer.echo(f"{r.table}.{r.column}: {r.values}")
+    typer.echo(f"{total} values sealed with the first key; the other keys may now be removed.")
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
@@ -97,8 +131,22 @@ def serve(
     serve_http(settings, host=host, port=port, workers=workers, threads=threads, with_worker=False)
 
 
+MetricsPort = Annotated[
+    int,
+    typer.Option(
+        envvar="SAMEN_METRICS_PORT",
+        help="Serve /metrics, /livez, /healthz and /readyz on this port (0: off), for Prometheus and "
+        "Kubernetes probes.",
+    ),
+]
+MetricsHost = Annotated[str, typer.Option(help="Address for --metrics-port.")]
+
+
 @cli.command()
-def worker() -> None:
+def worker(
+    metrics_port: MetricsPort = 0,
+    metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
+) -> None:
     """The scheduler and outbox dispatcher; run as many as you like against PostgreSQL."""
     from bot.db import upgrade
     from bot.runtime import Services
@@ -106,7 +154,12 @@ def worker() -> None:
 
     settings = load()
     upgrade(settings.database_url)
-    running = Worker(Services.build(settings))
+    services = Services.build(settings)
+    if metrics_port:
+        from bot.probes import serve_operations
+
+        serve_operations(services, host=metrics_host, port=metrics_port)
+    running = Worker(services)
     _stop_on_signals(running.stop)
     running.start()
     running.wait()
@@ -116,16 +169,22 @@ def worker() -> None:
 def run(
     host: Annotated[str, typer.Option(help="Address to listen on in HTTP mode.")] = "0.0.0.0",  # noqa: S104
     port: Annotated[int, typer.Option(help="Port to listen on in HTTP mode.")] = 3000,
+    metrics_port: MetricsPort = 0,
+    metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
 ) -> None:
     """Everything in one process: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
     from bot.db import upgrade
-    from bot.server import serve_http, serve_socket_mode
 
     settings = load()
     upgrade(settings.database_url)
     if settings.socket_mode:
-        serve_socket_mode(settings)
+        from bot.socketmode import serve_socket_mode
+
+        # No HTTP port of its own in Socket Mode: --metrics-port gives probes and Prometheus one.
+        serve_socket_mode(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
     else:
+        from bot.server import serve_http
+
         serve_http(settings, host=host, port=port, workers=1, threads=8, with_worker=True)
 
 

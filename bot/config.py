@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,7 +21,15 @@ SUPPORTED_LANGUAGES = ("nl", "en")
 
 # How to obtain each setting, shown when it is missing or malformed.
 HOW_TO_OBTAIN: dict[str, str] = {
-    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) under 'OAuth & Permissions' of your Slack app",
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) under 'OAuth & Permissions' of your Slack app "
+    "(or, to install Samen in several workspaces, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)",
+    "SLACK_CLIENT_ID": "the Client ID under 'Basic Information → App Credentials' of your Slack app "
+    "(together with SLACK_CLIENT_SECRET: installation in several workspaces, docs/operations.md)",
+    "SLACK_CLIENT_SECRET": "the Client Secret under 'Basic Information → App Credentials' of your Slack app "
+    "(together with SLACK_CLIENT_ID)",
+    "SAMEN_HOME_TEAM": "the team id (T…) of the workspace the partnership lives in (in Slack: the "
+    "workspace's URL …/client/T…); leave it unset for the workspace of SLACK_BOT_TOKEN, or with several "
+    "workspaces the first one that installed Samen",
     "SLACK_SIGNING_SECRET": "the Signing Secret under 'Basic Information → App Credentials' "
     "of your Slack app",
     "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with connections:write under 'Basic Information'; "
@@ -43,6 +51,13 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "per seriousness, e.g. hoog:2,5,10;midden:5,15,30;laag:10,30,60 (see docs/rugdekking.md)",
     "SAMEN_RUGDEKKING_SAFETY": "two numbers of minutes, e.g. 10,10: when the reporter is asked whether they "
     "are safe, and how long an answer may take (see docs/rugdekking.md)",
+    "SAMEN_DIGEST_AT": "a day and a time in SAMEN_TIMEZONE for the weekly digest, e.g. 'vrijdag 15:00' or "
+    "'fri 15:00' (see docs/digest.md)",
+    "SAMEN_STALE_DAYS": "a whole number of days (1 to 365) after which an intervention without any update "
+    "is brought to its owner, and after as many again to its partner's lead",
+    "SAMEN_RETENTION": "days per kind after which Samen deletes or anonymises what it kept, e.g. "
+    "signalen:365;casussen:1825;rugdekking:365;afstemmomenten:90;berichten:30 (kinds left out keep "
+    "their default; see docs/SECURITY.md)",
 }
 
 
@@ -55,9 +70,17 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty variable (`SLACK_APP_TOKEN=` in deploy/.env.example) counts as unset: its default applies.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
-    slack_bot_token: str = Field(validation_alias="SLACK_BOT_TOKEN")
+    # One workspace: its bot token. Several workspaces (Slack's OAuth flow, bot/workspaces/): the app's
+    # client id and secret instead; each workspace's token is then kept in the database, sealed.
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    samen_home_team: str | None = Field(default=None, validation_alias="SAMEN_HOME_TEAM")
     slack_signing_secret: str = Field(validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_DEFAULT_API_URL, validation_alias="SLACK_API_URL")
@@ -76,13 +99,59 @@ class Settings(BaseSettings):
         default="hoog:2,5,10;midden:5,15,30;laag:10,30,60", validation_alias="SAMEN_RUGDEKKING_ESCALATION"
     )
     rugdekking_safety: str = Field(default="10,10", validation_alias="SAMEN_RUGDEKKING_SAFETY")
+    # Interventions without any update for this many days go to their owner, then to the partner's lead.
+    # The weekly digest to the partnership channel (bot/digest/): day and time, skipped on holidays.
+    samen_digest_at: str = Field(default="vrijdag 15:00", validation_alias="SAMEN_DIGEST_AT")
+    samen_stale_days: int = Field(default=14, ge=1, le=365, validation_alias="SAMEN_STALE_DAYS")
+    # Retention (bot/privacy/retention.py): days per kind after which what was kept is deleted or anonymised.
+    samen_retention: str = Field(default="", validation_alias="SAMEN_RETENTION")
 
     @field_validator("slack_bot_token")
     @classmethod
-    def _bot_token(cls, value: str) -> str:
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
         if not value.startswith(("xoxb-", "xoxe.xoxb-")):
             raise ValueError("must start with xoxb-")
         return value
+
+    @field_validator("slack_client_id", "slack_client_secret")
+    @classmethod
+    def _client_credentials(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if len(value.strip()) < 8:
+            raise ValueError("is too short to be a Slack app credential")
+        return value.strip()
+
+    @field_validator("samen_home_team")
+    @classmethod
+    def _home_team(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.fullmatch(r"[TE][A-Z0-9]{2,30}", value):
+            raise ValueError("must be a Slack team id such as T0123ABCD")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way_to_reach_slack(cls, data: Any) -> Any:
+        """A bot token (one workspace) or the app's client id and secret (several). Checked before the
+        other settings, so that an empty configuration is told about the token first. A rule across
+        settings: its message starts with the variable to set (see _describe)."""
+        if not isinstance(data, dict):
+            return data
+
+        def given(name: str) -> bool:
+            return bool(str(data.get(name) or data.get(name.lower()) or "").strip())
+
+        if given("SLACK_CLIENT_ID") and not given("SLACK_CLIENT_SECRET"):
+            raise ValueError("SLACK_CLIENT_SECRET is not set")
+        if given("SLACK_CLIENT_SECRET") and not given("SLACK_CLIENT_ID"):
+            raise ValueError("SLACK_CLIENT_ID is not set")
+        if not given("SLACK_BOT_TOKEN") and not given("SLACK_CLIENT_ID"):
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        return data
 
     @field_validator("slack_signing_secret")
     @classmethod
@@ -123,6 +192,22 @@ class Settings(BaseSettings):
         from bot.alerts.timing import parse_safety
 
         parse_safety(value)
+        return value
+
+    @field_validator("samen_digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        from bot.digest.timing import parse_digest_at
+
+        parse_digest_at(value)
+        return value
+
+    @field_validator("samen_retention")
+    @classmethod
+    def _retention(cls, value: str) -> str:
+        from bot.privacy.retention import parse_periods
+
+        parse_periods(value)
         return value
 
     @field_validator("slack_app_token")
@@ -170,7 +255,13 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line."""
         keys = [k.strip() for k in self.samen_encryption_key.split(",")]
-        return [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token or "", *keys]
+        return [
+            self.slack_bot_token or "",
+            self.slack_signing_secret,
+            self.slack_app_token or "",
+            self.slack_client_secret or "",
+            *keys,
+        ]
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -180,9 +271,19 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def oauth(self) -> bool:
+        """Installed through Slack's OAuth flow, possibly in several workspaces (bot/workspaces/)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
 
 def _describe(error: ErrorDetails) -> str:
-    name = str(error["loc"][0]) if error.get("loc") else "?"
+    if not error.get("loc"):
+        # A rule across settings (a model validator): "<VARIABLE> <problem>".
+        name, _, problem = str(error.get("msg", "")).removeprefix("Value error, ").partition(" ")
+        how = HOW_TO_OBTAIN.get(name, "see README.md, section Configuration")
+        return f"{name} {problem}: set it to {how}."
+    name = str(error["loc"][0])
     name = name.upper()
     problem = "is not set" if error["type"] == "missing" else _problem_text(error)
     how = HOW_TO_OBTAIN.get(name, "see README.md, section Configuration")

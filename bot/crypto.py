@@ -58,7 +58,10 @@ class _Keyring:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt under the first (newest) key."""
-        return self.fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self.fernet.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken as exc:
+            raise KeyringError("a sealed value cannot be decrypted with the configured keys") from exc
 
 
 keyring = _Keyring()

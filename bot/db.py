@@ -44,6 +44,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (retention, erasure requests: bot/privacy/) are overwritten in the file, not just unlinked.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

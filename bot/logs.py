@@ -40,9 +40,11 @@ class Redactor(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if record.name.startswith("slack_bolt"):
-            # Bolt logs request bodies (on a bad signature, an unhandled request, …): keep the first line,
-            # drop the body.
+        if record.name.startswith(("slack_bolt", "slack_sdk", "samen.bolt")):
+            # Bolt logs request bodies (on a bad signature, an unhandled request, …) and, at DEBUG, every
+            # answer's body (under the app's logger, samen.bolt: an ack can hold a signal's details), and
+            # the SDK logs every Web API call's body at DEBUG (a "Details" window holds restricted text):
+            # keep the first line, drop the body.
             message = _BOLT_BODY.sub("body: " + REDACTED, message.split("\n", 1)[0])
         record.msg = self.redact(message)
         record.args = None

@@ -1,21 +1,78 @@
-"""Every table, imported in one place so that Alembic and the tests see the whole schema."""
+"""Every table, imported in one place so that Alembic and the tests see the whole schema.
 
-from bot.outbox.models import JobRun, OutboxLane, OutboxMessage, ProcessedEvent
-from bot.people import Person
+A feature adds its tables here with one import line, and its migration in bot/migrations/versions/.
+"""
 
-__all__ = ["JobRun", "OutboxLane", "OutboxMessage", "Person", "ProcessedEvent"]
+# Backup alerts: the alert, the partners that must acknowledge it, their supporting actions (issue 7).
+from bot.alerts.models import AlertPartner, BackupAlert, SupportAction
 
 # Partners, members and the audit log (issue 3).
 from bot.audit import AuditEntry
-from bot.partners.models import DutyContact, Member, Partner
-
-__all__ += ["AuditEntry", "DutyContact", "Member", "Partner"]
 
 # Subjects, signals, weighing, cases and the work queue (issue 4).
 from bot.cases.models import Case, CasePartner, CaseScore, CaseSignal, CaseSubject, SelectionCriterion
+
+# Check-ins and ad-hoc alignment on a subject (issue 6).
+from bot.checkins.models import (
+    Alignment,
+    AlignmentAgreement,
+    AlignmentInvite,
+    AlignmentVote,
+    CheckinAnswer,
+    CheckinMoment,
+    CheckinSchedule,
+)
+
+# Interventions, the partners joining them, lessons and goals (issue 5).
+from bot.interventions.models import Goal, Intervention, InterventionPartner, Lesson
+
+# The outbox, its lanes, scheduled job runs and Slack event ids already handled (issue 3).
+from bot.outbox.models import JobRun, OutboxLane, OutboxMessage, ProcessedEvent
+from bot.partners.models import DutyContact, Member, Partner
+
+# Slack identities with their locale (issue 2).
+from bot.people import Person
 from bot.signals.models import Assessment, Signal, SignalAccess, SignalSubject, Subject
 
-__all__ += [
-    "Assessment", "Case", "CasePartner", "CaseScore", "CaseSignal", "CaseSubject", "SelectionCriterion",
-    "Signal", "SignalAccess", "SignalSubject", "Subject",
+# Installations in several Slack workspaces: slack_sdk's installation and OAuth state tables (issue 9).
+from bot.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES
+
+__all__ = [
+    "BOTS",
+    "INSTALLATIONS",
+    "OAUTH_STATES",
+    "AlertPartner",
+    "Alignment",
+    "AlignmentAgreement",
+    "AlignmentInvite",
+    "AlignmentVote",
+    "Assessment",
+    "AuditEntry",
+    "BackupAlert",
+    "Case",
+    "CasePartner",
+    "CaseScore",
+    "CaseSignal",
+    "CaseSubject",
+    "CheckinAnswer",
+    "CheckinMoment",
+    "CheckinSchedule",
+    "DutyContact",
+    "Goal",
+    "Intervention",
+    "InterventionPartner",
+    "JobRun",
+    "Lesson",
+    "Member",
+    "OutboxLane",
+    "OutboxMessage",
+    "Partner",
+    "Person",
+    "ProcessedEvent",
+    "SelectionCriterion",
+    "Signal",
+    "SignalAccess",
+    "SignalSubject",
+    "Subject",
+    "SupportAction",
 ]

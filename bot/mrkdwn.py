@@ -36,6 +36,27 @@ def channel_link(channel_id: str) -> Markup:
     return Markup(f"<#{channel_id}>")
 
 
+# Slack's special forms: <!channel>, <!subteam^S1|@team>, <@U123|name>, <#C123|name>, <https://x|label>.
+_SLACK_MARKUP = re.compile(
+    r"<(?P<target>[!@#][^<>|]*|(?:https?|mailto|tel|ftp):[^<>|]*)(?:\|(?P<label>[^<>]*))?>"
+)
+
+
+def readable(text: str) -> str:
+    """Slack's markup as a person would read it, for places that show text literally (plain_text):
+    `<!channel>` → `@channel`, `<@U1|anne>` → `@anne`, `<https://x|gemeente.nl>` → `gemeente.nl (https://x)`."""
+
+    def written_out(found: re.Match[str]) -> str:
+        target, label = found.group("target"), found.group("label")
+        if target.startswith("!"):
+            return "@" + (label.lstrip("@") if label else target[1:].split("^")[0])
+        if target[0] in "@#":
+            return target[0] + (label or target[1:])
+        return f"{label} ({target})" if label else target
+
+    return _SLACK_MARKUP.sub(written_out, text)
+
+
 def clip(text: object, limit: int) -> Markup:
     """Escape, then shorten to `limit` characters without cutting an entity such as `&amp;` in half."""
     escaped = str(escape(text))

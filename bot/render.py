@@ -52,7 +52,9 @@ def _to_json(value: Any) -> RawJSON:
 
 def _plain(value: Any, limit: int | None = None) -> PlainText:
     # A translation arrives mrkdwn-escaped; plain_text shows entities literally, so undo that here.
-    text = value.unescape() if isinstance(value, Markup) else str(value)
+    # Slack's own markup typed or pasted by a person (<!channel>, <@U…>, <https://…|label>) would show as
+    # code in a plain_text field: it is written out readably instead (@channel, @U…, label (https://…)).
+    text = mrkdwn.readable(value.unescape() if isinstance(value, Markup) else str(value))
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return PlainText(text)
@@ -92,7 +94,9 @@ class Renderer:
             escaped = {k: mrkdwn.escape(v) for k, v in values.items()}
             return translated % {"num": n, **escaped}
 
-        def when(moment: datetime, fmt: str = "medium") -> str:
+        def when(moment: datetime | str, fmt: str = "medium") -> str:
+            # An ISO string: the context of a message rendered at send time went through JSON.
+            moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
             aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
             return format_datetime(aware, fmt, tzinfo=self.timezone, locale=language)
 

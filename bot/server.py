@@ -1,10 +1,8 @@
-"""Running the bot: HTTP under gunicorn (Bolt's WSGI adapter) or Socket Mode (outbound websocket)."""
+"""Running the bot over HTTP under gunicorn (Bolt's WSGI adapter). Socket Mode: bot/socketmode.py."""
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -69,26 +67,3 @@ def _forget_worker_metrics(_server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
-
-
-def serve_socket_mode(settings: Settings) -> None:
-    """Socket Mode: no inbound traffic at all, for installations behind a firewall."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    services = Services.build(settings)
-    app = create_app(settings, services=services)
-    worker = Worker(services)
-    worker.start()
-    handler = SocketModeHandler(app, settings.slack_app_token)
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: Any) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    handler.connect()
-    logger.info("connected to Slack in Socket Mode")
-    stopped.wait()
-    handler.close()
-    worker.stop()

@@ -15,7 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.jobs import all_jobs
-from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
+from bot.outbox.dispatcher import ClientSource, Dispatcher, DispatcherConfig
 from bot.outbox.failures import tell_coordinators
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
@@ -29,6 +29,15 @@ def dispatch_client(services: Services) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
     )
+
+
+def team_clients(services: Services) -> ClientSource | None:
+    """Installed in several workspaces (OAuth): a client per workspace; else None (SLACK_BOT_TOKEN)."""
+    if not services.settings.oauth:
+        return None
+    from bot.workspaces.clients import TeamClients
+
+    return TeamClients(services)
 
 
 class Worker:
@@ -52,9 +61,10 @@ class Worker:
             config=config,
             worker_id=self.worker_id,
             on_permanent_failure=partial(tell_coordinators, services),
+            clients=team_clients(services),
         )
         self.scheduler = BackgroundScheduler(timezone=services.settings.timezone)
-        self.jobs = all_jobs() if jobs is None else jobs
+        self.jobs = all_jobs(services.settings) if jobs is None else jobs
         self._stopped = threading.Event()
 
     def start(self) -> None:

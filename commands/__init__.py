@@ -5,9 +5,33 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack.registry import Registry
-from commands import help, home
+from commands import (
+    cases,
+    checkins,
+    digest,
+    help,
+    home,
+    interventions,
+    operations,
+    partner,
+    privacy,
+    rugdekking,
+    signals,
+)
 
-FEATURES = (help, home)
+FEATURES = (
+    help,
+    home,
+    partner,
+    rugdekking,
+    signals,
+    cases,
+    interventions,
+    operations,
+    digest,
+    checkins,
+    privacy,
+)
 
 
 def register_all(app: App, registry: Registry) -> None:

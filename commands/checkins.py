@@ -214,15 +214,15 @@ def submit_plan(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     data = service.PlanInput(
         channel_id=str(metadata.get("c") or ""),
         team_id=team,
-        weekdays=frozenset(int(v) for v in _value(values, "days") or [] if str(v).isdigit()),
+        weekdays=frozenset(int(v) for v in _value(values, "days") or [] if _small_number(v)),
         clock=_value(values, "time") or "",
         timezone=_value(values, "zone") or services.settings.samen_timezone,
         include_holidays="yes" in (_value(values, "holidays") or []),
         questions=_value(values, "questions") or "",
         ask_partner_need="yes" in (_value(values, "partner_question") or []),
-        partner_ids=tuple(int(v) for v in _value(values, "partners") or [] if str(v).isdigit()),
+        partner_ids=tuple(int(v) for v in _value(values, "partners") or [] if _small_number(v)),
         people=tuple(PersonRef(team, str(u)) for u in _value(values, "people") or []),
-        window_minutes=int(window) if str(window or "").isdigit() else None,
+        window_minutes=int(window) if _small_number(window) else None,
         language=language,
         submission_key=str(view.get("id") or "")[:64] or None,
     )
@@ -292,11 +292,11 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
     statuses = {
         int(block[3:]): str(_value(values, block))
         for block in values
-        if block.startswith("iv_") and block[3:].isdigit() and _value(values, block)
+        if block.startswith("iv_") and _small_number(block[3:]) and _value(values, block)
     }
     data = service.AnswerInput(
         answers=tuple(texts),
-        need_partner_ids=tuple(int(v) for v in _value(values, "need_partners") or [] if str(v).isdigit()),
+        need_partner_ids=tuple(int(v) for v in _value(values, "need_partners") or [] if _small_number(v)),
         need_text=str(_value(values, "need_text") or ""),
         statuses=statuses,
         view_id=str(view.get("id") or "")[:64] or None,
@@ -683,7 +683,12 @@ def _value(values: Values, block: str, action: str = "value", key: str | None = 
 
 def _number(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None
+
+
+def _small_number(value: object) -> bool:
+    """Digits only ("²" passes isdigit() but not int()), and few enough for the database."""
+    return isinstance(value, str | int) and str(value).isdecimal() and len(str(value)) < 10
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -250,6 +250,20 @@ def _person(session: Session, user_id: str, team_id: str) -> PersonRef:
     return member.person if member is not None else PersonRef(team_id, user_id)
 
 
+def _int(value: object, default: int = 0) -> int:
+    """A number from a form, a button or metadata. Anything else (forged or mistyped) is `default`:
+    no object has number 0, so the domain answers "not found" instead of the listener failing."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if text.isdecimal() and len(text) < 10 else default
+
+
+def _enum_or_none(kind: Any, value: object) -> Any:
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
 def _code(word: str) -> int | None:
     found = CODE.match(word.strip())
     return int(found.group(1)) if found else None
@@ -480,7 +494,11 @@ def submit_new(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             )
         )
     with services.session() as session:
-        actor = _member(session, context["actor"])
+        try:
+            actor = _member(session, context["actor"])
+        except PartnerError as stranger:
+            ack(response_action="errors", errors=_errors([stranger], language, "instrument"))
+            return
         draft = _draft(session, values, actor, window, depends_on, problems)
         if draft is not None:
             problems += interventions.check_draft(session, actor=actor, draft=draft, now=utcnow())
@@ -511,19 +529,27 @@ def _draft(
     owner = required("owner", N_("Choose the person who owns it."))
     if not (case_id and instrument_type and owner_partner and owner):
         return None
-    case = session.get(Case, int(case_id))
-    focus = _selected(values, "focus") or (case.focus_element.value if case else FocusElement.OPROLLEN.value)
+    kind = _enum_or_none(InstrumentType, instrument_type)
+    if kind is None:  # not one of the options the form offered
+        problems.append(
+            interventions.InterventionError(N_("Choose the kind of instrument."), field="instrument_type")
+        )
+        return None
+    case = session.get(Case, _int(case_id))
+    focus = _enum_or_none(FocusElement, _selected(values, "focus")) or (
+        case.focus_element if case else FocusElement.OPROLLEN
+    )
     joining: list[tuple[int, Contribution]] = []
     for contribution in Contribution:
-        joining += [(int(p), contribution) for p in _multi(values, f"joining_{contribution.value}")]
+        joining += [(_int(p), contribution) for p in _multi(values, f"joining_{contribution.value}")]
     return interventions.Draft(
-        case_id=int(case_id),
-        instrument_type=InstrumentType(instrument_type),
+        case_id=_int(case_id),
+        instrument_type=kind,
         instrument=_selected(values, "instrument") or "",
-        focus_element=FocusElement(focus),
-        owner_partner_id=int(owner_partner),
+        focus_element=focus,
+        owner_partner_id=_int(owner_partner),
         owner=_person(session, owner, actor.team_id),
-        round=int(_selected(values, "round") or 1),
+        round=_int(_selected(values, "round"), 1),
         window=window,
         depends_on_id=depends_on,
         joining=tuple(joining),
@@ -605,7 +631,7 @@ def submit_confirm(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
     view = body["view"]
     try:
         draft = _draft_from_metadata(view.get("private_metadata") or "")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # forged or corrupt metadata
         ack(
             response_action="update",
             view=_notice(
@@ -678,14 +704,16 @@ def _answered_after_the_change(listener: Callable[..., None]) -> Callable[..., N
 @_answered_after_the_change
 def click_step(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     action = body["actions"][0]
-    to = S(action["action_id"].removeprefix(STEP_ACTION))
-    number = int(action.get("value") or 0)
+    to = _enum_or_none(S, action["action_id"].removeprefix(STEP_ACTION))
+    if to is None:
+        return  # not a step Samen offers
+    number = _int(action.get("value"))
     _step(ack, body, client, context, number, to)
 
 
 @_answered_after_the_change
 def click_done(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    number = int(body["actions"][0].get("value") or 0)
+    number = _int(body["actions"][0].get("value"))
     _step(ack, body, client, context, number, S.UITGEVOERD)
 
 
@@ -822,7 +850,7 @@ def click_snooze(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
     language: str = context["language"]
     action = body["actions"][0]
     span: Literal["day", "week"] = "day" if action["action_id"].endswith("day") else "week"
-    number = int(action.get("value") or 0)
+    number = _int(action.get("value"))
     try:
         with services.session() as session:
             actor = _member(session, context["actor"])
@@ -855,7 +883,7 @@ def click_snooze(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
 def click_handover(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
     language: str = context["language"]
-    number = int(body["actions"][0].get("value") or 0)
+    number = _int(body["actions"][0].get("value"))
     try:
         with services.session() as session:
             actor = _member(session, context["actor"])
@@ -884,7 +912,7 @@ def click_override(ack: Ack, body: dict[str, Any], client: WebClient, context: B
     try:
         data = json.loads(body["actions"][0].get("value") or "{}")
         number, kind, to = int(data["id"]), str(data["kind"]), S(data["to"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return
     with services.session() as session:
         try:
@@ -930,7 +958,7 @@ def click_window_confirm(ack: Ack, body: dict[str, Any], client: WebClient, cont
             end=datetime.fromisoformat(data["e"]) if data.get("e") else None,
             has_time=bool(data["t"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return
     try:
         with services.session() as session:
@@ -961,10 +989,15 @@ def click_window_confirm(ack: Ack, body: dict[str, Any], client: WebClient, cont
 # --- the closing forms -----------------------------------------------------------------------------------
 
 
+def _origin_of(data: dict[str, Any]) -> dict[str, Any]:
+    origin = data.get("origin")
+    return origin if isinstance(origin, dict) else {}
+
+
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # forged or corrupt: as if there were none
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -998,7 +1031,7 @@ def submit_finish(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
             outcome = interventions.finish(
                 session,
                 actor=actor,
-                intervention_id=int(data.get("id") or 0),
+                intervention_id=_int(data.get("id")),
                 settings=services.settings,
                 result=_selected(values, "result") or "",
                 effect=_selected(values, "effect"),
@@ -1020,7 +1053,7 @@ def submit_finish(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
             changed=outcome.changed,
         ),
     )
-    _after_change(client, context, data.get("origin") or {}, card)
+    _after_change(client, context, _origin_of(data), card)
 
 
 def submit_reason(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -1029,7 +1062,7 @@ def submit_reason(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
     view = body["view"]
     data = _metadata(view)
     reason = _selected(view["state"]["values"], "reason") or ""
-    number = int(data.get("id") or 0)
+    number = _int(data.get("id"))
     kind = data.get("kind")
     try:
         with services.session() as session:
@@ -1039,7 +1072,7 @@ def submit_reason(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
                     session, actor=actor, intervention_id=number, reason=reason, settings=services.settings
                 )
             else:
-                to = S(data.get("to") or S.IN_UITVOERING.value)
+                to = _enum_or_none(S, data.get("to")) or S.IN_UITVOERING
                 outcome = interventions.advance(
                     session,
                     actor=actor,
@@ -1064,7 +1097,7 @@ def submit_reason(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
             changed=outcome.changed,
         ),
     )
-    _after_change(client, context, data.get("origin") or {}, card)
+    _after_change(client, context, _origin_of(data), card)
 
 
 def submit_handover(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -1083,7 +1116,7 @@ def submit_handover(ack: Ack, body: dict[str, Any], client: WebClient, context: 
             outcome = interventions.hand_over(
                 session,
                 actor=actor,
-                intervention_id=int(data.get("id") or 0),
+                intervention_id=_int(data.get("id")),
                 to=_person(session, user_id, actor.team_id),
                 settings=services.settings,
                 capacity_override=_selected(values, "override"),
@@ -1108,7 +1141,7 @@ def submit_handover(ack: Ack, body: dict[str, Any], client: WebClient, context: 
             changed=outcome.changed,
         ),
     )
-    _after_change(client, context, data.get("origin") or {}, card)
+    _after_change(client, context, _origin_of(data), card)
 
 
 # --- /samen mijn and the App Home -----------------------------------------------------------------------
@@ -1229,11 +1262,12 @@ def submit_goal(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             goal_service.add_goal(
                 session,
                 actor=actor,
-                partner_id=int(_selected(values, "partner") or 0),
-                focus_element=FocusElement(_selected(values, "focus") or FocusElement.OPROLLEN.value),
+                partner_id=_int(_selected(values, "partner")),
+                focus_element=_enum_or_none(FocusElement, _selected(values, "focus"))
+                or FocusElement.OPROLLEN,
                 description=_selected(values, "description") or "",
                 target=int(target_text),
-                instrument_type=InstrumentType(instrument) if instrument else None,
+                instrument_type=_enum_or_none(InstrumentType, instrument),
                 submission_key=view.get("id"),
             )
     except (interventions.InterventionError, NotAllowed, PartnerError) as problem:

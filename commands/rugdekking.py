@@ -439,7 +439,7 @@ def _submit_action(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
             recorded = service.record_support_action(
                 session,
                 actor=actor,
-                alert_id=int(metadata.get("alert") or 0),
+                alert_id=_number(metadata.get("alert")),
                 kind=kind,
                 note=_typed(values, "rd_note", "note"),
                 round=round_,
@@ -547,7 +547,7 @@ def _submit_close(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             closed = service.close_alert(
                 session,
                 actor=actor,
-                alert_id=int(_metadata(view).get("alert") or 0),
+                alert_id=_number(_metadata(view).get("alert")),
                 summary=_typed(values, "rd_summary", "summary") or "",
                 lesson=lesson,
                 settings=services.settings,
@@ -577,7 +577,7 @@ def _submit_lesson(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
             with services.session() as session:
                 actor = _member(session, context["actor"])
                 service.record_lesson(
-                    session, actor=actor, alert_id=int(_metadata(view).get("alert") or 0), lesson=lesson
+                    session, actor=actor, alert_id=_number(_metadata(view).get("alert")), lesson=lesson
                 )
         except (service.AlertError, NotAllowed, partners.PartnerError) as problem:
             ack(response_action="errors", errors={"rd_lesson": _plain(language, problem)})
@@ -673,9 +673,15 @@ def _member(session: Session, actor: Actor | None) -> Member:
 
 def _alert_id(body: dict[str, Any]) -> int:
     value = str((body.get("actions") or [{}])[0].get("value") or "")
-    if not value.isdigit():
+    if not (value.isdecimal() and len(value) < 10):  # a number Samen could have made
         raise service.UnknownAlert(N_("There is no backup alert RD-%(number)s."), number=value[:12] or "?")
     return int(value)
+
+
+def _number(value: object) -> int:
+    """An alert number from a form's metadata; anything else (forged) is 0, which no alert has."""
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if text.isdecimal() and len(text) < 10 else 0
 
 
 def _command_key(body: dict[str, Any]) -> str:
@@ -692,7 +698,7 @@ def _metadata_json(value: dict[str, Any]) -> str:
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         found = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # forged or corrupt: as if there were none
         return {}
     return found if isinstance(found, dict) else {}
 

@@ -97,7 +97,7 @@ def register(app: App, registry: Registry) -> None:
     app.shortcut(SHORTCUT)(registration_from_message)
     app.action("signal_weigh")(open_weighing)
     app.view(WEIGH_VIEW)(submit_weighing)
-    app.action("alignment_request")(ask_alignment)
+    # The match notice's button "alignment_request" is handled by commands/checkins.py (issue 6).
     app.action("signal_grant_access")(grant_access)
 
 
@@ -196,7 +196,9 @@ def submit_registration(
         location_or_sector=_value(values, "location"),
         focus_element=_enum(FocusElement, _value(values, "focus")),
         details=_value(values, "details"),
-        shared_with=[int(v) for v in _value(values, "share") or [] if str(v).isdigit()],
+        shared_with=[
+            int(v) for v in _value(values, "share") or [] if str(v).isdecimal() and len(str(v)) < 10
+        ],
         share_with_coordinators="yes" in (_value(values, "coordinators") or [])
         or "coordinators" not in values,
         source_permalink=metadata.get("p"),
@@ -489,13 +491,13 @@ def _enum(enum: Any, value: Any) -> Any:
 
 def _number(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and len(text) < 10 else None
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         loaded = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # forged or corrupt: as if there were none
         return {}
     return loaded if isinstance(loaded, dict) else {}
 

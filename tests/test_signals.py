@@ -397,15 +397,16 @@ def test_a_second_partner_on_the_same_subject_is_a_match(slack: BotUnderTest) ->
             assert secret not in notice  # never the other partner's content
     assert dms_to(slack.double, ILSE) == []  # politie's other member registered nothing
 
+    # The button calls an ad-hoc alignment (issue 6, tests/test_alignment.py): the other partner on the
+    # subject is asked privately whether it joins.
     click(slack, HANS, "alignment_request")
-    assert f"De coördinatoren is gevraagd een afstemmoment over {code} te plannen." in confirmation(slack)
+    assert f"De partners die iets op {code} hebben, wordt privé gevraagd" in confirmation(slack)
     deliver(slack)
-    asked = dms_to(slack.double, FATIMA)[-1]
-    assert f"<@{HANS.user_id}> van Politie vraagt een afstemmoment aan over `{code}` (Locatie)." in asked
-    assert "Partners die er iets op hebben: Gemeente Breda, Politie." in asked
+    asked = dms_to(slack.double, MARLEEN)[-1]
+    assert f"<@{HANS.user_id}> (Politie) belegt een korte afstemming over `{code}` (Locatie)." in asked
     before = snapshot(slack.services.engine)
     click(slack, ILSE, "alignment_request", value=code)  # a colleague of the same partner, the same day
-    assert f"Je partner heeft vandaag al een afstemmoment over {code} aangevraagd." in confirmation(slack)
+    assert f"Je partner heeft vandaag al een afstemming over {code} belegd" in confirmation(slack)
     assert snapshot(slack.services.engine) == before
 
 

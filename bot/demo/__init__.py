@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from slack_sdk import WebClient
-from slackdouble import SlackDouble, SlackDriver
 
 from bot.config import load_settings
 from bot.crypto import generate_key
@@ -26,8 +25,9 @@ from bot.runtime import Services
 from bot.slack.app import create_app
 from bot.slack.localserver import serve_in_thread
 from bot.worker import Worker
+from slackdouble import SlackDouble, SlackDriver
 
-DEMO_SECRET = "samen-demo-signing-secret"
+DEMO_SECRET = "samen-demo-signing-secret"  # noqa: S105  (the demo signs its own requests locally)
 TEAM = "T0SAMEN"
 CHANNEL = "C0SAMEN"  # #ondermijning, the partnership's shared channel
 
@@ -110,7 +110,24 @@ def _scene_help_and_home(stage: Stage) -> None:
     stage.command("jan", "/samen", "hlep")
 
 
-SCENES: list[Scene] = [_scene_help_and_home]
+from bot.demo.scene_checkins import scene_checkins  # noqa: E402  (scenes use Stage, above)
+from bot.demo.scene_digest import scene_digest  # noqa: E402  (scenes use Stage, above)
+from bot.demo.scene_interventions import scene_interventions  # noqa: E402  (scenes use Stage, above)
+from bot.demo.scene_operations import scene_operations  # noqa: E402
+from bot.demo.scene_privacy import scene_privacy  # noqa: E402
+from bot.demo.scene_rugdekking import scene_rugdekking  # noqa: E402
+from bot.demo.scene_signals import scene_signals  # noqa: E402
+
+SCENES: list[Scene] = [
+    _scene_help_and_home,
+    scene_rugdekking,
+    scene_signals,
+    scene_checkins,  # a Monday check-in, and an ad-hoc alignment on the signals scene's subject
+    scene_interventions,
+    scene_operations,
+    scene_privacy,
+    scene_digest,  # the demo ends with the week's digest
+]
 
 
 def _cast(language: str) -> dict[str, Person]:
@@ -132,12 +149,13 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
         database_url = f"sqlite:///{Path(workdir) / 'demo.db'}"
         settings = load_settings(
             _env_file=None,
-            SLACK_BOT_TOKEN="xoxb-samen-demo",
+            SLACK_BOT_TOKEN="xoxb-samen-demo",  # noqa: S106  (a token only the built-in double accepts)
             SLACK_SIGNING_SECRET=DEMO_SECRET,
             SLACK_API_URL=double.base_url,
             DATABASE_URL=database_url,
             SAMEN_LANGUAGE=language,
             SAMEN_ENCRYPTION_KEY=generate_key(),  # a throw-away key for a throw-away database
+            SAMEN_PARTNERSHIP_CHANNEL=CHANNEL,  # the backup-alert board, case threads, successes
         )
         upgrade(database_url)
         services = Services.build(settings)

@@ -125,6 +125,8 @@ def scene_rugdekking(stage: Stage) -> None:
             if nl
             else f"{stage.people[who].name} clicks Received"
         )
+        # A person clicks what they see: wait until the alert is in their partner's channel.
+        _wait_for_post(stage, ALERT_CHANNELS[channel])
         stage.driver.action(
             "rugdekking_ack", user=stage.people[who].user_id, channel=ALERT_CHANNELS[channel], team=TEAM
         )

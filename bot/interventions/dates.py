@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 from bot.i18n import N_
 
 WEEKDAYS: Final[dict[str, int]] = {
@@ -91,6 +89,9 @@ def _day(text: str, now_local: datetime) -> date | None:
         if len(rest) == 1 and rest[0] in WEEKDAYS:
             return monday + timedelta(days=WEEKDAYS[rest[0]])
         raise WindowError(N_("“%(text)s” is not a day I can read."), text=text.strip())
+    # Loaded on first use: dateparser costs ~3 MB that an idle `samen run` need not carry.
+    import dateparser
+
     parsed = dateparser.parse(
         words,
         languages=["nl", "en"],

@@ -5,9 +5,24 @@ Features add their jobs to `all_jobs()`; the worker schedules each of them.
 
 from __future__ import annotations
 
+from bot.checkins import jobs as checkin_jobs
+from bot.config import Settings
+from bot.digest import job as digest_job
+from bot.interventions import reminders as intervention_reminders
 from bot.jobs import housekeeping
+from bot.privacy import jobs as privacy_jobs
 from bot.scheduler import ScheduledJob
+from bot.workspaces import jobs as workspace_jobs
 
 
-def all_jobs() -> list[ScheduledJob]:
-    return [*housekeeping.JOBS]
+def all_jobs(settings: Settings | None = None) -> list[ScheduledJob]:
+    """Every job; `settings` for those whose timing is configured (without: their defaults)."""
+    digest = digest_job.job(settings.samen_digest_at) if settings else digest_job.job()
+    return [
+        *housekeeping.JOBS,
+        digest,
+        *intervention_reminders.JOBS,
+        *workspace_jobs.JOBS,
+        *checkin_jobs.JOBS,
+        *privacy_jobs.JOBS,
+    ]

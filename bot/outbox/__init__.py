@@ -6,7 +6,9 @@ and digest goes through here, so that a crash, a 429 or a second worker never lo
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +29,16 @@ __all__ = [
     "Priority",
     "cancel",
     "enqueue",
+    "enqueue_many",
     "post_message",
     "send_dm",
     "ts_of",
+    "upload_file",
 ]
+
+# The outbox method of a file upload: sent by the dispatcher through `client.files_upload_v2` (the three
+# steps files.getUploadURLExternal, the upload, files.completeUploadExternal), not as one Web API call.
+UPLOAD_METHOD = "files.upload_v2"
 
 
 def enqueue(
@@ -46,23 +54,26 @@ def enqueue(
     language: str | None = None,
     context: dict[str, Any] | None = None,
     ref: str | None = None,
+    team_id: str | None = None,
 ) -> bool:
-    """Queue one message; False when a message with this key was queued before (nothing changes)."""
-    values = {
-        "key": key[:255],
-        "priority": int(priority),
-        "method": method,
-        "lane": lane,
-        "args": json.dumps(args, ensure_ascii=False),
-        "template": template,
-        "language": language,
-        "context": json.dumps(context, ensure_ascii=False, default=str) if context is not None else None,
-        "not_before": not_before or utcnow(),
-        "status": OutboxStatus.PENDING,
-        "attempts": 0,
-        "ref": ref,
-        "created_at": utcnow(),
-    }
+    """Queue one message; False when a message with this key was queued before (nothing changes).
+
+    `team_id`: the workspace whose installation sends it, when Samen is installed in several
+    (bot/workspaces/); leave it None for the person's own workspace (DMs) or the home workspace.
+    """
+    values = _row(
+        key=key,
+        method=method,
+        lane=lane,
+        args=args,
+        priority=priority,
+        not_before=not_before,
+        template=template,
+        language=language,
+        context=context,
+        ref=ref,
+        team_id=team_id,
+    )
     insert = _insert_for(session)
     result = session.execute(
         insert(OutboxMessage)
@@ -80,6 +91,75 @@ def enqueue(
     return True
 
 
+def enqueue_many(session: Session, messages: Iterable[dict[str, Any]]) -> int:
+    """Queue many messages in a few statements instead of two per message (a backup alert queues
+    hundreds: its fan-out and every escalation). Each item holds `enqueue`'s keyword arguments; a key
+    queued before is skipped, as by `enqueue`. Returns how many were queued."""
+    rows: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        row = _row(**message)
+        rows.setdefault(row["key"], row)
+    if not rows:
+        return 0
+    insert = _insert_for(session)
+    messages_table, lanes_table = OutboxMessage.__table__, OutboxLane.__table__  # type: ignore[attr-defined]
+    # One statement executed for many rows: compiled once, sent as multi-row INSERTs by SQLAlchemy.
+    connection = session.connection()
+    inserted = {
+        found[0]
+        for found in connection.execute(
+            insert(messages_table)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(messages_table.c.key),
+            list(rows.values()),
+        ).all()
+    }
+    queued = [row for row in rows.values() if row["key"] in inserted]
+    if not queued:
+        return 0
+    now = utcnow()
+    connection.execute(
+        insert(lanes_table).on_conflict_do_nothing(index_elements=["lane"]),
+        [{"lane": lane, "next_at": now} for lane in sorted({row["lane"] for row in queued})],
+    )
+    if any(row["priority"] <= Priority.URGENT for row in queued):
+        _wake_on_commit(session)
+    return len(queued)
+
+
+def _row(
+    *,
+    key: str,
+    method: str,
+    lane: str,
+    args: dict[str, Any],
+    priority: int = Priority.NORMAL,
+    not_before: datetime | None = None,
+    template: str | None = None,
+    language: str | None = None,
+    context: dict[str, Any] | None = None,
+    ref: str | None = None,
+    team_id: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row `enqueue` writes for these arguments."""
+    return {
+        "key": key[:255],
+        "priority": int(priority),
+        "method": method,
+        "lane": lane,
+        "team_id": team_id,
+        "args": json.dumps(args, ensure_ascii=False),
+        "template": template,
+        "language": language,
+        "context": json.dumps(context, ensure_ascii=False, default=str) if context is not None else None,
+        "not_before": not_before or utcnow(),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "ref": ref,
+        "created_at": utcnow(),
+    }
+
+
 def post_message(
     session: Session,
     *,
@@ -90,6 +170,7 @@ def post_message(
     priority: int = Priority.NORMAL,
     not_before: datetime | None = None,
     ref: str | None = None,
+    team_id: str | None = None,
 ) -> bool:
     """Queue a chat.postMessage of a rendered message (`{"text": …, "blocks": […]}`) to a channel."""
     args = {"channel": channel, **message}
@@ -104,6 +185,7 @@ def post_message(
         priority=priority,
         not_before=not_before,
         ref=ref,
+        team_id=team_id,
     )
 
 
@@ -116,8 +198,13 @@ def send_dm(
     priority: int = Priority.NORMAL,
     not_before: datetime | None = None,
     ref: str | None = None,
+    team_id: str | None = None,
 ) -> bool:
-    """Queue a direct message: posting to a user id opens the bot's DM with that person."""
+    """Queue a direct message: posting to a user id opens the bot's DM with that person.
+
+    `team_id` is the person's workspace (their `(team_id, user_id)`); without it the dispatcher looks
+    the person up among the members and known people.
+    """
     return post_message(
         session,
         key=key,
@@ -126,6 +213,47 @@ def send_dm(
         priority=priority,
         not_before=not_before,
         ref=ref,
+        team_id=team_id,
+    )
+
+
+def upload_file(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    filename: str,
+    title: str,
+    content: bytes,
+    alt_text: str | None = None,
+    priority: int = Priority.NORMAL,
+    not_before: datetime | None = None,
+    ref: str | None = None,
+    team_id: str | None = None,
+) -> bool:
+    """Queue a file (e.g. a chart) for a channel; the bytes travel in the row, base64-encoded.
+
+    Keep files small (a chart is tens of kilobytes): the row holds them until it is sent. It shares the
+    channel's lane, so it arrives after the messages queued before it for that channel.
+    """
+    args: dict[str, Any] = {
+        "channel": channel,
+        "filename": filename,
+        "title": title,
+        "content_base64": base64.b64encode(content).decode("ascii"),
+    }
+    if alt_text:
+        args["alt_txt"] = alt_text
+    return enqueue(
+        session,
+        key=key,
+        method=UPLOAD_METHOD,
+        lane=channel,
+        args=args,
+        priority=priority,
+        not_before=not_before,
+        ref=ref,
+        team_id=team_id,
     )
 
 

@@ -12,6 +12,7 @@ Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every transaction i
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
@@ -20,7 +21,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from sqlalchemy import bindparam, text
@@ -31,7 +32,8 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from bot import metrics
 from bot.clock import utcnow
 from bot.logs import bound
-from bot.outbox.errors import Outcome, classify
+from bot.outbox import UPLOAD_METHOD
+from bot.outbox.errors import OPERATOR_ERRORS, Outcome, classify
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
 
@@ -64,6 +66,55 @@ RETURNING lane
 """
 
 
+class ClientSource(Protocol):
+    """Where a row's WebClient comes from when Samen is in several workspaces (bot/workspaces/clients.py)."""
+
+    def client_for(self, row: OutboxMessage) -> WebClient: ...
+
+    def forget(self, row: OutboxMessage) -> None: ...
+
+
+# The per-message statements, built once: one round trip each, no ORM unit of work. The lane's owner
+# is part of every WHERE, so a worker whose lease expired (and whose lane someone else took) finds
+# and changes nothing.
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_LANES = OutboxLane.__table__  # type: ignore[attr-defined]
+_FIRST_DUE = (
+    select(_OUTBOX)
+    .join(_LANES, _LANES.c.lane == _OUTBOX.c.lane)
+    .where(
+        _OUTBOX.c.lane == bindparam("p_lane"),
+        _LANES.c.owner == bindparam("p_owner"),
+        _OUTBOX.c.status == OutboxStatus.PENDING,
+        _OUTBOX.c.not_before <= bindparam("p_now"),
+    )
+    .order_by(_OUTBOX.c.priority, _OUTBOX.c.id)
+    .limit(1)
+)
+_MARK_SENDING = (
+    _OUTBOX.update()
+    .where(_OUTBOX.c.id == bindparam("p_id"))
+    .values(sending_since=bindparam("p_now"), attempts=_OUTBOX.c.attempts + 1)
+)
+_MARK_SENT = (
+    _OUTBOX.update()
+    .where(_OUTBOX.c.id == bindparam("p_id"))
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("p_now"),
+        sending_since=None,
+        last_error=None,
+        result_channel=bindparam("p_channel"),
+        result_ts=bindparam("p_ts"),
+    )
+)
+_RELEASE = (
+    _LANES.update()
+    .where(_LANES.c.lane == bindparam("p_lane"), _LANES.c.owner == bindparam("p_owner"))
+    .values(owner=None, lease_until=None, next_at=bindparam("p_next_at"))
+)
+
+
 class ReferenceNotReady(Exception):
     """The message this one refers to ($ts_of) is not posted yet: wait, as for a 5xx."""
 
@@ -76,14 +127,17 @@ class Dispatcher:
     def __init__(
         self,
         services: Services,
-        client: WebClient,
+        client: WebClient | None,
         *,
         config: DispatcherConfig | None = None,
         worker_id: str | None = None,
         on_permanent_failure: Any = None,
+        clients: ClientSource | None = None,
     ) -> None:
         self.services = services
         self.client = client
+        # Several workspaces: each row is sent with its workspace's token; else `client` sends all.
+        self.clients = clients
         self.config = config or DispatcherConfig()
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:10]}"
         self.on_permanent_failure = on_permanent_failure
@@ -191,6 +245,8 @@ class Dispatcher:
                 response = self._call(row)
             except Exception as error:
                 outcome = classify(error)
+                if self.clients is not None and outcome.reason in OPERATOR_ERRORS:
+                    self.clients.forget(row)
                 metrics.OUTBOX_FAILURES.labels(outcome.kind, outcome.reason[:60]).inc()
                 self._record_failure(row, outcome)
                 return 0
@@ -201,26 +257,17 @@ class Dispatcher:
     def _mark_sending(self, lane: str) -> OutboxMessage | None:
         now = utcnow()
         with self.services.session() as session:
-            owned = session.get(OutboxLane, lane)
-            if owned is None or owned.owner != self.worker_id:
-                return None  # our lease expired and someone else took the lane
-            row = session.exec(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.lane == lane,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.not_before <= now,
-                )
-                .order_by(OutboxMessage.priority, OutboxMessage.id)  # type: ignore[arg-type]
-                .limit(1)
+            found = session.execute(
+                _FIRST_DUE, {"p_lane": lane, "p_owner": self.worker_id, "p_now": now}
             ).first()
-            if row is None:
-                return None
+            if found is None:
+                return None  # nothing due, or our lease expired and someone else took the lane
+            row = OutboxMessage(**found._mapping)
             if row.sending_since is not None:
                 logger.warning("outbox row %s was in flight when a worker stopped; sending it again", row.id)
+            session.execute(_MARK_SENDING, {"p_id": row.id, "p_now": now})
             row.sending_since = now
             row.attempts += 1
-            session.add(row)
             return row
 
     def _call(self, row: OutboxMessage) -> dict[str, Any]:
@@ -231,7 +278,16 @@ class Dispatcher:
                 row.template, row.language or self.services.settings.samen_language, **context
             )
             args = {**args, **rendered}
-        response = self.client.api_call(row.method, json=args)
+        client = self.clients.client_for(row) if self.clients is not None else self.client
+        assert client is not None, "a Dispatcher needs a client or a ClientSource"
+        if row.method == UPLOAD_METHOD:  # a file: three calls made by the SDK (bot.outbox.upload_file)
+            content = base64.b64decode(args.pop("content_base64"))
+            if str(args.get("channel", "")).startswith(("U", "W")):  # a person: their DM with Samen
+                opened = client.conversations_open(users=args["channel"])
+                args["channel"] = opened["channel"]["id"]
+            response = client.files_upload_v2(content=content, **args)
+        else:
+            response = client.api_call(row.method, json=args)
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def _resolve_references(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -256,16 +312,15 @@ class Dispatcher:
     def _record_sent(self, row: OutboxMessage, response: dict[str, Any]) -> None:
         now = utcnow()
         with self.services.session() as session:
-            stored = session.get(OutboxMessage, row.id)
-            if stored is None:
-                return
-            stored.status = OutboxStatus.SENT
-            stored.sent_at = now
-            stored.sending_since = None
-            stored.last_error = None
-            stored.result_channel = response.get("channel")
-            stored.result_ts = response.get("ts")
-            session.add(stored)
+            session.execute(
+                _MARK_SENT,
+                {
+                    "p_id": row.id,
+                    "p_now": now,
+                    "p_channel": response.get("channel"),
+                    "p_ts": response.get("ts"),
+                },
+            )
             self._release_in(session, row.lane, next_at=now + timedelta(seconds=self.config.lane_interval))
 
     def _record_failure(self, row: OutboxMessage, outcome: Outcome) -> None:
@@ -302,13 +357,7 @@ class Dispatcher:
             self._release_in(session, lane, next_at=next_at)
 
     def _release_in(self, session: Session, lane: str, *, next_at: datetime) -> None:
-        owned = session.get(OutboxLane, lane)
-        if owned is None or owned.owner != self.worker_id:
-            return
-        owned.owner = None
-        owned.lease_until = None
-        owned.next_at = next_at
-        session.add(owned)
+        session.execute(_RELEASE, {"p_lane": lane, "p_owner": self.worker_id, "p_next_at": next_at})
 
     # -- PostgreSQL wake-ups -----------------------------------------------------------------------
     def _listen(self) -> None:

@@ -47,6 +47,13 @@ OPERATOR_ERRORS = frozenset(
 )
 
 
+class OperatorError(Exception):
+    """Sending cannot work until an operator fixes something (e.g. no installation for a workspace).
+
+    The message is the reason recorded on the row; the row waits with backoff, like a revoked token.
+    """
+
+
 @dataclass(frozen=True)
 class Outcome:
     kind: str  # "retry_after" (429), "transient" (5xx, network), "permanent"
@@ -61,6 +68,8 @@ def classify(error: BaseException) -> Outcome:
         return Outcome("transient", str(error))
     if isinstance(error, ReferenceFailed):
         return Outcome("permanent", str(error))
+    if isinstance(error, OperatorError):
+        return Outcome("transient", str(error)[:200])
     if isinstance(error, SlackApiError):
         response = error.response
         status = response.status_code

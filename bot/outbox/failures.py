@@ -42,6 +42,7 @@ def tell_coordinators(services: Services, session: Session, row: OutboxMessage) 
             user_id=coordinator.user_id,
             message=message,
             ref=f"{FAILURE_REF}:{row.id}",
+            team_id=coordinator.team_id,
         )
     if not queued:
         logger.warning("outbox row %s failed (%s) and no coordinator could be told", row.id, row.last_error)

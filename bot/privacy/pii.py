@@ -28,14 +28,27 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import phonenumbers
-from stdnum import iban as stdnum_iban
-from stdnum.nl import bsn as stdnum_bsn
-from stdnum.nl import postcode as stdnum_postcode
+if TYPE_CHECKING:
+    from types import ModuleType
 
 from bot.i18n import N_
+
+
+# The checkers load on first use: python-stdnum and phonenumbers cost ~2 MB that an idle process
+# (one that never checks a text) need not carry.
+def _stdnum(module: str) -> ModuleType:
+    import importlib
+
+    return importlib.import_module(f"stdnum.{module}")
+
+
+def _phonenumbers() -> ModuleType:
+    import phonenumbers
+
+    return phonenumbers
+
 
 REDACTED: Final = "[…]"
 
@@ -100,7 +113,7 @@ def _bsns(text: str) -> list[Finding]:
     for start in _DIGIT_START.finditer(text):
         for form in _BSN_FORMS:
             match = form.match(text, start.start())
-            if match and stdnum_bsn.is_valid(match.group(0)):
+            if match and _stdnum("nl.bsn").is_valid(match.group(0)):
                 found.append(Finding(Kind.BSN, match.start(), match.end(), match.group(0)))
                 break
     return found
@@ -140,7 +153,7 @@ def _ibans(text: str) -> list[Finding]:
         # The longest prefix that is a valid IBAN (each country has one fixed length).
         for length in range(len(compact), _IBAN_MIN - 1, -1):
             candidate = "".join(compact[:length])
-            if stdnum_iban.is_valid(candidate):
+            if _stdnum("iban").is_valid(candidate):
                 end = ends[length - 1]
                 found.append(Finding(Kind.IBAN, start, end, text[start:end]))
                 covered_until = end
@@ -173,7 +186,7 @@ def _postcode_addresses(text: str) -> list[Finding]:
     found = []
     for pattern in (_POSTCODE_THEN_NUMBER, _NUMBER_THEN_POSTCODE):
         for match in pattern.finditer(text):
-            if stdnum_postcode.is_valid(match.group("postcode")):
+            if _stdnum("nl.postcode").is_valid(match.group("postcode")):
                 found.append(Finding(Kind.POSTCODE_HOUSE_NUMBER, match.start(), match.end(), match.group(0)))
     return found
 
@@ -221,7 +234,7 @@ def _plates(text: str) -> list[Finding]:
 def _phones(text: str) -> list[Finding]:
     return [
         Finding(Kind.PHONE, m.start, m.end, m.raw_string)
-        for m in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
+        for m in _phonenumbers().PhoneNumberMatcher(text, "NL", leniency=_phonenumbers().Leniency.VALID)
     ]
 
 

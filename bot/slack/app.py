@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -17,6 +18,8 @@ from bot.runtime import Services
 from bot.slack.idempotency import drop_event_retries
 from bot.slack.registry import Registry
 from bot.slack.requests import Actor, CommandRequest
+from bot.slack.sanitize import strip_nul_characters
+from bot.slack.teams import refuse_other_teams
 from bot.slack.wsgi import note_request_kind
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,18 @@ def create_app(
     """Build the Bolt app with every feature registered. Tests build their own, against the double."""
     services = services or Services.build(settings)
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    installation: dict[str, Any] = {}
+    if settings.oauth:
+        # Several workspaces (bot/workspaces/): each request is answered with the token of the
+        # workspace it came from, read from the installations in Samen's database.
+        from bot.workspaces.oauth import not_installed_message, oauth_settings
+
+        client = WebClient(token=None, base_url=client.base_url, timeout=client.timeout)
+        installation = {
+            "oauth_settings": oauth_settings(settings, services.engine),
+            "installation_store_bot_only": True,
+            "user_facing_authorize_error_message": not_installed_message(settings),
+        }
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret,
@@ -41,8 +56,12 @@ def create_app(
         logger=logging.getLogger("samen.bolt"),
         # Listeners run after the ack in this pool; it carries the request id into their log lines.
         listener_executor=ContextExecutor(max_workers=10, thread_name_prefix="listener"),
+        **installation,
     )
     registry = Registry()
+    # Before anything is recorded: a request for another workspace changes nothing (bot/slack/teams.py).
+    app.use(refuse_other_teams(services))
+    app.use(strip_nul_characters())  # PostgreSQL stores no U+0000 (bot/slack/sanitize.py)
     app.use(drop_event_retries(services))
     app.use(_context_middleware(services, registry))
     _register_samen_command(app)
@@ -84,9 +103,12 @@ def resolve_language(services: Services, actor: Actor | None, body: dict[str, An
     default = services.settings.samen_language
     slack_locale = body.get("locale") or (body.get("user") or {}).get("locale")
     if not slack_locale and actor is not None:
-        with services.session() as session:
-            person = get_person(session, team_id=actor.team_id, user_id=actor.user_id)
-            slack_locale = person.locale if person else None
+        known, slack_locale = services.locales.get(actor.team_id, actor.user_id)
+        if not known:
+            with services.session(read_only=True) as session:
+                person = get_person(session, team_id=actor.team_id, user_id=actor.user_id)
+                slack_locale = person.locale if person else None
+            services.locales.put(actor.team_id, actor.user_id, slack_locale)
     return language_for(slack_locale, default)
 
 
@@ -120,8 +142,19 @@ def _register_samen_command(app: App) -> None:
         subcommand.handler(request)
 
 
-def _handle_error(error: Exception, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-    """Errors people cannot fix: logged with a reference id, answered with a short apology."""
+def _handle_error(
+    error: Exception,
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    response: BoltResponse | None = None,
+) -> None:
+    """Errors people cannot fix: logged with a reference id, answered with a short apology.
+
+    When the request was not acknowledged yet, the apology is the answer itself (an ephemeral message
+    for a command, the modal turned into the apology for a form): never an HTTP 500, which Slack shows
+    as "trouble connecting" and which tells the person nothing.
+    """
     reference = uuid.uuid4().hex[:8]
     logger.error("unhandled error, reference %s: %s", reference, type(error).__name__, exc_info=error)
     language = context.get("language") or "nl"
@@ -131,6 +164,19 @@ def _handle_error(error: Exception, body: dict[str, Any], context: BoltContext, 
         "give reference %(reference)s to your coordinator.",
         reference=reference,
     )
+    if response is not None and response.status >= 500:
+        answer: dict[str, Any] | None = None
+        services = context.get("services")
+        if body.get("type") == "view_submission" and services is not None:
+            view = services.renderer.render("apology_modal.json.j2", language, message=message)
+            answer = {"response_action": "update", "view": view}
+        elif body.get("command"):
+            answer = {"response_type": "ephemeral", "text": message}
+        response.status = 200
+        response.body = json.dumps(answer) if answer else ""
+        response.headers["content-type"] = ["application/json;charset=utf-8" if answer else "text/plain"]
+        if answer:
+            return
     if body.get("response_url"):
         try:
             respond(text=message, response_type="ephemeral", replace_original=False)

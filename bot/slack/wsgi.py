@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,8 +11,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot import metrics
-from bot.db import database_state
 from bot.logs import bound
+from bot.probes import operations_answer
 from bot.runtime import Services
 
 SLACK_PATH = "/slack/events"
@@ -49,18 +48,9 @@ def create_wsgi_app(app: App, services: Services) -> WSGIApp:
     slack = SlackRequestHandler(app, path=SLACK_PATH)
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            if path == "/livez":
-                return _json(start_response, "200 OK", {"status": "ok"})
-            if path == "/healthz":
-                return _healthz(services, start_response)
-            if path == "/readyz":
-                return _readyz(services, start_response)
-            if path == "/metrics":
-                text, content_type = metrics.render(services.engine)
-                start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(text)))])
-                return [text]
+        answer = operations_answer(environ, services, start_response)
+        if answer is not None:
+            return answer
         return _slack(slack, environ, start_response)
 
     return wsgi
@@ -82,29 +72,3 @@ def _slack(
     if elapsed > metrics.SLOW_ACK_SECONDS:
         metrics.SLOW_ACKS.labels(holder["kind"]).inc()
     return answer
-
-
-def _json(start_response: Callable[..., Any], status: str, payload: dict[str, Any]) -> Iterable[bytes]:
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
-def _healthz(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """The process answers and the database is reachable (503 when it is not)."""
-    state = database_state(services.engine)
-    status = "200 OK" if state["reachable"] else "503 Service Unavailable"
-    return _json(
-        start_response, status, {"status": "ok" if state["reachable"] else "unavailable", "database": state}
-    )
-
-
-def _readyz(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Ready for traffic: the database is reachable and its migrations are current."""
-    state = database_state(services.engine)
-    ready = bool(state["reachable"] and state.get("current"))
-    return _json(
-        start_response,
-        "200 OK" if ready else "503 Service Unavailable",
-        {"status": "ready" if ready else "not ready", "database": state},
-    )

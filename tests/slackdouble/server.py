@@ -15,12 +15,14 @@ SDK's argument handling, its encodings, its retry handlers. The double
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
@@ -52,11 +54,17 @@ JSON_TEXT_ARGS: Final = frozenset({"blocks", "view", "attachments", "metadata", 
 
 TRIGGER_TTL_SECONDS: Final = 3.0
 
+# Methods called with the app's client id and secret (HTTP Basic auth, as slack_sdk sends them), not a
+# token (issue 9: installation in several workspaces).
+CLIENT_CREDENTIAL_METHODS: Final = frozenset({"oauth.v2.access"})
+
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # A burst of calls (a backup alert's fan-out) must queue, not be refused and retried.
+    request_queue_size = 128
     # Threads of unfinished requests (a test's latency) must not delay stop().
     block_on_close = False
 
@@ -137,6 +145,8 @@ class SlackDouble:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "apps.connections.open": self._apps_connections_open,
+            # -- installation in several workspaces (issue 9): Slack's OAuth code exchange --------
+            "oauth.v2.access": self._oauth_v2_access,
         }
         self._init_state()
 
@@ -164,6 +174,10 @@ class SlackDouble:
         self._used_triggers: set[str] = set()
         self._overrides: dict[str, Handler] = {}
         self.faults = Faults()
+        # -- installation in several workspaces (issue 9) -----------------------------------------
+        self.oauth_client: tuple[str, str] | None = None  # (client_id, client_secret) of the app
+        self._oauth_codes: dict[str, dict[str, str]] = {}  # code → the team and installer it installs
+        self.bot_tokens: dict[str, str] = {}  # bot token issued by oauth.v2.access → its team id
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -291,6 +305,27 @@ class SlackDouble:
         with self._lock:
             self._triggers[value] = time.monotonic() - seconds_ago
         return value
+
+    # -- installation in several workspaces (issue 9) ----------------------------------------------
+
+    def set_oauth_client(self, client_id: str, client_secret: str) -> None:
+        """The app's credentials, as Slack knows them: oauth.v2.access accepts only these."""
+        with self._lock:
+            self.oauth_client = (client_id, client_secret)
+
+    def issue_oauth_code(self, team_id: str, team_name: str, installer: str) -> str:
+        """What Slack does when an administrator of `team_id` approves the app on its consent page:
+        a one-time code, which the browser brings to the app's redirect URL."""
+        code = f"{team_id}.{self._ids.next('oauth_code')}.{uuid.uuid4().hex[:12]}"
+        with self._lock:
+            self.teams.setdefault(team_id, {"id": team_id, "name": team_name, "domain": team_id.lower()})
+            self._oauth_codes[code] = {"team_id": team_id, "installer": installer}
+        return code
+
+    def team_of_token(self, token: str) -> str:
+        """The workspace a bot token belongs to (the double's own team for tokens it did not issue)."""
+        with self._lock:
+            return self.bot_tokens.get(token, self.team_id)
 
     # -- faults on demand ------------------------------------------------------------------------
 
@@ -552,7 +587,11 @@ class SlackDouble:
             if fault is not None:
                 return fault
             token = authorization.removeprefix("Bearer ").strip() or str(args.get("token") or "")
-            problem = self._token_problem(method, token)
+            problem = (
+                self._client_credentials_problem(method, authorization, args)
+                if method in CLIENT_CREDENTIAL_METHODS
+                else self._token_problem(method, token)
+            )
             if problem is not None:
                 return problem
             if method not in self.spec.methods:
@@ -762,11 +801,13 @@ class SlackDouble:
     # -- method handlers: each returns the body of an ok answer (or an ok: false body) -------------
 
     def _auth_test(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        # A token issued by oauth.v2.access belongs to the workspace that installed the app (issue 9).
+        team = self.teams.get(self.bot_tokens.get(token, self.team_id)) or {}
         return {
-            "url": f"https://{DEFAULT_TEAM_DOMAIN}.slack.com/",
-            "team": self.team_name,
+            "url": f"https://{team.get('domain', DEFAULT_TEAM_DOMAIN)}.slack.com/",
+            "team": team.get("name", self.team_name),
             "user": BOT_NAME,
-            "team_id": self.team_id,
+            "team_id": team.get("id", self.team_id),
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
@@ -1083,6 +1124,48 @@ class SlackDouble:
 
     def _apps_connections_open(self, args: dict[str, Any], token: str) -> dict[str, Any]:
         return {"url": self.socket.issue_url()}
+
+    # -- installation in several workspaces (issue 9) ----------------------------------------------
+
+    def _client_credentials_problem(
+        self, method: str, authorization: str, args: dict[str, Any]
+    ) -> Answer | None:
+        """oauth.v2.access: the app's client id and secret, in Basic auth or as arguments."""
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        if authorization.startswith("Basic "):
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                decoded = base64.b64decode(authorization.removeprefix("Basic ").strip()).decode("utf-8")
+                client_id, _, client_secret = decoded.partition(":")
+        if not client_id:
+            return ok_false("invalid_client_id")
+        if self.oauth_client is None:
+            return self._reject(
+                method, "invalid_client_id", [f"{method}: call double.set_oauth_client(...) first"]
+            )
+        if client_id != self.oauth_client[0]:
+            return ok_false("invalid_client_id")
+        if client_secret != self.oauth_client[1]:
+            return ok_false("bad_client_secret")
+        return None
+
+    def _oauth_v2_access(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        issued = self._oauth_codes.pop(str(args.get("code")), None)  # a code is valid once
+        if issued is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = self.teams[issued["team_id"]]
+        bot_token = f"xoxb-{team['id']}-{self._ids.next('bot_token')}-{uuid.uuid4().hex[:16]}"
+        self.bot_tokens[bot_token] = team["id"]
+        return {
+            "access_token": bot_token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,im:write,users:read",
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": team["id"], "name": team["name"]},
+            "enterprise": None,
+            "authed_user": {"id": issued["installer"]},
+            "is_enterprise_install": False,
+        }
 
     # -- the two non-API endpoints -----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("method", sa.String(length=64), nullable=False),
         sa.Column("lane", sa.String(length=64), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=True),
         sa.Column("args", sa.Text(), nullable=False),
         sa.Column("template", sa.String(length=128), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),

@@ -1,7 +1,7 @@
 """backup alerts (rugdekking): the alert, the partners that must acknowledge it, supporting actions
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-28
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

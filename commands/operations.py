@@ -1,0 +1,82 @@
+"""`/samen status`: how Samen runs, for coordinators and admins; a line of it in their App Home.
+
+The listener parses and answers; who may see it is decided in bot.operations.service (with bot.authz).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.authz import NotAllowed
+from bot.i18n import N_
+from bot.operations import service
+from bot.operations.service import OperationsStatus
+from bot.partners.service import find_member
+from bot.slack.registry import HomeSection, Registry, Subcommand
+from bot.slack.requests import CommandRequest, HomeRequest
+
+NO_WORDS = N_("`/samen status` takes no further words: type just `/samen status`.")
+
+
+def register(app: App, registry: Registry) -> None:
+    registry.add_subcommand(
+        Subcommand(
+            name="status",
+            aliases=("beheer",),
+            usage="",
+            summary=N_(
+                "How Samen runs: messages waiting or failed, the database, the workspaces "
+                "(coordinators and admins)."
+            ),
+            handler=show_status,
+        )
+    )
+    registry.add_home_section(HomeSection(name="operations", order=80, render=home_section))
+
+
+def show_status(request: CommandRequest) -> None:
+    if request.args:
+        request.ack_ephemeral("operations_problem.json.j2", message=NO_WORDS, values={})
+        return
+    settings = request.services.settings
+    try:
+        with request.services.session() as session:
+            current = service.status(session, actor=request.member, settings=settings)
+    except NotAllowed as refused:
+        request.ack_ephemeral("operations_problem.json.j2", message=refused.message, values=refused.values)
+        return
+    request.ack_ephemeral("operations_status.json.j2", **context_of(current))
+
+
+def home_section(request: HomeRequest) -> list[dict[str, Any]]:
+    with request.services.session() as session:
+        member = find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
+        if member is None:
+            return []
+        current = service.status_for_home(session, actor=member, settings=request.services.settings)
+    if current is None:
+        return []
+    return list(request.render("operations_home.json.j2", **context_of(current))["blocks"])
+
+
+def context_of(current: OperationsStatus) -> dict[str, Any]:
+    return {
+        "healthy": current.healthy,
+        "behind": current.behind,
+        "version": current.version,
+        "socket_mode": current.socket_mode,
+        "several_workspaces": current.several_workspaces,
+        "database_reachable": current.database_reachable,
+        "database_current": current.database_current,
+        "revision": current.revision,
+        "due": current.outbox.due,
+        "failed": current.failed,
+        "oldest_seconds": current.outbox.oldest_due_age_seconds,
+        "failures": current.top_failures,
+        "workspaces": [
+            {"name": w.team_name or w.team_id, "team_id": w.team_id, "home": w.home}
+            for w in current.workspaces
+        ],
+    }
