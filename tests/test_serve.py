@@ -127,7 +127,9 @@ def test_serve_answers_a_signed_help_and_refuses_forgeries(
         assert "Wat Samen kan" in visible_text(response.json()["blocks"])
 
         before = table_counts(sqlite_url)
-        body = urlencode({"command": "/samen", "text": "help", "user_id": "U0X", "team_id": "T0SAMEN"}).encode()
+        body = urlencode(
+            {"command": "/samen", "text": "help", "user_id": "U0X", "team_id": "T0SAMEN"}
+        ).encode()
         form = "application/x-www-form-urlencoded"
         assert driver.raw(body, form, signature="v0=" + "0" * 64).status == 401
         assert driver.raw(body, form, timestamp=int(time.time()) - 6 * 60).status == 401
