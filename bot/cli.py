@@ -123,11 +123,11 @@ def serve(
     # so that /metrics, answered by any one of them, sums them all.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="samen-metrics-")
-    from bot.db import upgrade
+    from bot.db import migrate_in_child
     from bot.server import serve_http
 
     settings = load()
-    upgrade(settings.database_url)
+    migrate_in_child(settings.database_url)
     serve_http(settings, host=host, port=port, workers=workers, threads=threads, with_worker=False)
 
 
@@ -148,12 +148,12 @@ def worker(
     metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
 ) -> None:
     """The scheduler and outbox dispatcher; run as many as you like against PostgreSQL."""
-    from bot.db import upgrade
+    from bot.db import migrate_in_child
     from bot.runtime import Services
     from bot.worker import Worker
 
     settings = load()
-    upgrade(settings.database_url)
+    migrate_in_child(settings.database_url)
     services = Services.build(settings)
     if metrics_port:
         from bot.probes import serve_operations
@@ -173,10 +173,10 @@ def run(
     metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
 ) -> None:
     """Everything in one process: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
-    from bot.db import upgrade
+    from bot.db import migrate_in_child
 
     settings = load()
-    upgrade(settings.database_url)
+    migrate_in_child(settings.database_url)
     if settings.socket_mode:
         from bot.socketmode import serve_socket_mode
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session
 
 from bot import __version__
 from bot.authz import Action, Principal, authorize, is_allowed
 from bot.config import Settings
-from bot.db import head_revisions
+from bot.db import head_revisions, revisions_of
 from bot.outbox.status import OutboxReport, report
 from bot.workspaces.service import Workspace, installed_workspaces
 
@@ -71,7 +70,7 @@ def status_for_home(session: Session, *, actor: Principal, settings: Settings) -
 def _status(session: Session, settings: Settings) -> OperationsStatus:
     # On the session's own connection: a second one would wait for this transaction's lock on SQLite.
     # That the session reached the database at all means it is reachable.
-    revisions = sorted(MigrationContext.configure(session.connection()).get_current_heads())
+    revisions = revisions_of(session.connection())
     workspaces = (
         installed_workspaces(session, client_id=settings.slack_client_id, home_team=settings.samen_home_team)
         if settings.oauth and settings.slack_client_id
