@@ -37,6 +37,7 @@ from bot.partners.service import PartnerError
 from bot.runtime import Services
 from bot.slack.registry import HomeSection, Registry, Subcommand
 from bot.slack.requests import Actor, CommandRequest, HomeRequest
+from bot.slack.urls import is_response_url
 from bot.vocabulary import (
     CONTRIBUTION_LABELS,
     FOCUS_LABELS,
@@ -1010,7 +1011,7 @@ def _after_change(
     language: str = context["language"]
     if origin.get("home"):
         refresh_home(client, context)
-    elif origin.get("response_url"):
+    elif is_response_url(origin.get("response_url"), services.settings):  # Slack's, not a forged one
         message = _render(services, language, "intervention_card.json.j2", **card, changed=True)
         try:
             client_respond({"response_url": origin["response_url"]}, message, replace=True)
@@ -1073,6 +1074,8 @@ def submit_reason(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
                 )
             else:
                 to = _enum_or_none(S, data.get("to")) or S.IN_UITVOERING
+                if to in interventions.CLOSING or to is S.VOORGESTELD:  # not a step this form takes
+                    to = S.IN_UITVOERING
                 outcome = interventions.advance(
                     session,
                     actor=actor,

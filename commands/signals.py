@@ -40,6 +40,7 @@ from bot.signals.service import (
 )
 from bot.slack.registry import HomeSection, Registry, Subcommand
 from bot.slack.requests import Actor, CommandRequest, HomeRequest
+from bot.slack.urls import is_response_url
 from bot.vocabulary import (
     CATEGORY_LABELS,
     FOCUS_LABELS,
@@ -634,7 +635,7 @@ def _open(client: WebClient, trigger_id: str | None, view: Any) -> None:
 def _confirm(ack: Ack, services: Services, language: str, metadata: dict[str, Any], answer: Any) -> None:
     """The registration's confirmation: ephemeral where the person started, else in the modal itself."""
     response_url = metadata.get("r")
-    if not response_url:
+    if not is_response_url(response_url, services.settings):  # none, or not Slack's: answer in the modal
         ack(
             response_action="update",
             view=_info_view(services, language, N_("Signal registered"), answer["blocks"]),
@@ -642,7 +643,7 @@ def _confirm(ack: Ack, services: Services, language: str, metadata: dict[str, An
         return
     ack()
     try:
-        WebhookClient(response_url).send(
+        WebhookClient(str(response_url)).send(
             text=answer["text"], blocks=answer["blocks"], response_type="ephemeral", replace_original=False
         )
     except Exception:  # the signal is registered; the confirmation is best-effort

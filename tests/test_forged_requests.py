@@ -148,3 +148,33 @@ def test_a_socket_mode_envelope_for_another_workspace_is_refused(
         slack_double.socket.close_connections()
         handler.close()
         services.engine.dispose()
+
+
+def test_an_error_on_samens_side_is_answered_with_an_apology_not_a_500(
+    slack: BotUnderTest, _log_lines: _Lines
+) -> None:
+    """Something breaks that nobody typing can fix (here: the signal table is gone). Slack shows an HTTP
+    500 as "trouble connecting"; Samen answers the person instead, with a reference for the coordinator."""
+    bot = slack
+    response = bot.driver.command("/samen", "signaal", user=HANS.user_id, team=HANS.team_id)
+    assert response.status == 200
+    bot.double.wait_for("views.open")
+    view = bot.double.last_view("signal_register")
+    with bot.services.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE signal")
+    start = len(_log_lines.lines)
+
+    answer = bot.driver.command("/samen", "signalen busjes", user=HANS.user_id, team=HANS.team_id)
+    assert answer.status == 200
+    text = answer.json()["text"]
+    assert text.startswith("Sorry, er ging bij ons iets mis.") and "referentie" in text
+    reference = text.split("referentie ")[1].split(" ")[0]
+
+    values = {"summary": {"value": "Busjes"}, "category": {"value": "DRUGS"}}
+    submitted = bot.driver.view_submission("signal_register", values, user=HANS.user_id, view_id=view["id"])
+    assert submitted.status == 200
+    apology = submitted.json()
+    assert apology["response_action"] == "update"
+    assert "Sorry, er ging bij ons iets mis." in visible_text(apology["view"]["blocks"])
+    logged = log_since(_log_lines, start)
+    assert f"unhandled error, reference {reference}" in logged

@@ -30,6 +30,7 @@ import json
 import os
 import re
 import string
+import threading
 import time
 import uuid
 from collections import Counter
@@ -206,6 +207,17 @@ def everything_shown(double: SlackDouble) -> Iterator[dict[str, Any]]:
                 yield from elements_in(holder.get("blocks"))
     for view in list(double.views.values()):
         yield from elements_in(view.get("blocks"))
+
+
+def drain(bot: BotUnderTest, timeout: float = 10.0) -> None:
+    """Wait until every listener Bolt started has finished (they run after the ack, in a thread pool):
+    occupy every worker thread of the pool at once; that can only happen once all earlier work is done."""
+    executor = bot.app._listener_runner.listener_executor
+    workers = int(getattr(executor, "_max_workers", 1))
+    barrier = threading.Barrier(workers + 1)
+    for _ in range(workers):
+        executor.submit(barrier.wait, timeout)
+    barrier.wait(timeout)
 
 
 def settle(double: SlackDouble, quiet: float = 0.15, limit: float = 3.0) -> None:
@@ -446,6 +458,7 @@ def attempt(
     engine = world.bot.services.engine
     stranger = person is STRANGER
     start, violations, logged = len(double.calls), len(double.violations), len(world.log.lines)
+    drain(world.bot)  # what earlier requests started has finished: nothing else writes now
     before = row_counts(engine) if stranger else None
     response = send()
     world.tried[kind] += 1
@@ -457,10 +470,11 @@ def attempt(
         while not answer_calls(world, start) and time.monotonic() < deadline:
             time.sleep(0.01)
         answered = bool(answer_calls(world, start))
-    settle(double, quiet=0.03, limit=2.0)
+    drain(world.bot)
+    settle(double, quiet=0.02, limit=2.0)
     if must_answer:
         assert answered, f"{kind}: no answer at all"
-    errors = [line[:400] for line in world.log.lines[logged:] if '"level": "error"' in line]
+    errors = [line[:2000] for line in world.log.lines[logged:] if '"level": "error"' in line]
     assert not errors, f"{kind}: an error on Samen's side (answered with an apology):\n" + "\n".join(errors)
     assert not leaked(world, response.body), f"{kind}: restricted text in the answer"
     new_calls = double.calls[start:]
@@ -711,3 +725,91 @@ def test_commands_and_modals_on_postgresql(
         send_command(pg_world, data, person, text)
     else:
         submit_modal(pg_world, data, person)
+
+
+# -- what hypothesis found, replayed every time -----------------------------------------------------------
+
+
+def modal(
+    world: World, callback_id: str, person: PersonRef, metadata: str, values: Any = None
+) -> DriverResponse:
+    view = {
+        **(world.views.get(callback_id) or {"callback_id": callback_id, "blocks": []}),
+        "id": f"V0{uuid.uuid4().hex[:9].upper()}",
+        "private_metadata": metadata,
+    }
+    return attempt(
+        world,
+        f"modal {callback_id}",
+        person,
+        lambda: world.bot.driver.view_submission(
+            callback_id, values or {}, user=person.user_id, view=view, team=person.team_id
+        ),
+        must_answer=False,
+    )
+
+
+def click(world: World, action_id: str, person: PersonRef, value: str) -> DriverResponse:
+    return attempt(
+        world,
+        f"button {action_id}",
+        person,
+        lambda: world.bot.driver.action(action_id, value=value, user=person.user_id, team=person.team_id),
+        must_answer=False,
+    )
+
+
+def test_what_hypothesis_found_stays_fixed(world: World) -> None:
+    # Metadata nested 3,000 deep: json.loads raised RecursionError, not ValueError (all four features).
+    for callback_id in ("intervention_finish", "rugdekking_close", "signal_register", "checkin_answer_form"):
+        modal(world, callback_id, ILSE, "[" * 3000)
+    # An id that is not a number, or too big for the database, in metadata and in buttons.
+    modal(world, "intervention_finish", ILSE, '{"id": "<!channel>", "origin": "x"}')
+    modal(world, "rugdekking_close", ILSE, '{"alert": "[]"}')
+    modal(world, "intervention_reason", ILSE, '{"id": 1, "kind": "x", "to": "NIET_BESTAAND"}')
+    modal(world, "intervention_reason", ILSE, '{"id": 1, "to": "GEANNULEERD", "kind": null}')
+    for value in ("²", "9223372036854775808", "٣", "-1"):
+        click(world, "rugdekking_safe", ILSE, value)
+        click(world, "intervention_done", ILSE, value)
+        click(world, "signal_weigh", ILSE, value)
+    click(world, "intervention_to_BESTAAT_NIET", ILSE, "1")
+    # A stranger submitting the intervention form was not answered (an error instead).
+    answer = modal(world, "intervention_new", STRANGER, "{}", {"case": {"value": "1"}})
+    assert answer.json()["response_action"] == "errors"
+    # A choice the form never offered.
+    modal(world, "intervention_new", ILSE, "{}", {"instrument_type": {"value": "<!channel>"}})
+
+
+@pytest.mark.postgres
+def test_a_null_character_reaches_postgresql_as_nothing(pg_world: World) -> None:
+    """PostgreSQL stores no U+0000: a search or a signal with one failed instead of being answered."""
+    for typed in ("signalen a\x00b", "subject S-2026-\x000042", "signaal Loods\x00met busjes"):
+        attempt(
+            pg_world,
+            "command /samen",
+            ILSE,
+            lambda typed=typed: pg_world.bot.driver.command(
+                "/samen", typed, user=ILSE.user_id, team=ILSE.team_id
+            ),
+            must_answer=True,
+        )
+    values = {
+        "summary": {"value": "Loods\x00"},
+        "category": {"value": "DRUGS"},
+        "details": {"value": "a\x00b"},
+    }
+    answer = modal(pg_world, "signal_register", ILSE, "{}", values)
+    assert answer.status == 200
+
+
+def test_a_forged_response_url_in_metadata_is_never_posted_to(world: World) -> None:
+    """The registration form remembers where the person started (the command's response_url) and posts
+    the confirmation there. Forged metadata pointing elsewhere gets the confirmation in the modal instead."""
+    values = {"summary": {"value": "Busjes bij de loods"}, "category": {"value": "DRUGS"}}
+    for forged in (
+        "http://127.0.0.1:1/steal",
+        "https://hooks.slack.com.evil.example/x",
+        "file:///etc/passwd",
+    ):
+        answer = modal(world, "signal_register", MARLEEN, json.dumps({"r": forged}), values)
+        assert answer.json()["response_action"] == "update"  # answered in the modal, nothing posted

@@ -337,6 +337,9 @@ def test_what_was_not_taken_up_goes_after_a_year_but_never_what_an_open_case_nee
     days_pass(bot, 4 * 365)
     with bot.services.session() as session:
         applied = retention.apply(session, periods=retention.parse_periods(""), now=utcnow())
+    with bot.services.session() as session:  # the next night: nothing left to do, nothing audited twice
+        again = retention.apply(session, periods=retention.parse_periods(""), now=utcnow())
+        assert again.erased == [] and again.messages == 0
     assert [(e.object_type, e.object_id, e.how) for _, e in applied.erased][:2] == [
         ("case", old_case, "anonymised"),
         ("signal", old.signal_id, "deleted"),
@@ -449,11 +452,30 @@ def test_a_subject_is_erased_where_the_law_allows_and_never_while_an_open_case_n
     assert f"signal {person.signal_id} is still being weighed" in refused.output
     assert row_counts(bot.services.engine) == before
 
-    weigh(bot, FATIMA, person.signal_id, "GEEN_ACTIE")
-    weigh(bot, FATIMA, both.signal_id, "GEEN_ACTIE")
+    also = register_signal(bot, HANS, "Ook gezien", codes=code)  # the politie has something on it too
+    for signal in (person, both, also):
+        weigh(bot, FATIMA, signal.signal_id, "GEEN_ACTIE")
+    # An alignment moment on the subject: another feature's table, found through its foreign key.
+    from bot.checkins import alignment as alignments
+    from bot.checkins.models import Alignment
+    from bot.partners.service import require_member
+
+    with bot.services.session() as session:
+        marleen = require_member(session, team_id=MARLEEN.team_id, user_id=MARLEEN.user_id)
+        alignments.call(
+            session,
+            actor=marleen,
+            code=code,
+            topic="Afstemmen",
+            settings=bot.services.settings,
+            language="nl",
+        )
+    report = json.loads(samen(monkeypatch, bot, "inzage", code, "--doel", "AVG-verzoek 2026-19").output)
+    assert [row["topic"] for row in report["other_records"]["alignment"]] == ["Afstemmen"]
+    assert report["other_records"]["alignment_invite"]
     dry = samen(monkeypatch, bot, "vergeet", code, "--doel", "AVG-verzoek 2026-19", "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert f"signals about it alone: deleted: {person.signal_id}" in dry.output
+    assert f"signals about it alone: deleted: {person.signal_id}, {also.signal_id}" in dry.output
     assert f"signals also about others: the link and their details removed: {both.signal_id}" in dry.output
     not_sure = samen(monkeypatch, bot, "vergeet", code, "--doel", "AVG-verzoek 2026-19", input="n\n")
     assert not_sure.exit_code == 1 and "nothing was erased" in not_sure.output
@@ -467,6 +489,7 @@ def test_a_subject_is_erased_where_the_law_allows_and_never_while_an_open_case_n
         assert (
             kept is not None and kept.details is None
         )  # about another subject too: only the link and details go
+        assert session.exec(select(Alignment)).all() == []  # the alignment on it went with it
         assert session.exec(select(Subject).where(Subject.code == case_code)).one().identity == secret(
             "loods"
         )
@@ -475,3 +498,88 @@ def test_a_subject_is_erased_where_the_law_allows_and_never_while_an_open_case_n
     assert {"subject.deleted", "signal.deleted", "signal.unlinked"} <= set(actions)
     gone = samen(monkeypatch, bot, "inzage", code, "--doel", "controle na verwijderen")
     assert gone.exit_code == 1 and f"there is no subject {code}" in gone.output
+
+
+def test_answers_to_a_check_in_are_removed_after_their_period(slack: BotUnderTest) -> None:
+    """The Monday stand-up: the gemeente answers; 90 days after it closed, the answers are gone, and
+    that the gemeente answered (and when) stays for the figures."""
+    from bot.checkins import jobs as checkin_jobs
+    from bot.checkins import service as checkins
+    from bot.checkins.models import CheckinAnswer, CheckinMoment, CheckinSchedule
+    from bot.partners.models import PersonRef as Ref
+    from bot.partners.service import require_member
+
+    bot = slack
+    services = bot.services
+    with services.session() as session:
+        fatima = require_member(session, team_id=FATIMA.team_id, user_id=FATIMA.user_id)
+        planned = checkins.plan(
+            session,
+            actor=fatima,
+            data=checkins.PlanInput(
+                channel_id="C0SAMEN",
+                team_id=FATIMA.team_id,
+                weekdays=frozenset(range(7)),
+                clock="09:00",
+                timezone="Europe/Amsterdam",
+                include_holidays=True,
+                questions="Waar werk je aan?",
+                ask_partner_need=False,
+                partner_ids=(),
+                people=(Ref(MARLEEN.team_id, MARLEEN.user_id),),
+                window_minutes=60,
+                language="nl",
+            ),
+        )
+        opens = planned.schedule.next_at
+        assert opens is not None
+    with services.session() as session:
+        checkin_jobs.tick(session, services, opens)
+        moment = session.exec(select(CheckinMoment)).one()
+        marleen = require_member(session, team_id=MARLEEN.team_id, user_id=MARLEEN.user_id)
+        checkins.answer(
+            session,
+            actor=marleen,
+            moment_id=int(moment.id or 0),
+            data=checkins.AnswerInput(answers=("Sluiting pand Kerkstraat voorbereiden",)),
+            settings=services.settings,
+            now=opens + timedelta(minutes=5),
+        )
+        checkin_jobs.tick(session, services, moment.closes_at)
+        closes_at = moment.closes_at
+
+    periods = retention.parse_periods("")
+    with services.session() as session:
+        early = retention.apply(session, periods=periods, now=closes_at + timedelta(days=89))
+        assert early.erased == []
+        applied = retention.apply(session, periods=periods, now=closes_at + timedelta(days=91))
+        assert [(e.object_type, e.how) for _, e in applied.erased] == [("checkin_moment", "anonymised")]
+    with services.session() as session:
+        answer = session.exec(select(CheckinAnswer)).one()
+        assert (answer.answers, answer.need_text) == (None, None)
+        assert answer.answered_at is not None and answer.version == 1
+        assert session.exec(select(CheckinSchedule)).one().id == planned.schedule.id
+        assert verify(session).ok
+    assert audit_actions(bot)[-1] == "checkin_moment.anonymised"
+
+
+def test_privacy_is_in_the_help_and_the_app_home_in_both_languages(slack: BotUnderTest) -> None:
+    bot = slack
+    for locale, summary, home in (
+        ("nl-NL", "Hoe Samen beschermt wat je deelt", "Vertrouwelijke gegevens zijn versleuteld"),
+        ("en-GB", "How Samen protects what you share", "Restricted data is encrypted"),
+    ):
+        helped = bot.driver.command("/samen", "help", user=FATIMA.user_id, team=FATIMA.team_id, locale=locale)
+        assert summary in visible_text(helped.json()["blocks"])
+        bot.double.add_user(FATIMA.user_id, team_id=FATIMA.team_id, locale=locale)
+        before = len(bot.double.calls_to("views.publish"))
+        bot.driver.event({"type": "app_home_opened", "user": FATIMA.user_id, "tab": "home"})
+        published = bot.double.wait_for("views.publish", count=before + 1)[-1]
+        shown = visible_text(published.args["view"]["blocks"])
+        assert home in shown
+        assert ("Vannacht verloopt er niets." if locale == "nl-NL" else "Nothing expires tonight.") in shown
+    # A member sees the periods, not what is due.
+    answer = bot.driver.command("/samen", "privacy", user=HANS.user_id, team=HANS.team_id)
+    assert "Vannacht" not in visible_text(answer.json()["blocks"])
+    refused = bot.driver.command("/samen", "privacy nu", user=HANS.user_id, team=HANS.team_id)
+    assert "heeft geen verdere woorden nodig" in visible_text(refused.json()["blocks"])

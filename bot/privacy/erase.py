@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, exists, or_, select, update
 from sqlmodel import Session, SQLModel, col
 
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -368,21 +368,21 @@ def anonymise_case(session: Session, case_id: int) -> list[Erased]:
     return erased
 
 
-def case_needs_anonymising(session: Session, case_id: int) -> bool:
+def case_needs_anonymising() -> ColumnElement[bool]:
+    """SQL: a case still holds something anonymising removes (so a case is anonymised once, not nightly)."""
     from bot.cases.models import Case, CaseScore, CaseSignal, CaseSubject
     from bot.interventions.models import Intervention
 
-    title = session.execute(select(col(Case.title)).where(col(Case.id) == case_id)).scalar_one_or_none()
-    if title is None:
-        return False
-    if title != ANONYMISED_TITLE:
-        return True
-    links: list[Any] = [
-        select(col(CaseSubject.case_id)).where(col(CaseSubject.case_id) == case_id),
-        select(col(CaseSignal.case_id)).where(col(CaseSignal.case_id) == case_id),
-        select(col(CaseScore.case_id)).where(col(CaseScore.case_id) == case_id),
-        select(col(Intervention.id)).where(
-            col(Intervention.case_id) == case_id,
+    def linked(column: Any) -> Any:
+        return exists().where(column == col(Case.id))
+
+    return or_(
+        col(Case.title) != ANONYMISED_TITLE,
+        linked(col(CaseSubject.case_id)),
+        linked(col(CaseSignal.case_id)),
+        linked(col(CaseScore.case_id)),
+        exists().where(
+            col(Intervention.case_id) == col(Case.id),
             or_(
                 col(Intervention.result).is_not(None),
                 col(Intervention.effect).is_not(None),
@@ -391,30 +391,21 @@ def case_needs_anonymising(session: Session, case_id: int) -> bool:
                 col(Intervention.second_round_override_reason).is_not(None),
             ),
         ),
-    ]
-    return any(_exists(session, statement) for statement in links)
+    )
 
 
-def alert_needs_anonymising(session: Session, alert_id: int) -> bool:
+def alert_needs_anonymising() -> ColumnElement[bool]:
+    """SQL: a closed alert still holds restricted text. (Closing needs a summary, so every closed alert
+    has one until it is anonymised; the reporter, sealed, cannot be looked at in SQL.)"""
     from bot.alerts.models import BackupAlert, SupportAction
 
-    found = session.execute(
-        select(
-            col(BackupAlert.reporter),
-            col(BackupAlert.description),
-            col(BackupAlert.place),
-            col(BackupAlert.summary),
-            col(BackupAlert.show_reporter_name),
-        ).where(col(BackupAlert.id) == alert_id)
-    ).first()
-    if found is None:
-        return False
-    if any(found):
-        return True
-    return _exists(
-        session,
-        select(col(SupportAction.id)).where(
-            col(SupportAction.alert_id) == alert_id, col(SupportAction.note).is_not(None)
+    return or_(
+        col(BackupAlert.summary).is_not(None),
+        col(BackupAlert.description).is_not(None),
+        col(BackupAlert.place).is_not(None),
+        col(BackupAlert.show_reporter_name).is_(True),
+        exists().where(
+            col(SupportAction.alert_id) == col(BackupAlert.id), col(SupportAction.note).is_not(None)
         ),
     )
 

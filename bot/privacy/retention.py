@@ -188,14 +188,13 @@ def _plan_cases(session: Session, result: Plan, limit: int) -> None:
             Case.status == CaseStatus.GESLOTEN,
             col(Case.closed_at).is_not(None),
             col(Case.closed_at) < before,
+            erase.case_needs_anonymising(),
         )
         .order_by(col(Case.closed_at), col(Case.id))
+        .limit(limit)
     ).all()
     for case_id, closed_at in _rows(rows):
-        if len([d for d in result.due if d.kind is Kind.CASES]) >= limit:
-            break
-        if erase.case_needs_anonymising(session, case_id):
-            result.due.append(Due(Kind.CASES, "case", case_id, closed_at, "anonymised"))
+        result.due.append(Due(Kind.CASES, "case", case_id, closed_at, "anonymised"))
 
 
 def _plan_alerts(session: Session, result: Plan, limit: int) -> None:
@@ -204,14 +203,16 @@ def _plan_alerts(session: Session, result: Plan, limit: int) -> None:
     before = cutoff(result.now, result.periods, Kind.BACKUP_ALERTS)
     rows = session.exec(
         select(col(BackupAlert.id), col(BackupAlert.closed_at))
-        .where(col(BackupAlert.closed_at).is_not(None), col(BackupAlert.closed_at) < before)
+        .where(
+            col(BackupAlert.closed_at).is_not(None),
+            col(BackupAlert.closed_at) < before,
+            erase.alert_needs_anonymising(),
+        )
         .order_by(col(BackupAlert.closed_at), col(BackupAlert.id))
+        .limit(limit)
     ).all()
     for alert_id, closed_at in _rows(rows):
-        if len([d for d in result.due if d.kind is Kind.BACKUP_ALERTS]) >= limit:
-            break
-        if erase.alert_needs_anonymising(session, alert_id):
-            result.due.append(Due(Kind.BACKUP_ALERTS, "backup_alert", alert_id, closed_at, "anonymised"))
+        result.due.append(Due(Kind.BACKUP_ALERTS, "backup_alert", alert_id, closed_at, "anonymised"))
 
 
 def _checkin_tables() -> tuple[Any, Any] | None:
