@@ -163,7 +163,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=3, help="load rounds (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="load rounds that count (default 3)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="load rounds first that do not count (default 1): a process's first real work fills its "
+        "caches and starts its thread pools, which is not growth",
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per round (default 20)")
     parser.add_argument("--rate", type=float, default=20.0, help="Slack requests per second (default 20)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -222,13 +229,15 @@ def main() -> int:
                 f"baseline (the stack imported, nothing else) {idle['baseline']:.1f} MB"
             )
             rounds: list[dict[str, float]] = []
-            for round_no in range(1, args.rounds + 1):
+            for round_no in range(1 - args.warmup, args.rounds + 1):
                 counts = drive(double, database_url, seconds=args.seconds, rate=args.rate, round_no=round_no)
                 wait_until(lambda: pending(database_url) == 0, timeout=60, what="the outbox to drain")
                 after = settle(pids)
-                rounds.append(after)
+                if round_no >= 1:
+                    rounds.append(after)
+                label = f"round {round_no}: " if round_no >= 1 else "warm-up:  "
                 print(
-                    f"round {round_no}:  samen run {after['samen run']:.1f} MB, "
+                    f"{label} samen run {after['samen run']:.1f} MB, "
                     f"samen worker {after['samen worker']:.1f} MB "
                     f"({counts['commands']} commands, {counts['events']} events, "
                     f"{counts['messages']} messages)"
