@@ -15,14 +15,13 @@ Kept free of Bolt and gunicorn: a worker imports this and nothing heavier.
 from __future__ import annotations
 
 import json
-import socketserver
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from bot import metrics
 from bot.db import database_state
+from bot.httpserver import serve_in_thread
 from bot.runtime import Services
 
 
@@ -73,15 +72,6 @@ def _readyz(services: Services, start_response: Callable[..., Any]) -> Iterable[
     )
 
 
-class _Server(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Probes every few seconds would drown the log; Prometheus counts what matters."""
-
-
 def serve_operations(services: Services, *, host: str, port: int) -> WSGIServer:
     """Answer the four paths on host:port from a daemon thread; returns the server (port 0: any free
     port, read it from `server.server_address`)."""
@@ -93,6 +83,4 @@ def serve_operations(services: Services, *, host: str, port: int) -> WSGIServer:
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
         return [b"not found"]
 
-    server = make_server(host, port, app, server_class=_Server, handler_class=_Quiet)
-    threading.Thread(target=server.serve_forever, name="samen-operations-http", daemon=True).start()
-    return server
+    return serve_in_thread(app, host=host, port=port, name="samen-operations-http")

@@ -6,29 +6,19 @@ signed HTTP requests through the same WSGI app, without starting another process
 
 from __future__ import annotations
 
-import socketserver
-import threading
 from dataclasses import dataclass
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 
+from bot import httpserver as http
+from bot.httpserver import ThreadingWSGIServer
 from bot.runtime import Services
 from bot.slack.wsgi import SLACK_PATH, create_wsgi_app
 
 
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Requests are not logged here: their bodies may hold what people typed."""
-
-
 @dataclass
 class LocalServer:
-    server: _ThreadingWSGIServer
+    server: ThreadingWSGIServer
 
     @property
     def events_url(self) -> str:
@@ -40,15 +30,5 @@ class LocalServer:
 
 
 def serve_in_thread(app: App, services: Services) -> LocalServer:
-    server = make_server(
-        "127.0.0.1",
-        0,
-        create_wsgi_app(app, services),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_QuietHandler,
-    )
-    # A short poll interval: stop() (shutdown) waits for the loop to notice, 0.5 s by default.
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="samen-local-http", daemon=True
-    ).start()
-    return LocalServer(server)
+    wsgi = create_wsgi_app(app, services)
+    return LocalServer(http.serve_in_thread(wsgi, host="127.0.0.1", port=0, name="samen-local-http"))
