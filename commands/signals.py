@@ -364,34 +364,6 @@ def grant_access(
     )
 
 
-def ask_alignment(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    """The match notice's button. (The alignment feature may take this action over.)"""
-    ack()
-    services: Services = context["services"]
-    language: str = context["language"]
-    code = _action_value(body)
-    try:
-        with services.session() as session:
-            member = _find_member(session, context["actor"])
-            if member is None:
-                _not_a_member(session, services, language, respond=respond, client=client, body=body)
-                return
-            asked = service.request_alignment(
-                session, actor=member, code=code, outbound=Outbound.of(services.settings)
-            )
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        _tell(services, language, problem, respond=respond, client=client, body=body)
-        return
-    message = (
-        N_("The coordinators are asked to plan an alignment moment on %(code)s.")
-        if asked
-        else N_("Your partner already asked for an alignment moment on %(code)s today.")
-    )
-    _say(services, language, message, {"code": code[:20]}, respond=respond, client=client, body=body)
-
-
 # --- looking up -----------------------------------------------------------------------------------
 
 

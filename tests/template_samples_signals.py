@@ -151,16 +151,6 @@ SAMPLES = {
         {"code": "S-2026-0042", "kind_label": "Location", "partners": [HOSTILE, "Politie"]},
         True,
     ),
-    "signal_alignment_request.json.j2": (
-        {
-            "code": "S-2026-0042",
-            "kind_label": "Location",
-            "partner": HOSTILE,
-            "asked_by": "U0POL00001",
-            "partners": [HOSTILE],
-        },
-        True,
-    ),
     "signal_outcome.json.j2": (
         {
             "signal": CARD.as_context(),

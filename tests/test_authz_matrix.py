@@ -26,6 +26,7 @@ from bot.alerts import service as alerts
 from bot.alerts.models import Seriousness
 from bot.authz import CLI_ACTOR, Action, NotAllowed, Relation, Role
 from bot.cases import service as cases
+from bot.checkins import alignment
 from bot.clock import utcnow
 from bot.interventions import goals
 from bot.interventions import service as interventions
@@ -254,6 +255,26 @@ def allowed_by(result: Any) -> bool:
     return bool(result) if isinstance(result, bool) else True
 
 
+NOBODY_TO_ASK = "There is nobody to ask: no other partner has anything on %(code)s yet."
+
+
+def call_alignment(session: Session, actor: Any, objects: Objects, services: Services) -> None:
+    """Only partner A holds the world's subject, so an allowed call gets past authorisation and then
+    finds nobody to ask: that refusal comes after the decision this matrix tests."""
+    try:
+        alignment.call(
+            session,
+            actor=actor,
+            code=objects.subject_code,
+            topic=None,
+            settings=services.settings,
+            language="nl",
+        )
+    except alignment.CheckinError as refused:
+        if refused.message != NOBODY_TO_ASK:
+            raise
+
+
 PROBES: dict[Action, tuple[str | None, Probe]] = {
     Action.VIEW_SIGNAL_DETAILS: (
         "signal",
@@ -275,9 +296,7 @@ PROBES: dict[Action, tuple[str | None, Probe]] = {
     ),
     Action.CALL_ALIGNMENT: (
         "subject",
-        lambda s, a, o, sv: signals.request_alignment(
-            s, actor=a, code=o.subject_code, outbound=Outbound.of(sv.settings)
-        ),
+        lambda s, a, o, sv: call_alignment(s, a, o, sv),
     ),
     Action.SCORE_CASE: ("case", lambda s, a, o, sv: cases.score(s, actor=a, case_id=o.case, scores={})),
     Action.CREATE_INTERVENTION: (

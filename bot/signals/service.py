@@ -900,55 +900,6 @@ def grant_access(
     return True
 
 
-# --- alignment requests ---------------------------------------------------------------------------
-
-
-def request_alignment(session: Session, *, actor: Principal, code: str, outbound: Outbound) -> bool:
-    """A partner that has something on a subject asks the coordinators for an alignment moment on it.
-
-    Once per subject, partner and day: a second click that day changes nothing (False).
-    """
-    if isinstance(actor, SystemActor):
-        raise InvalidInput(N_("An alignment moment is asked for by a member of the partnership."))
-    subject = require_subject(session, code)
-    holders = partner_holders(session, subject_id=_id(subject))
-    relation = relation_to(actor, actor.partner_id) if actor.partner_id in holders else Relation.OTHER
-    if relation is Relation.OTHER and Role(actor.role) in MANAGING_ROLES:
-        relation = Relation.GIVEN_ACCESS
-    authorize(actor, Action.CALL_ALIGNMENT, relation=relation)
-    today = local_date(utcnow(), outbound.timezone)
-    partner = partners.get_partner(session, partner_id=actor.partner_id)
-    context = {
-        "code": subject.code,
-        "kind_label": SUBJECT_KIND_LABELS[subject.kind],
-        "partner": partner.name,
-        "asked_by": actor.user_id,
-        "partners": sorted(_partner_name(session, p) for p in holders),
-    }
-    queued = False
-    for person in notices.coordinator_people(session):
-        queued |= notices.to_person(
-            session,
-            outbound,
-            key=f"alignment_request:{_id(subject)}:{actor.partner_id}:{today.isoformat()}:{notices.person_key(person)}",
-            person=person,
-            template="signal_alignment_request.json.j2",
-            context=context,
-            ref=f"subject:{_id(subject)}",
-        )
-    if queued:
-        audit.record(
-            session,
-            actor=actor,
-            action="subject.alignment_requested",
-            object_type="subject",
-            object_id=_id(subject),
-            purpose="asking the coordinators for an alignment moment on a subject",
-            details={"partner_id": actor.partner_id, "day": today.isoformat()},
-        )
-    return queued
-
-
 # --- looking up -----------------------------------------------------------------------------------
 
 
