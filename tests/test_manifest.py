@@ -2,7 +2,7 @@
 
 Slack only sends what the manifest declares, and Bolt answers 404 to what no listener matches: a
 command declared but not handled, or handled but not declared, is broken in production only. So:
-1. both manifests are valid against Slack's own JSON Schema (from the shared directory);
+1. both manifests are valid against Slack's own JSON Schema (carried in tests/slackdouble/data/);
 2. both declare exactly the commands, shortcuts, events and scopes of bot/slack/surface.py;
 3. the listeners `create_app` registers are exactly those of the surface;
 4. every request URL of the HTTP manifest is the path `samen serve` answers on.
@@ -29,7 +29,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.slack import surface
 from bot.slack.wsgi import SLACK_PATH
-from slackdouble import SHARED_SLACK_DIR, Payloads
+from slackdouble import MANIFEST_SCHEMA, Payloads
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 HTTP_MANIFEST = DEPLOY / "slack-manifest.yaml"
@@ -39,7 +39,6 @@ OAUTH_MANIFEST = DEPLOY / "slack-manifest.oauth.yaml"
 MANIFESTS = pytest.mark.parametrize(
     "path", [HTTP_MANIFEST, SOCKET_MANIFEST, OAUTH_MANIFEST], ids=["http", "socket", "oauth"]
 )
-SCHEMA = SHARED_SLACK_DIR / "manifest.schema.json"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -53,17 +52,15 @@ def load(path: Path) -> dict[str, Any]:
 
 def _local_schema(uri: str) -> Resource[Any]:
     """The top schema `$ref`s the versioned schemas by their GitHub URL; they lie beside it."""
-    local = SHARED_SLACK_DIR / Path(urlsplit(uri).path).name
+    local = MANIFEST_SCHEMA.parent / Path(urlsplit(uri).path).name
     if not local.is_file():
-        raise LookupError(f"{uri} is not among the schemas in {SHARED_SLACK_DIR}")
+        raise LookupError(f"{uri} is not among the schemas in {MANIFEST_SCHEMA.parent}")
     return Resource.from_contents(json.loads(local.read_text("utf-8")), default_specification=DRAFT7)
 
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft7Validator:
-    if not SCHEMA.is_file():
-        pytest.fail(f"Slack's manifest schema is missing: {SCHEMA} (set SAMEN_SHARED_DIR)")
-    schema = json.loads(SCHEMA.read_text("utf-8"))
+    schema = json.loads(MANIFEST_SCHEMA.read_text("utf-8"))
     jsonschema.Draft7Validator.check_schema(schema)
     registry: Registry[Any] = Registry(retrieve=_local_schema)  # type: ignore[call-arg]
     return jsonschema.Draft7Validator(schema, registry=registry)

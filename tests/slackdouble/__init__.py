@@ -13,10 +13,10 @@ from .ids import user_id
 from .payloads import Payloads
 from .records import Call, visible_text
 from .server import SlackDouble
-from .spec import SHARED_SLACK_DIR, SPEC_GAPS
+from .spec import MANIFEST_SCHEMA, SPEC_GAPS
 
 __all__ = [
-    "SHARED_SLACK_DIR",
+    "MANIFEST_SCHEMA",
     "SPEC_GAPS",
     "Call",
     "DriverResponse",

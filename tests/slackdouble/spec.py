@@ -1,44 +1,24 @@
 """Slack's own Web API description, plus the corrections it needs.
 
-The double checks every call the bot makes against `slack_web_openapi_v2.json` (Slack's OpenAPI
-file, read from the shared directory at test time, never copied into the project). That file dates
-from 2020, so the few places where it is known to be out of date are listed in `SPEC_GAPS` below:
-one visible list, so that a correction is a reviewed decision and never a silent skip.
+The double checks every call the bot makes against the methods and argument names of Slack's published
+OpenAPI file, as extracted into `data/web_api_methods.json` by `scripts/derive_slack_facts.py` (source
+and licence: `data/README.md`). That file dates from 2020, so the few places where it is known to be out
+of date are listed in `SPEC_GAPS` below: one visible list, so that a correction is a reviewed decision
+and never a silent skip.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, TypedDict
 
-SPEC_FILE_NAME: Final = "slack_web_openapi_v2.json"
-
-
-def _find_shared_slack_dir() -> Path:
-    """Locate the shared Slack reference directory.
-
-    `SAMEN_SHARED_DIR` wins so that CI (or a developer) can point anywhere. Otherwise the layout is
-    `<somewhere>/shared/slack` beside the repository checkout, so walk up from this file and take the
-    first ancestor that has it. When nothing is found we still return the conventional location, so
-    that the error raised when the spec is loaded names the place that was expected.
-    """
-    env = os.environ.get("SAMEN_SHARED_DIR")
-    if env:
-        return Path(env) / "slack"
-    here = Path(__file__).resolve()
-    for ancestor in here.parents:
-        candidate = ancestor / "shared" / "slack"
-        if (candidate / SPEC_FILE_NAME).is_file():
-            return candidate
-    # tests/slackdouble/spec.py -> the repository root is three levels up.
-    return here.parents[2].parent / "shared" / "slack"
-
-
-SHARED_SLACK_DIR: Final[Path] = _find_shared_slack_dir()
+# Shipped with the package (pyproject's package-data): `samen demo` runs the double where no tests are.
+DATA_DIR: Final[Path] = Path(__file__).resolve().parent / "data"
+WEB_API_METHODS: Final = DATA_DIR / "web_api_methods.json"
+MANIFEST_SCHEMA: Final = DATA_DIR / "manifest.schema.json"
 
 
 class MethodAddition(TypedDict):
@@ -80,8 +60,8 @@ SPEC_GAPS: Final[SpecGaps] = {
             "required": frozenset(),
             "why": "Socket Mode, called with the app-level token (xapp-); not in the 2020 spec",
         },
-        # The shared README also lists chat.scheduledMessages.list as missing, but the spec file
-        # does declare it (GET; channel, latest, oldest, limit, cursor), so nothing is added here.
+        # chat.scheduledMessages.list is sometimes said to be missing, but the spec file does
+        # declare it (GET; channel, latest, oldest, limit, cursor), so nothing is added here.
     },
     "missing_args": {
         ALL_METHODS: {
@@ -90,8 +70,8 @@ SPEC_GAPS: Final[SpecGaps] = {
             "why": "the client Bolt hands to a listener may add team_id to any call",
         },
         "chat.postMessage": {
-            # unfurl_media is in fact declared for chat.postMessage; listed anyway so that the
-            # README's list and this one stay the same.
+            # unfurl_media is in fact declared for chat.postMessage; listed anyway, as it is for
+            # chat.update, so that the two lists read the same.
             "args": frozenset({"metadata", "unfurl_media", "markdown_text"}),
             "required": frozenset(),
             "why": "message metadata (2022) and markdown_text (2025) postdate the spec",
@@ -193,25 +173,18 @@ class MethodSpec:
     required: frozenset[str]
     one_of: tuple[frozenset[str], ...]
     from_spec: bool
+    # Fields every success answer has, as the spec declares them (empty for methods it lacks).
+    answer_requires: frozenset[str] = frozenset()
 
 
 class SlackSpec:
-    """The merged view of the OpenAPI file and `SPEC_GAPS`."""
+    """The merged view of the spec's methods (`data/web_api_methods.json`) and `SPEC_GAPS`."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, facts: dict[str, Any]) -> None:
         self.methods: dict[str, MethodSpec] = {}
         names: dict[str, tuple[set[str], set[str], bool]] = {}
-        for path, operations in document.get("paths", {}).items():
-            method = path.lstrip("/")
-            args: set[str] = set()
-            required: set[str] = set()
-            # Read every verb: the views.* methods are declared under GET but used with POST.
-            for operation in operations.values():
-                for parameter in operation.get("parameters", []):
-                    args.add(parameter["name"])
-                    if parameter.get("required"):
-                        required.add(parameter["name"])
-            names[method] = (args, required, True)
+        for method, declared in facts["methods"].items():
+            names[method] = (set(declared["args"]), set(declared["required"]), True)
         for method, addition in SPEC_GAPS["missing_methods"].items():
             names[method] = (set(addition["args"]), set(addition["required"]), False)
         everywhere = SPEC_GAPS["missing_args"].get(ALL_METHODS)
@@ -229,6 +202,7 @@ class SlackSpec:
                 required=frozenset(required - IGNORED_ARGS),
                 one_of=tuple(SPEC_GAPS["one_of_required"].get(method, [])),
                 from_spec=from_spec,
+                answer_requires=frozenset(facts["methods"].get(method, {}).get("answer_requires", [])),
             )
 
     def check_arguments(self, method: str, args: dict[str, Any]) -> list[str]:
@@ -256,14 +230,8 @@ class SlackSpec:
         return problems
 
 
-@lru_cache(maxsize=4)
-def load_spec(directory: Path = SHARED_SLACK_DIR) -> SlackSpec:
-    """Parse the spec once per process: it is 1.2 MB and never changes during a test run."""
-    path = directory / SPEC_FILE_NAME
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Slack's Web API spec is not at {path}. Put the shared directory beside the repository "
-            "(<repo>/../shared/slack) or set SAMEN_SHARED_DIR to the directory that holds slack/."
-        )
-    with path.open(encoding="utf-8") as handle:
+@lru_cache(maxsize=1)
+def load_spec() -> SlackSpec:
+    """Read the methods once per process: they never change during a test run."""
+    with WEB_API_METHODS.open(encoding="utf-8") as handle:
         return SlackSpec(json.load(handle))
