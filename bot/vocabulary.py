@@ -1,6 +1,6 @@
-"""The partnership's shared vocabulary (DOMAIN.md): enumerations, and the labels people see for them.
+"""The partnership's shared vocabulary (docs/domain.md): enumerations, and the labels people see for them.
 
-Codes are English-free Dutch identifiers as DOMAIN.md gives them; labels are message ids translated
+Codes are English-free Dutch identifiers as docs/domain.md lists them; labels are message ids translated
 when shown (`N_` marks them for extraction).
 """
 

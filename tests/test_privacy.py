@@ -179,7 +179,7 @@ def database_bytes(database_url: str) -> bytes:
 
 
 def test_every_restricted_field_is_sealed() -> None:
-    """The fields DOMAIN.md and the features call restricted are encrypted columns (and so is found by
+    """The fields docs/domain.md and the features call restricted are encrypted columns (and so is found by
     `samen keys rotate`, which walks the same list)."""
     sealed = {f"{table}.{column}" for table, columns in sealed_columns().items() for column in columns}
     assert {

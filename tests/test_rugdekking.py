@@ -133,7 +133,7 @@ def test_the_wethouder_asks_for_backup_and_every_partner_is_alerted_at_once(slac
         [posted] = bot.double.messages_in(channel)
         shown = text_of(posted)
         assert "Rugdekking RD-1" in shown and "Ontvangen" in shown and "Details bekijken" in shown
-        # DOMAIN rule 7: the partner, not the person; never the description or the place.
+        # docs/domain.md rule 7: the partner, not the person; never the description or the place.
         assert WETHOUDER.user_id not in json.dumps(posted)
         assert "mannen" not in shown and "Breda-Noord" not in shown
     # Duty contacts by DM; the OM has no alert channel and no duty contacts: its members instead.

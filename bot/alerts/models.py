@@ -3,7 +3,7 @@
 What the broadcast shows (the partner, the type, the seriousness) is separate from what is restricted:
 the reporter's identity, the description, the place, the notes on supporting actions and the closing
 summary are `Sealed` (encrypted at rest) and shown only through "Details" to those who need to know
-(DOMAIN.md rule 7; docs/rugdekking.md).
+(docs/domain.md rule 7; docs/rugdekking.md).
 """
 
 from __future__ import annotations

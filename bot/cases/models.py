@@ -1,7 +1,7 @@
 """Cases (Casus) in the shared work queue (Werkvoorraad), ranked by criteria the partners set together.
 
 A case's score is the sum of human judgements, one per criterion with its reason: never an automatic
-score of a person (DOMAIN.md rule 6).
+score of a person (docs/domain.md rule 6).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Cases and the shared work queue: make a case, join it, set the criteria, score it, rank the queue.
 
 A case's rank is the sum of human judgements — one score and one reason per criterion the partnership
-chose together, weighed by the criterion's weight — never an automatic score of a person (DOMAIN.md
+chose together, weighed by the criterion's weight — never an automatic score of a person (docs/domain.md
 rule 6). A case shows its subjects by code; the details of its signals follow each signal's own sharing
 (originator control), so joining a case gives a partner no other partner's details.
 """

@@ -17,7 +17,7 @@ finish or close it first. What goes:
 - its link to closed cases; a closed case left without subjects is anonymised (bot/privacy/erase.py);
 - the text of Samen's messages about all of these.
 The audit log keeps its entries: they hold the subject's code and numbers, never its identity, and
-are themselves the record that the erasure happened (DOMAIN.md rule 4).
+are themselves the record that the erasure happened (docs/domain.md rule 4).
 """
 
 from __future__ import annotations

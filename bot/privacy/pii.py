@@ -1,6 +1,6 @@
 """Personal data in free text: find it before anything typed is shown in a shared channel.
 
-DOMAIN.md rule 2: channels show subject codes, never who someone is. Before text a person typed is
+docs/domain.md rule 2: channels show subject codes, never who someone is. Before text a person typed is
 posted where other partners read it, `find` looks for the personal data that identifies someone
 directly, and `redact` takes it out. What was found stays in the restricted (encrypted) details, and
 the person is told what was kept out of the channel (`counts`).

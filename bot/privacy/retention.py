@@ -1,4 +1,4 @@
-"""Retention (DOMAIN.md rule 5): what has been kept long enough is deleted or anonymised, every night.
+"""Retention (docs/domain.md rule 5): what has been kept long enough is deleted or anonymised, every night.
 
 Each kind has its period, configurable with `SAMEN_RETENTION` (e.g. `signalen:365;casussen:1825`; kinds
 left out keep their default), counted from the moment the item stopped being worked on:
@@ -277,8 +277,8 @@ def _messages_due(session: Session, before: datetime) -> int:
 
 
 PURPOSES: Final[Mapping[Kind, str]] = {
-    Kind.SIGNALS: "retention: signals not taken up are deleted after their period (DOMAIN.md rule 5)",
-    Kind.CASES: "retention: closed cases are anonymised after their period (DOMAIN.md rule 5)",
+    Kind.SIGNALS: "retention: signals not taken up are deleted after their period (docs/domain.md rule 5)",
+    Kind.CASES: "retention: closed cases are anonymised after their period (docs/domain.md rule 5)",
     Kind.BACKUP_ALERTS: "retention: details of closed backup alerts are removed after their period",
     Kind.CHECKINS: "retention: answers to check-ins are removed after their period",
     Kind.MESSAGES: "retention: copies of sent messages lose their text after their period",

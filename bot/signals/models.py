@@ -2,7 +2,7 @@
 
 What a signal shows in a channel (its summary, category, subject codes) is separate from what is
 restricted (details, subject identities): restricted fields are `Sealed` (encrypted at rest) and shown
-only to the originating partner and the partners it gave access (DOMAIN.md rules 1–3).
+only to the originating partner and the partners it gave access (docs/domain.md rules 1–3).
 """
 
 from __future__ import annotations

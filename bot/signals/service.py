@@ -1,6 +1,6 @@
 """Signals: register, match (hit/no-hit), weigh, look up, share. Nothing here knows Slack.
 
-Need to know (DOMAIN.md rules 1–3): a signal's summary, category and subject codes may be seen by the
+Need to know (docs/domain.md rules 1–3): a signal's summary, category and subject codes may be seen by the
 whole partnership (the summary only after personal data was taken out of it); its details, the
 identities of its subjects, the message it came from and the weighing's reasons only by the
 originating partner, the partners it gave access, and the coordinators unless the reporter chose
