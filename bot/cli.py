@@ -6,7 +6,8 @@ import os
 import signal
 import sys
 import tempfile
-from typing import Annotated, Any
+import threading
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -51,8 +52,11 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
+    from bot.config import forget_empty_settings
     from bot.logs import configure
 
+    # `SLACK_CLIENT_ID=` in an env file means unset, also to the libraries that read it themselves.
+    forget_empty_settings()
     configure()  # JSON lines on stderr; secrets are added once the settings are read
 
 
@@ -123,12 +127,20 @@ def serve(
     # so that /metrics, answered by any one of them, sums them all.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="samen-metrics-")
-    from bot.db import migrate_in_child
     from bot.server import serve_http
 
     settings = load()
-    migrate_in_child(settings.database_url)
-    serve_http(settings, host=host, port=port, workers=workers, threads=threads, with_worker=False)
+    refused = start(settings)
+    # A refused token: still served, so that /livez answers and /readyz says why it is not ready.
+    serve_http(
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        with_worker=False,
+        slack_refused=refused,
+    )
 
 
 MetricsPort = Annotated[
@@ -148,17 +160,20 @@ def worker(
     metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
 ) -> None:
     """The scheduler and outbox dispatcher; run as many as you like against PostgreSQL."""
-    from bot.db import migrate_in_child
     from bot.runtime import Services
     from bot.worker import Worker
 
     settings = load()
-    migrate_in_child(settings.database_url)
-    services = Services.build(settings)
+    refused = start(settings)
+    services = Services.build(settings, slack_refused=refused)
     if metrics_port:
         from bot.probes import serve_operations
 
         serve_operations(services, host=metrics_host, port=metrics_port)
+    if refused:
+        # Nothing could be sent: the messages wait in the outbox until the token is fixed and Samen restarted.
+        _wait_for_a_stop_signal()
+        return
     running = Worker(services)
     _stop_on_signals(running.stop)
     running.start()
@@ -173,19 +188,39 @@ def run(
     metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
 ) -> None:
     """Everything in one process: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
-    from bot.db import migrate_in_child
-
     settings = load()
-    migrate_in_child(settings.database_url)
-    if settings.socket_mode:
-        from bot.socketmode import serve_socket_mode
+    refused = start(settings)
+    if settings.socket_mode and refused:
+        from bot.probes import serve_operations
+        from bot.runtime import Services
 
-        # No HTTP port of its own in Socket Mode: --metrics-port gives probes and Prometheus one.
-        serve_socket_mode(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
+        # Neither connected nor sending: only the probes, whose /readyz says why.
+        if metrics_port:
+            serve_operations(
+                Services.build(settings, slack_refused=refused), host=metrics_host, port=metrics_port
+            )
+        _wait_for_a_stop_signal()
+    elif settings.socket_mode:
+        from bot.socketmode import serve_socket_mode
+        from bot.startup import StartupFailed
+
+        try:
+            # No HTTP port of its own in Socket Mode: --metrics-port gives probes and Prometheus one.
+            serve_socket_mode(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
+        except StartupFailed as failed:
+            _give_up(failed)
     else:
         from bot.server import serve_http
 
-        serve_http(settings, host=host, port=port, workers=1, threads=8, with_worker=True)
+        serve_http(
+            settings,
+            host=host,
+            port=port,
+            workers=1,
+            threads=8,
+            with_worker=not refused,
+            slack_refused=refused,
+        )
 
 
 @cli.command()
@@ -199,6 +234,39 @@ def demo(
         typer.echo("samen: --language must be nl or en", err=True)
         raise typer.Exit(2)
     play(language=language, out=sys.stdout)
+
+
+def start(settings: Settings) -> str | None:
+    """Before serving: wait for the database, migrate it, ask Slack about the bot token (bot/startup.py).
+    Returns Slack's refusal of the token, or None. The database or Slack away past SAMEN_STARTUP_TIMEOUT:
+    one line and exit 1 (SIGTERM meanwhile: exit 0, nothing was started)."""
+    from bot.db import migrate_in_child
+    from bot.startup import Deadline, StartupFailed, check_slack, wait_for_database
+
+    def stop_while_starting(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop_while_starting)
+    deadline = Deadline(settings.startup_timeout)
+    try:
+        wait_for_database(settings.database_url, deadline)
+        migrate_in_child(settings.database_url)
+        return check_slack(settings, deadline)
+    except StartupFailed as failed:
+        _give_up(failed)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _give_up(failed: Exception) -> NoReturn:
+    print(f"samen: {failed}", file=sys.stderr)
+    raise SystemExit(1) from None
+
+
+def _wait_for_a_stop_signal() -> None:
+    stopped = threading.Event()
+    _stop_on_signals(stopped.set)
+    stopped.wait()
 
 
 def _stop_on_signals(stop: Any) -> None:

@@ -6,8 +6,10 @@ to obtain it — civil servants' IT departments install this, and a traceback he
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,10 +57,39 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "'fri 15:00' (see docs/digest.md)",
     "SAMEN_STALE_DAYS": "a whole number of days (1 to 365) after which an intervention without any update "
     "is brought to its owner, and after as many again to its partner's lead",
+    "SAMEN_STARTUP_TIMEOUT": "seconds (0 to 3600) for which a starting process waits for PostgreSQL and "
+    "Slack to be reachable before it gives up",
     "SAMEN_RETENTION": "days per kind after which Samen deletes or anonymises what it kept, e.g. "
     "signalen:365;casussen:1825;rugdekking:365;afstemmomenten:90;berichten:30 (kinds left out keep "
     "their default; see docs/SECURITY.md)",
 }
+
+
+# Libraries read some of these variables themselves, and take an empty one for a value: Bolt switches to
+# OAuth mode when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET exist at all, prometheus-client to multi-process
+# mode when PROMETHEUS_MULTIPROC_DIR does. An env file with empty lines (deploy/.env.example) must mean
+# "unset" for them too.
+_OURS_AND_OUR_LIBRARIES = (
+    "SLACK_",
+    "SAMEN_",
+    "DATABASE_URL",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "prometheus_multiproc_dir",
+)
+
+
+def forget_empty_settings(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+    """Remove the settings that are set but empty (or blank) from the environment; returns their names.
+
+    Called first thing in every `samen` command, before anything reads the environment."""
+    empty = [
+        name
+        for name, value in environ.items()
+        if name.startswith(_OURS_AND_OUR_LIBRARIES) and not value.strip()
+    ]
+    for name in empty:
+        del environ[name]
+    return empty
 
 
 class SettingsError(Exception):
@@ -103,6 +134,8 @@ class Settings(BaseSettings):
     # The weekly digest to the partnership channel (bot/digest/): day and time, skipped on holidays.
     samen_digest_at: str = Field(default="vrijdag 15:00", validation_alias="SAMEN_DIGEST_AT")
     samen_stale_days: int = Field(default=14, ge=1, le=365, validation_alias="SAMEN_STALE_DAYS")
+    # How long a starting process waits for PostgreSQL and Slack before it gives up (bot/startup.py).
+    startup_timeout: float = Field(default=120.0, ge=0, le=3600, validation_alias="SAMEN_STARTUP_TIMEOUT")
     # Retention (bot/privacy/retention.py): days per kind after which what was kept is deleted or anonymised.
     samen_retention: str = Field(default="", validation_alias="SAMEN_RETENTION")
 

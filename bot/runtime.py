@@ -18,6 +18,14 @@ from bot.render import Renderer
 
 
 @dataclass
+class SlackAccess:
+    """Whether Slack takes this process's bot token, as far as the process knows: refused at start-up
+    (bot/startup.py) or since the app was uninstalled (commands/lifecycle.py). /readyz reads it."""
+
+    refused: str | None = None  # Slack's reason, e.g. invalid_auth or app_uninstalled
+
+
+@dataclass
 class Services:
     settings: Settings
     engine: Engine
@@ -26,14 +34,18 @@ class Services:
     outbox_wakeup: threading.Event = field(default_factory=threading.Event)
     # People's Slack locales, so that a command need not ask the database every time.
     locales: LocaleCache = field(default_factory=LocaleCache)
+    slack: SlackAccess = field(default_factory=SlackAccess)
 
     @classmethod
-    def build(cls, settings: Settings, engine: Engine | None = None) -> Services:
+    def build(
+        cls, settings: Settings, engine: Engine | None = None, *, slack_refused: str | None = None
+    ) -> Services:
         keyring.configure(settings.samen_encryption_key)
         return cls(
             settings=settings,
             engine=engine or make_engine(settings.database_url),
             renderer=Renderer(timezone=settings.samen_timezone),
+            slack=SlackAccess(refused=slack_refused),
         )
 
     @contextmanager

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from bot.config import Settings
 from bot.runtime import Services
@@ -16,13 +17,33 @@ from bot.worker import Worker
 logger = logging.getLogger(__name__)
 
 
+class _RootLogger(GunicornLogger):
+    """gunicorn's logger, minus what it adds of its own: its lines go to the root logger that
+    `bot.logs.configure` set up in the master (JSON, redacted), which the workers inherit at the fork.
+
+    gunicorn gives "gunicorn.error" a plain-text handler and stops it propagating; a `logconfig_dict`
+    would be merged into gunicorn's defaults and replace the root logger's handlers with a plain-text
+    one on stdout — the workers would then log Bolt's request bodies unredacted.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+            log.propagate = True
+
+
 class _Gunicorn(BaseApplication):
     """gunicorn run from Python, so `samen serve` is one command with our own options."""
 
-    def __init__(self, settings: Settings, options: dict[str, Any], with_worker: bool) -> None:
+    def __init__(
+        self, settings: Settings, options: dict[str, Any], with_worker: bool, slack_refused: str | None
+    ) -> None:
         self.settings = settings
         self.options = options
         self.with_worker = with_worker
+        self.slack_refused = slack_refused  # the start-up check's verdict (bot/startup.py), for /readyz
         super().__init__()
 
     def load_config(self) -> None:
@@ -31,7 +52,7 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         # Built in each gunicorn worker after the fork: database connections must not cross a fork.
-        services = Services.build(self.settings)
+        services = Services.build(self.settings, slack_refused=self.slack_refused)
         if self.with_worker:
             # `samen run` over HTTP: the dispatcher shares these services, so an urgent row committed
             # by a request wakes it in-process at once.
@@ -40,7 +61,14 @@ class _Gunicorn(BaseApplication):
 
 
 def serve_http(
-    settings: Settings, *, host: str, port: int, workers: int, threads: int, with_worker: bool
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    with_worker: bool,
+    slack_refused: str | None = None,
 ) -> None:
     options = {
         "bind": f"{host}:{port}",
@@ -51,16 +79,14 @@ def serve_http(
         "timeout": 30,
         "graceful_timeout": 20,
         "accesslog": None,
-        "loglevel": "info",
-        # gunicorn's own lines go through the root logger: JSON and redacted like ours.
-        "logconfig_dict": {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "loggers": {"gunicorn.error": {"propagate": True, "handlers": [], "level": "INFO"}},
-        },
+        "loglevel": logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(),
+        "logger_class": _RootLogger,
+        # gunicorn's control socket (for `gunicornc`, in $XDG_RUNTIME_DIR or $HOME/.gunicorn) is not
+        # used, and on a read-only root file system it fails with "Control server error".
+        "control_socket_disable": True,
         "child_exit": _forget_worker_metrics,
     }
-    _Gunicorn(settings, options, with_worker).run()
+    _Gunicorn(settings, options, with_worker, slack_refused).run()
 
 
 def _forget_worker_metrics(_server: Any, worker: Any) -> None:
