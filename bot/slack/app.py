@@ -18,8 +18,8 @@ from bot.runtime import Services
 from bot.slack.idempotency import drop_event_retries
 from bot.slack.registry import Registry
 from bot.slack.requests import Actor, CommandRequest
-from bot.slack.sanitize import strip_nul_characters
 from bot.slack.teams import refuse_other_teams
+from bot.slack.urls import is_response_url
 from bot.slack.wsgi import note_request_kind
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ def create_app(
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret,
+        # The edge verified the signature before anything read the body (bot/slack/wsgi.py, edge.py)
+        # and hands Bolt the cleaned payload, no longer the bytes Slack signed.
+        request_verification_enabled=False,
         # The token is known; asking auth.test on start would make start-up depend on Slack.
         token_verification_enabled=False,
         logger=logging.getLogger("samen.bolt"),
@@ -61,7 +64,6 @@ def create_app(
     registry = Registry()
     # Before anything is recorded: a request for another workspace changes nothing (bot/slack/teams.py).
     app.use(refuse_other_teams(services))
-    app.use(strip_nul_characters())  # PostgreSQL stores no U+0000 (bot/slack/sanitize.py)
     app.use(drop_event_retries(services))
     app.use(_context_middleware(services, registry))
     _register_samen_command(app)
@@ -164,9 +166,9 @@ def _handle_error(
         "give reference %(reference)s to your coordinator.",
         reference=reference,
     )
+    services = context.get("services")
     if response is not None and response.status >= 500:
         answer: dict[str, Any] | None = None
-        services = context.get("services")
         if body.get("type") == "view_submission" and services is not None:
             view = services.renderer.render("apology_modal.json.j2", language, message=message)
             answer = {"response_action": "update", "view": view}
@@ -177,7 +179,9 @@ def _handle_error(
         response.headers["content-type"] = ["application/json;charset=utf-8" if answer else "text/plain"]
         if answer:
             return
-    if body.get("response_url"):
+    # Only to Slack's own response URLs (bot/slack/urls.py): the request was verified at the edge, and
+    # even so Samen posts nothing to an address a payload could name.
+    if services is not None and is_response_url(getattr(respond, "response_url", None), services.settings):
         try:
             respond(text=message, response_type="ephemeral", replace_original=False)
         except Exception:  # the apology is best-effort; the error is already logged
