@@ -3,14 +3,33 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv installs exactly what uv.lock holds (versions and hashes, for every platform and Python >= 3.11) and
+# makes the lock; pip only installs uv itself. tests/test_lock.py checks the Dockerfile uses this version.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint messages bench clean
+.PHONY: run test lint messages bench clean lock upgrade-lock
 
-$(STAMP): pyproject.toml
+$(UV): Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	touch $(UV)
+
+# --locked: a dependency added to pyproject.toml without `make lock` stops here (and so fails CI).
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) sync --quiet --locked --extra test || { \
+		echo "uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock"; exit 1; }
 	touch $(STAMP)
+
+# Refresh uv.lock after a change to pyproject.toml's dependencies; the versions already locked stay.
+lock: $(UV)
+	$(UV) lock
+
+# Every dependency to its newest release within pyproject.toml's bounds (then run the tests, commit).
+upgrade-lock: $(UV)
+	$(UV) lock --upgrade
 
 # The real bot when Slack tokens are configured (environment or .env), else the demo.
 run: $(STAMP)
