@@ -8,8 +8,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
+import time_machine
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
@@ -77,6 +79,36 @@ def no_secrets_or_restricted_text_in_logs(_log_lines: _Lines) -> Iterator[None]:
     for line in _log_lines.lines[start:]:
         for secret in (BOT_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY, RESTRICTED_MARKER):
             assert secret not in line, f"a log line holds {secret[:12]}…: {line[:300]}"
+
+
+# -- a fixed clock ---------------------------------------------------------------------------------
+# `SAMEN_TEST_NOW=2027-03-28T01:30:00Z pytest -m clock` runs the time-sensitive tests as if it were
+# that moment (.ci/run does it at 23:50 UTC, 00:30 in Amsterdam and on both DST change days). Each test
+# starts at the moment and the clock ticks on from there. Only this process travels: a test that starts
+# processes, or compares with a time it did not make, cannot carry the mark.
+FIXED_NOW = "SAMEN_TEST_NOW"
+
+# The time-sensitive tests, by module and why; `slow` tests (they start processes) are left out.
+CLOCK_SENSITIVE_MODULES: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in CLOCK_SENSITIVE_MODULES and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.clock)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    moment = os.environ.get(FIXED_NOW)
+    if not moment or request.node.get_closest_marker("clock") is None:
+        yield
+        return
+    destination = datetime.fromisoformat(moment)
+    if destination.tzinfo is None:
+        pytest.fail(f"{FIXED_NOW}={moment} needs a zone (Z or +01:00): the moment must be one instant")
+    with time_machine.travel(destination, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

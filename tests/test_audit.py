@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET
@@ -68,6 +69,9 @@ def tamper(engine: Engine, *statements: str) -> None:
     with engine.begin() as connection:
         for statement in statements:
             connection.execute(text(statement))
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # SAMEN_TIMEZONE in run_cli
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, database_url: str, *args: str) -> tuple[int, str]:
@@ -373,6 +377,7 @@ def test_concurrent_appends_from_processes_keep_one_chain(engine: Engine, databa
 # --- export --------------------------------------------------------------------------------------
 
 
+@pytest.mark.clock
 def test_export_writes_a_date_range_as_csv(
     engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -430,11 +435,13 @@ def test_export_writes_a_date_range_as_csv(
     assert check(engine).ok
 
 
+@pytest.mark.clock
 def test_export_to_the_screen_and_a_reversed_range(
     engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     append(engine, 2)
-    today = datetime.now(UTC).date().isoformat()
+    # Today as the auditor in Amsterdam means it: from 22:00 or 23:00 UTC on, it is the next day there.
+    today = datetime.now(AMSTERDAM).date().isoformat()
     code, output = run_cli(monkeypatch, database_url, "audit", "export", "--van", today, "--tot", today)
     assert code == 0
     assert output.splitlines()[0].startswith("seq,at,actor_team_id")
