@@ -5,8 +5,10 @@ the lane's first due row, and releases the lane with the time it may next be sen
 - per-lane order holds (one sender per lane, rows in (priority, id) order);
 - Slack's ~1 message/second/channel is kept per lane without holding a thread while waiting;
 - a busy or rate-limited channel never holds up the others;
-- a crashed worker's lanes come back when their lease expires; the only duplicate possible is a row
-  that was in flight (sent to Slack, not yet marked sent) at the crash.
+- a crashed worker's lanes come back when their lease expires; a post that was in flight then (sent to
+  Slack, not yet marked sent) is looked for in the channel before it is sent again, by the outbox id
+  every post carries in its message metadata, so that people see one copy and later updates reach it;
+- a worker that is asked to stop finishes its sends and releases its lanes at once.
 Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE.
 """
 
@@ -24,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
-from sqlalchemy import bindparam, text
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import bindparam, func, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -38,6 +41,20 @@ from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
 
 logger = logging.getLogger(__name__)
+
+# Message metadata on every post: the outbox row it is, so a post made just before a crash can be found.
+OUTBOX_EVENT = "samen_outbox"
+# Slack's clock and ours differ a little: look this much further back than the send began.
+RECONCILE_MARGIN = timedelta(seconds=60)
+RECONCILE_PAGE = 200  # messages per conversations.history page
+RECONCILE_PAGES = 10  # a channel busier than this since the send began: send again (at worst a twin)
+# Posts and updates never unfurl: links in them are typed by people, and Slack would fetch them.
+# (chat.update accepts unfurl_media, not unfurl_links.)
+NO_UNFURL = {
+    "chat.postMessage": {"unfurl_links": False, "unfurl_media": False},
+    "chat.scheduleMessage": {"unfurl_links": False, "unfurl_media": False},
+    "chat.update": {"unfurl_media": False},
+}
 
 
 @dataclass(frozen=True)
@@ -91,10 +108,15 @@ _FIRST_DUE = (
     .order_by(_OUTBOX.c.priority, _OUTBOX.c.id)
     .limit(1)
 )
+# `sending_since` keeps the start of the first attempt whose outcome is unknown (a crash, a dropped
+# connection): the look-up before the next attempt reaches back to it.
 _MARK_SENDING = (
     _OUTBOX.update()
     .where(_OUTBOX.c.id == bindparam("p_id"))
-    .values(sending_since=bindparam("p_now"), attempts=_OUTBOX.c.attempts + 1)
+    .values(
+        sending_since=func.coalesce(_OUTBOX.c.sending_since, bindparam("p_now")),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
 )
 _MARK_SENT = (
     _OUTBOX.update()
@@ -112,6 +134,10 @@ _RELEASE = (
     _LANES.update()
     .where(_LANES.c.lane == bindparam("p_lane"), _LANES.c.owner == bindparam("p_owner"))
     .values(owner=None, lease_until=None, next_at=bindparam("p_next_at"))
+)
+# A stopping worker gives back every lane it still holds, keeping each lane's next_at (Slack's pace).
+_RELEASE_ALL = (
+    _LANES.update().where(_LANES.c.owner == bindparam("p_owner")).values(owner=None, lease_until=None)
 )
 
 
@@ -148,6 +174,7 @@ class Dispatcher:
         self._busy_lock = threading.Lock()
         self._loop: threading.Thread | None = None
         self._listener: threading.Thread | None = None
+        self._bot_ids: dict[str, str | None] = {}  # per token: our bot's id, for recognising our posts
 
     # -- running ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -158,11 +185,25 @@ class Dispatcher:
             self._listener.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Claim nothing more, finish the sends under way, and give back every lane still held, so
+        another worker takes them at once rather than after the lease."""
         self._stop.set()
         self._wakeup.set()
         if self._loop:
             self._loop.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=False)
+        try:
+            self.release_all()
+        except Exception:
+            logger.warning("could not release the lanes on stopping; their leases will free them")
+        if self._listener:
+            self._listener.join(timeout)
+
+    def release_all(self) -> int:
+        """Release every lane this worker holds; returns how many."""
+        with self.services.session() as session:
+            result = session.execute(_RELEASE_ALL, {"p_owner": self.worker_id})
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -236,25 +277,32 @@ class Dispatcher:
     # -- sending one row -------------------------------------------------------------------------
     def send_next(self, lane: str) -> int:
         """Send the lane's first due row, record the outcome, release the lane. 1 if delivered."""
-        row = self._mark_sending(lane)
-        if row is None:
+        claimed = self._mark_sending(lane)
+        if claimed is None:
             self._release(lane, next_at=utcnow())
             return 0
+        row, unsure_since = claimed
         with bound(outbox_id=row.id, method=row.method):
             try:
-                response = self._call(row)
+                response = self._posted_before(row, unsure_since) if unsure_since else None
+                if response is None:
+                    response = self._call(row)
             except Exception as error:
                 outcome = classify(error)
                 if self.clients is not None and outcome.reason in OPERATOR_ERRORS:
                     self.clients.forget(row)
                 metrics.OUTBOX_FAILURES.labels(outcome.kind, outcome.reason[:60]).inc()
-                self._record_failure(row, outcome)
+                # Still unsure whether Slack has it: look again before the next attempt.
+                unsure = outcome.maybe_delivered or unsure_since is not None
+                self._record_failure(row, outcome, unsure=unsure)
                 return 0
             self._record_sent(row, response)
             metrics.OUTBOX_DELIVERIES.labels(row.method).inc()
             return 1
 
-    def _mark_sending(self, lane: str) -> OutboxMessage | None:
+    def _mark_sending(self, lane: str) -> tuple[OutboxMessage, datetime | None] | None:
+        """The lane's first due row, marked as being sent, with the start of an earlier attempt whose
+        outcome is unknown (a worker that died mid-call, a dropped connection), if there was one."""
         now = utcnow()
         with self.services.session() as session:
             found = session.execute(
@@ -263,12 +311,16 @@ class Dispatcher:
             if found is None:
                 return None  # nothing due, or our lease expired and someone else took the lane
             row = OutboxMessage(**found._mapping)
-            if row.sending_since is not None:
-                logger.warning("outbox row %s was in flight when a worker stopped; sending it again", row.id)
+            unsure_since = row.sending_since
             session.execute(_MARK_SENDING, {"p_id": row.id, "p_now": now})
-            row.sending_since = now
+            row.sending_since = unsure_since or now
             row.attempts += 1
-            return row
+            return row, unsure_since
+
+    def _client_for(self, row: OutboxMessage) -> WebClient:
+        client = self.clients.client_for(row) if self.clients is not None else self.client
+        assert client is not None, "a Dispatcher needs a client or a ClientSource"
+        return client
 
     def _call(self, row: OutboxMessage) -> dict[str, Any]:
         args = self._resolve_references(json.loads(row.args))
@@ -278,8 +330,7 @@ class Dispatcher:
                 row.template, row.language or self.services.settings.samen_language, **context
             )
             args = {**args, **rendered}
-        client = self.clients.client_for(row) if self.clients is not None else self.client
-        assert client is not None, "a Dispatcher needs a client or a ClientSource"
+        client = self._client_for(row)
         if row.method == UPLOAD_METHOD:  # a file: three calls made by the SDK (bot.outbox.upload_file)
             content = base64.b64decode(args.pop("content_base64"))
             if str(args.get("channel", "")).startswith(("U", "W")):  # a person: their DM with Samen
@@ -287,8 +338,76 @@ class Dispatcher:
                 args["channel"] = opened["channel"]["id"]
             response = client.files_upload_v2(content=content, **args)
         else:
-            response = client.api_call(row.method, json=args)
+            response = client.api_call(row.method, json=as_sent(row, args))
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    # -- a post that may have been made already ----------------------------------------------------
+    def _posted_before(self, row: OutboxMessage, since: datetime) -> dict[str, Any] | None:
+        """The post Slack already has for this row ({"channel", "ts"}), or None: send it.
+
+        Reads the conversation (or the thread) from shortly before the earlier attempt began, for a
+        message of ours whose metadata names this row. Without the history scopes (or where Samen
+        cannot read) it answers None and the row is sent again, as before this look-up existed.
+        """
+        if row.method != "chat.postMessage":
+            return None  # updates are idempotent; a file in flight at a crash may arrive twice
+        args = self._resolve_references(json.loads(row.args))
+        client = self._client_for(row)
+        try:
+            channel = str(args.get("channel") or "")
+            if channel.startswith(("U", "W")):  # a person: the history is in their DM with Samen
+                channel = client.conversations_open(users=channel)["channel"]["id"]
+            ts = self._find_marked(client, channel, args.get("thread_ts"), row.id, since - RECONCILE_MARGIN)
+        except SlackApiError as error:
+            outcome = classify(error)
+            if outcome.kind != "permanent":
+                raise  # Slack busy or away: the lane waits and the look-up comes again
+            logger.warning(
+                "outbox row %s: cannot look for an earlier post (%s); sending it", row.id, outcome.reason
+            )
+            return None
+        if ts is None:
+            logger.info("outbox row %s: not in Slack after an unfinished attempt; sending it", row.id)
+            return None
+        logger.info(
+            "outbox row %s was posted before the attempt was cut off; recorded, not sent again", row.id
+        )
+        return {"channel": channel, "ts": ts}
+
+    def _find_marked(
+        self, client: WebClient, channel: str, thread_ts: str | None, row_id: int | None, oldest: datetime
+    ) -> str | None:
+        """The ts of our message carrying `row_id` in its metadata, posted since `oldest`."""
+        bot_id = self._bot_id(client)
+        cursor: str | None = None
+        for _ in range(RECONCILE_PAGES):
+            page_args: dict[str, Any] = {
+                "channel": channel,
+                "oldest": f"{oldest.timestamp():.6f}",
+                "include_all_metadata": True,
+                "limit": RECONCILE_PAGE,
+            }
+            if cursor:
+                page_args["cursor"] = cursor
+            if thread_ts:  # a reply lives in its thread, not in the channel's history
+                page = client.conversations_replies(ts=thread_ts, **page_args)
+            else:
+                page = client.conversations_history(**page_args)
+            for message in page.get("messages") or []:
+                if _marks(message, row_id, bot_id):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
+
+    def _bot_id(self, client: WebClient) -> str | None:
+        """Our bot's id in the client's workspace (auth.test, once): another app's post never counts,
+        even one from a copy of this database (a test installation posting into the same channel)."""
+        token = client.token or ""
+        if token not in self._bot_ids:
+            self._bot_ids[token] = client.auth_test().get("bot_id")
+        return self._bot_ids[token]
 
     def _resolve_references(self, args: dict[str, Any]) -> dict[str, Any]:
         """Fill `{"$ts_of": key}` arguments with the ts of the message queued under that key."""
@@ -323,13 +442,14 @@ class Dispatcher:
             )
             self._release_in(session, row.lane, next_at=now + timedelta(seconds=self.config.lane_interval))
 
-    def _record_failure(self, row: OutboxMessage, outcome: Outcome) -> None:
+    def _record_failure(self, row: OutboxMessage, outcome: Outcome, *, unsure: bool = False) -> None:
         now = utcnow()
         with self.services.session() as session:
             stored = session.get(OutboxMessage, row.id)
             if stored is None:
                 return
-            stored.sending_since = None
+            # Unsure whether Slack carried it out: keep when that attempt began, for the look-up.
+            stored.sending_since = row.sending_since if unsure and outcome.kind != "permanent" else None
             stored.last_error = outcome.reason
             expired = now - stored.created_at > self.config.give_up_after
             if outcome.kind == "permanent" or expired:
@@ -380,3 +500,22 @@ class Dispatcher:
         while not self._stop.is_set():
             for _notify in raw.notifies(timeout=1.0):
                 self._wakeup.set()
+
+
+def as_sent(row: OutboxMessage, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as they go to Slack: no unfurling, and every post carries its outbox id."""
+    sent = {**NO_UNFURL.get(row.method, {}), **args}
+    if row.method == "chat.postMessage" and "metadata" not in sent:
+        sent["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": row.id}}
+    return sent
+
+
+def _marks(message: dict[str, Any], row_id: int | None, bot_id: str | None) -> bool:
+    """Is this message our post of outbox row `row_id`?"""
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return (
+        metadata.get("event_type") == OUTBOX_EVENT
+        and payload.get("outbox_id") == row_id
+        and (bot_id is None or message.get("bot_id") == bot_id)
+    )

@@ -59,6 +59,9 @@ class Outcome:
     kind: str  # "retry_after" (429), "transient" (5xx, network), "permanent"
     reason: str
     retry_after: float | None = None
+    # Slack may have carried the call out all the same (a 5xx, a dropped connection, a timeout): a
+    # post is looked for in the channel before it is sent again (bot/outbox/dispatcher.py).
+    maybe_delivered: bool = False
 
 
 def classify(error: BaseException) -> Outcome:
@@ -81,7 +84,7 @@ def classify(error: BaseException) -> Outcome:
         if status == 429:
             return Outcome("retry_after", "ratelimited", retry_after=_retry_after(response.headers))
         if status >= 500:
-            return Outcome("transient", f"http_{status}")
+            return Outcome("transient", f"http_{status}", maybe_delivered=True)
         if code in PERMANENT_ERRORS:
             return Outcome("permanent", code)
         if code in OPERATOR_ERRORS:
@@ -89,7 +92,7 @@ def classify(error: BaseException) -> Outcome:
         if code in ("ratelimited", "rate_limited"):
             return Outcome("retry_after", code, retry_after=_retry_after(response.headers))
         if code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
-            return Outcome("transient", code)
+            return Outcome("transient", code, maybe_delivered=True)
         return Outcome("permanent", code[:200])
     if isinstance(
         error,
@@ -103,7 +106,7 @@ def classify(error: BaseException) -> Outcome:
             OSError,
         ),
     ):
-        return Outcome("transient", type(error).__name__)
+        return Outcome("transient", type(error).__name__, maybe_delivered=True)
     return Outcome("permanent", type(error).__name__)
 
 

@@ -117,6 +117,7 @@ class SlackDouble:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._ids = Sequence()
+        self._last_ts = 0  # microseconds of the newest message ts handed out
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.socket = SocketModeDouble(app_id=app_id, on_violation=self._add_violation)
@@ -135,6 +136,7 @@ class SlackDouble:
             "conversations.members": self._conversations_members,
             "conversations.join": self._conversations_join,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
@@ -442,6 +444,22 @@ class SlackDouble:
     def messages_to(self, user_id: str) -> list[dict[str, Any]]:
         """The messages in the bot's direct-message channel with one person."""
         return self.messages_in(user_id)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's direct-message channel with one person (opened if need be)."""
+        with self._lock:
+            dm = self._dm_for(user_id)
+        if dm is None:
+            raise ValueError(f"{user_id} is not a user id")
+        return dm
+
+    def someone_posts(self, channel: str, text: str, **fields: Any) -> dict[str, Any]:
+        """A message posted by someone else (a person, another app) into a channel, as Slack keeps it;
+        `fields` adds e.g. `bot_id` or `metadata`. Returns the stored message."""
+        with self._lock:
+            message: dict[str, Any] = {"type": "message", "ts": self._message_ts(), "text": text, **fields}
+            self.messages.setdefault(self._dm_for(channel) or channel, []).append(message)
+            return copy.deepcopy(message)
 
     def last_view(self, callback_id: str | None = None) -> dict[str, Any]:
         """The most recently opened, pushed or updated modal (optionally with this callback_id)."""
@@ -817,7 +835,7 @@ class SlackDouble:
         channel, error = self._postable(args.get("channel"))
         if channel is None:
             return error or {}
-        ts = self._ids.ts()
+        ts = self._message_ts()
         message = self._message(args, ts)
         self.messages.setdefault(channel.id, []).append(message)
         return {"channel": channel.id, "ts": ts, "message": message}
@@ -829,7 +847,7 @@ class SlackDouble:
         user = args.get("user")
         if channel.members is not None and user not in channel.members:
             return {"ok": False, "error": "user_not_in_channel"}
-        ts = self._ids.ts()
+        ts = self._message_ts()
         self.ephemeral.append({"channel": channel.id, "user": user, "message": self._message(args, ts)})
         return {"message_ts": ts}
 
@@ -846,7 +864,7 @@ class SlackDouble:
         for name in ("text", "blocks", "attachments", "metadata"):
             if name in args:
                 message[name] = self._stored(name, args[name])
-        message["edited"] = {"user": self.bot_user_id, "ts": self._ids.ts()}
+        message["edited"] = {"user": self.bot_user_id, "ts": self._message_ts()}
         return {
             "channel": channel.id,
             "ts": message["ts"],
@@ -891,7 +909,7 @@ class SlackDouble:
             "post_at": post_at,
             "date_created": int(time.time()),
             "text": args.get("text", ""),
-            "message": self._message(args, self._ids.ts()),
+            "message": self._message(args, self._message_ts()),
         }
         self.scheduled.append(scheduled)
         return {
@@ -970,17 +988,64 @@ class SlackDouble:
         channel, error = self._postable(args.get("channel"), allow_user=False)
         if channel is None:
             return error or {}
-        newest_first = list(reversed(self.messages.get(channel.id, [])))
-        limit = int(args.get("limit") or 100)
+        top_level = [m for m in self.messages.get(channel.id, []) if m.get("thread_ts") in (None, m["ts"])]
         return {
-            "messages": newest_first[:limit],
-            "has_more": len(newest_first) > limit,
+            **self._page_of(top_level, args),
             # Legacy fields the spec still lists as required in this answer.
             "pin_count": 0,
             "channel_actions_ts": None,
             "channel_actions_count": 0,
-            "response_metadata": {"next_cursor": ""},
         }
+
+    def _conversations_replies(self, args: dict[str, Any], token: str) -> dict[str, Any]:
+        """A thread: its parent first, then the replies, oldest first (as Slack orders them)."""
+        channel, error = self._postable(args.get("channel"), allow_user=False)
+        if channel is None:
+            return error or {}
+        parent = self._find_message(channel.id, args.get("ts"))
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        thread = [parent] + [
+            m
+            for m in self.messages.get(channel.id, [])
+            if m.get("thread_ts") == parent["ts"] and m is not parent
+        ]
+        return self._page_of(thread, args, newest_first=False)
+
+    def _page_of(
+        self, messages: list[dict[str, Any]], args: dict[str, Any], *, newest_first: bool = True
+    ) -> dict[str, Any]:
+        """One page of a history: `oldest`/`latest` (exclusive unless `inclusive`), `limit`, `cursor`;
+        message metadata only with `include_all_metadata`, as Slack does."""
+        inclusive = _truthy(args.get("inclusive"))
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        chosen = [m for m in messages if within(float(m["ts"]))]
+        if newest_first:
+            chosen.reverse()
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = copy.deepcopy(chosen[start : start + limit])
+        if not _truthy(args.get("include_all_metadata")):
+            for message in page:
+                message.pop("metadata", None)
+        more = start + limit < len(chosen)
+        return {
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _message_ts(self) -> str:
+        """A message's ts as Slack makes it: the posting time in microseconds, unique and increasing,
+        so that `oldest`/`latest` in a history read compare with the clock as they do in Slack."""
+        self._last_ts = max(int(time.time() * 1_000_000), self._last_ts + 1)
+        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
     def _store_view(
         self, view: dict[str, Any], *, view_id: str | None = None, user: str | None = None
@@ -1222,3 +1287,8 @@ def _elements_of(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
     elements = block.get("elements")
     if isinstance(elements, list) and block.get("type") == "actions":
         yield from (element for element in elements if isinstance(element, dict))
+
+
+def _truthy(value: Any) -> bool:
+    """A boolean argument as slack_sdk sends it ("1"/"0", "true"/"false") or as JSON."""
+    return value is True or str(value).lower() in ("1", "true")

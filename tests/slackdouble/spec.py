@@ -96,6 +96,11 @@ SPEC_GAPS: Final[SpecGaps] = {
             "required": frozenset(),
             "why": "message metadata (2022) postdates the spec",
         },
+        "conversations.replies": {
+            "args": frozenset({"include_all_metadata"}),
+            "required": frozenset(),
+            "why": "message metadata (2022) postdates the spec; the outbox reads a thread's replies with it",
+        },
         "views.open": {
             "args": frozenset({"interactivity_pointer"}),
             "required": frozenset(),
