@@ -31,6 +31,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = make_url(database_url)
+    # A failed statement's error (and SQLAlchemy's INFO log) would quote its parameters: what people
+    # typed, before the sealed columns encrypt it. Every engine Samen makes comes from here.
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

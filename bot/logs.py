@@ -1,28 +1,52 @@
 """Structured JSON logs (structlog), with a request id per Slack request and per job, and nothing secret.
 
-Every log line — ours, Bolt's, gunicorn's, Alembic's — goes through one formatter that renders JSON and
-one filter that redacts: Slack tokens by their shape, the configured secrets by their value, and the
-request bodies that Bolt puts in some of its messages (they hold what people typed).
+Every log line — ours, Bolt's, the Slack SDK's, gunicorn's, Alembic's, an uncaught exception's, a
+warning's — goes through one handler on the root logger: one filter that redacts, one formatter that
+renders JSON. The filter removes Slack tokens by their shape, the configured secrets by their value, the
+payloads that the Slack libraries quote in their messages (request and response bodies: what people
+typed), and the text of exceptions (it quotes SQL parameters and input). `configure` is called by every
+process (`samen …`, the migration child); gunicorn's workers inherit it through the fork, and gunicorn's
+own logger is told to add nothing of its own (bot/server.py).
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import sys
+import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 import structlog
 
 _TOKEN = re.compile(r"\b(xox[abposer]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]{4,}")
-_BOLT_BODY = re.compile(r"body: .*?(?=\)?$)", re.DOTALL)
 REDACTED = "[redacted]"
+
+# The Slack libraries put payloads into their messages — Bolt's "Invalid request signature detected
+# (…, body: payload=…)", "Failed to run listener function (error: …)", the SDK's DEBUG lines with every
+# Web API call's body_params and answer, Socket Mode's "on_message invoked: (message: {…})", Bolt's
+# "Responding with status: 200 body: …" (under the app's logger, samen.bolt). Their messages are kept up
+# to where a payload starts: a field named like one, or the first brace or bracket.
+_SLACK_LIBRARIES = ("slack_bolt", "slack_sdk", "samen.bolt")
+_PAYLOAD_START = re.compile(
+    r"[\w-]*(?:body|payload|params|message|headers|error|response|submission|value)\w*\s*[:=]|[{\[]",
+    re.IGNORECASE,
+)
+# gunicorn quotes a malformed request line or header ("Invalid request from ip=…: Invalid HTTP Header:
+# '…'"), and the query string of a URI it could not serve (an OAuth redirect carries a code in it).
+_GUNICORN_QUOTE = re.compile(r"(Invalid request from ip=\S+: ).*", re.DOTALL)
+_QUERY = re.compile(r"\?\S*")
+# Loggers that would log rows and statements (SQLAlchemy) or every connection (urllib3) at DEBUG.
+_QUIET = {"sqlalchemy": logging.WARNING, "urllib3": logging.INFO, "alembic": logging.WARNING}
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Redactor(logging.Filter):
@@ -39,20 +63,61 @@ class Redactor(logging.Filter):
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.name.startswith(("slack_bolt", "slack_sdk", "samen.bolt")):
-            # Bolt logs request bodies (on a bad signature, an unhandled request, …) and, at DEBUG, every
-            # answer's body (under the app's logger, samen.bolt: an ack can hold a signal's details), and
-            # the SDK logs every Web API call's body at DEBUG (a "Details" window holds restricted text):
-            # keep the first line, drop the body.
-            message = _BOLT_BODY.sub("body: " + REDACTED, message.split("\n", 1)[0])
+        error = record.exc_info[1] if record.exc_info else None
+        message = _without_exception_texts(_message(record), error)
+        if record.name.startswith(_SLACK_LIBRARIES):
+            message = _up_to_payload(message)
+        elif record.name.startswith("gunicorn"):
+            message = _QUERY.sub("?" + REDACTED, _GUNICORN_QUOTE.sub(r"\1" + REDACTED, message))
         record.msg = self.redact(message)
         record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            record.samen_exception = self.redact(_traceback_without_messages(record.exc_info[1]))
-            record.exc_info = None
-            record.exc_text = None
+        if error is not None:
+            record.samen_exception = self.redact(_traceback_without_messages(error))
+        record.exc_info = None
+        record.exc_text = None
         return True
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's message, with any exception passed as an argument reduced to its type."""
+    args = record.args
+    if isinstance(args, tuple):
+        record.args = tuple(_type_of(a) if isinstance(a, BaseException) else a for a in args)
+    elif isinstance(args, Mapping):
+        record.args = {k: _type_of(v) if isinstance(v, BaseException) else v for k, v in args.items()}
+    try:
+        return record.getMessage()
+    except (TypeError, ValueError):  # a library's bad format string: the bare template is safe to keep
+        return str(record.msg)
+
+
+def _type_of(error: BaseException) -> str:
+    return type(error).__module__ + "." + type(error).__qualname__
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while error is not None and len(chain) < 5:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
+def _without_exception_texts(message: str, error: BaseException | None) -> str:
+    """Libraries write an exception's text into their own message ("Failed to run a message listener:
+    {e}"): take it out again, whole or line by line."""
+    for cause in _chain(error):
+        text = str(cause)
+        for piece in [text, *text.splitlines()]:
+            if len(piece.strip()) >= 3:
+                message = message.replace(piece, f"<{type(cause).__name__}>")
+    return message
+
+
+def _up_to_payload(message: str) -> str:
+    first_line = message.split("\n", 1)[0]
+    found = _PAYLOAD_START.search(first_line)
+    return first_line if found is None else first_line[: found.end()] + " " + REDACTED
 
 
 def _traceback_without_messages(error: BaseException) -> str:
@@ -63,17 +128,20 @@ def _traceback_without_messages(error: BaseException) -> str:
         f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
         for frame in traceback.extract_tb(error.__traceback__)
     ]
-    chain: list[str] = []
-    cause: BaseException | None = error
-    while cause is not None and len(chain) < 5:
-        chain.append(type(cause).__module__ + "." + type(cause).__qualname__)
-        cause = cause.__cause__ or cause.__context__
-    lines.append(" <- ".join(chain))
+    lines.append(" <- ".join(_type_of(cause) for cause in _chain(error)))
     return "\n".join(lines)
 
 
-def configure(*, secrets: list[str] | None = None, level: int = logging.INFO, json: bool = True) -> Redactor:
+def level_from_environment() -> int:
+    """SAMEN_LOG_LEVEL (DEBUG, INFO, WARNING, ERROR; default INFO), read before the settings are: the
+    first lines of a process are logged before its settings exist."""
+    name = os.environ.get("SAMEN_LOG_LEVEL", "").strip().upper()
+    return logging.getLevelName(name) if name in LEVELS else logging.INFO
+
+
+def configure(*, secrets: list[str] | None = None, level: int | None = None, json: bool = True) -> Redactor:
     """Route all logging through structlog's JSON renderer, with the redactor in front."""
+    level = level_from_environment() if level is None else level
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -104,9 +172,33 @@ def configure(*, secrets: list[str] | None = None, level: int = logging.INFO, js
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    for name, floor in _QUIET.items():
+        logging.getLogger(name).setLevel(max(floor, level))
+    logging.getLogger("alembic.runtime.migration").setLevel(max(logging.INFO, level))
+    # Python's own plain-text paths to stderr: warnings, and exceptions nobody caught.
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
     return redactor
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, trace)
+        return
+    logging.getLogger("samen").critical("uncaught %s", kind.__name__, exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+        return
+    thread = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("samen").critical(
+        "uncaught %s in thread %s",
+        args.exc_type.__name__,
+        thread,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
 
 
 def _exception_text(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
