@@ -208,9 +208,14 @@ def test_env_example_documents_every_setting_and_holds_no_secret() -> None:
 
 
 def kustomize(directory: Path) -> Iterator[dict[str, Any]]:
-    """The objects a kustomization applies (resources only; nothing here patches)."""
+    """The objects a kustomization applies (resources and components; nothing here patches)."""
     kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text("utf-8"))
     assert not {"patches", "patchesStrategicMerge", "patchesJson6902"} & set(kustomization)
+    for component in kustomization.get("components", []):
+        assert (
+            yaml.safe_load((directory / component / "kustomization.yaml").read_text())["kind"] == "Component"
+        )
+        yield from kustomize(directory / component)
     for resource in kustomization["resources"]:
         path = directory / resource
         if path.is_dir():
@@ -304,7 +309,7 @@ def test_migrations_run_as_a_job_before_the_new_version_serves() -> None:
 
 
 def test_the_service_and_ingress_reach_the_web_pods_and_publish_only_slacks_paths() -> None:
-    (web,) = objects("http", "Service").values()
+    web = objects("http", "Service")["samen-web"]
     (deployment,) = [d for n, d in objects("http", "Deployment").items() if n == web["metadata"]["name"]]
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert web["spec"]["selector"].items() <= labels.items()
@@ -330,4 +335,109 @@ def test_the_service_and_ingress_reach_the_web_pods_and_publish_only_slacks_path
 
 def test_socket_mode_stays_within_slacks_connection_limit() -> None:
     assert objects("socket", "Deployment")["samen-socket"]["spec"]["replicas"] <= 10
-    assert not objects("socket", "Ingress") and not objects("socket", "Service"), "no inbound traffic"
+    assert not objects("socket", "Ingress"), "no inbound traffic"
+    for name, service in objects("socket", "Service").items():
+        assert service["spec"]["clusterIP"] == "None", f"{name}: only headless, for Prometheus to find pods"
+        assert {port["name"] for port in service["spec"]["ports"]} == {"metrics"}
+
+
+# -- monitoring and network policy ----------------------------------------------------------------------
+
+PRIVATE_RANGES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
+# What Samen's pods may reach: PostgreSQL, DNS, and Slack over HTTPS — nothing else.
+EGRESS = {("TCP", 5432), ("UDP", 53), ("TCP", 53), ("TCP", 443)}
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return selector.get("matchLabels", {}).items() <= labels.items()
+
+
+def pod_ports(workload: dict[str, Any]) -> dict[str, int]:
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    return {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+
+
+@OVERLAYS
+def test_prometheus_scrapes_every_process_on_the_port_it_serves_metrics_on(overlay: str) -> None:
+    (monitor,) = objects(overlay, "ServiceMonitor").values()
+    scraped_ports = {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]}
+    assert {endpoint["path"] for endpoint in monitor["spec"]["endpoints"]} == {"/metrics"}
+    services = {
+        name: service
+        for name, service in objects(overlay, "Service").items()
+        if selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    }
+    for name, deployment in objects(overlay, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        served = int(deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"])
+        # The scrape job is the Service's name, and the alert rules count on it being the Deployment's.
+        service = services.get(name)
+        assert service is not None, f"{name}: no Service the ServiceMonitor selects"
+        assert service["spec"]["selector"].items() <= labels.items()
+        ports = [p for p in service["spec"]["ports"] if p["name"] in scraped_ports]
+        assert ports, f"{name}: the ServiceMonitor scrapes none of its Service's ports"
+        assert {pod_ports(deployment)[p["targetPort"]] for p in ports} == {served}
+    alerts = (DEPLOY / "prometheus" / "samen-alerts.yaml").read_text("utf-8")
+    assert set(services) <= set(re.findall(r"samen-(?:web|worker|socket)", alerts))
+    assert objects(overlay, "PrometheusRule"), "the alert rules are applied with the ServiceMonitor"
+
+
+def policies_for(overlay: str, labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        policy
+        for policy in objects(overlay, "NetworkPolicy").values()
+        if selects(policy["spec"]["podSelector"], labels)
+    ]
+
+
+@OVERLAYS
+def test_every_pod_may_reach_only_postgresql_dns_and_slack(overlay: str) -> None:
+    for name, workload, _container in containers(overlay):
+        policies = policies_for(overlay, workload["spec"]["template"]["metadata"]["labels"])
+        assert any("Egress" in policy["spec"]["policyTypes"] for policy in policies), f"{name}: egress open"
+        rules = [rule for policy in policies for rule in policy["spec"].get("egress", [])]
+        allowed = {(port["protocol"], port["port"]) for rule in rules for port in rule["ports"]}
+        assert allowed == EGRESS, f"{name}: egress to {allowed}"
+        (slack,) = [
+            rule for rule in rules if ("TCP", 443) in {(p["protocol"], p["port"]) for p in rule["ports"]}
+        ]
+        blocks = {peer["ipBlock"]["cidr"]: set(peer["ipBlock"].get("except", [])) for peer in slack["to"]}
+        assert blocks["0.0.0.0/0"] >= PRIVATE_RANGES, "Slack is public: nothing inside the network on 443"
+        assert set(blocks) <= {"0.0.0.0/0", "::/0"}
+
+
+@OVERLAYS
+def test_only_prometheus_and_the_ingress_controller_reach_samen(overlay: str) -> None:
+    for name, workload, _container in containers(overlay):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        policies = policies_for(overlay, labels)
+        assert any("Ingress" in policy["spec"]["policyTypes"] for policy in policies), f"{name}: ingress open"
+        ports = pod_ports(workload)
+        for policy in policies:
+            for rule in policy["spec"].get("ingress", []):
+                assert rule["from"] and all("namespaceSelector" in peer for peer in rule["from"]), (
+                    f"{name}: ingress from a named namespace only"
+                )
+                assert rule["ports"], f"{name}: ingress to named ports only"
+        reached = {
+            port["port"]
+            for policy in policies
+            for rule in policy["spec"].get("ingress", [])
+            for port in rule["ports"]
+            if port["port"] in ports
+        }
+        served = workload["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/port")
+        if served:
+            assert {ports[port] for port in reached} == {int(served)}, f"{name}: reachable on {reached}"
+        else:
+            assert not reached, f"{name} (the migration Job) serves nothing"
+    if overlay == "http":
+        (from_ingress,) = [
+            rule
+            for policy in policies_for(
+                overlay, objects("http", "Deployment")["samen-web"]["spec"]["selector"]["matchLabels"]
+            )
+            for rule in policy["spec"].get("ingress", [])
+            if "ingress" in str(rule["from"])
+        ]
+        assert [port["port"] for port in from_ingress["ports"]] == ["http"]
