@@ -17,7 +17,6 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
 from bot.logs import bound
@@ -57,7 +56,7 @@ def note_request_kind(body: dict[str, Any]) -> None:
 
 
 def create_wsgi_app(app: App, services: Services) -> WSGIApp:
-    verifier = SignatureVerifier(services.settings.slack_signing_secret)
+    signing_secret = services.settings.slack_signing_secret.encode()
     # Bolt's adapter serves only the OAuth pages (GET, no body): /slack/install, /slack/oauth_redirect.
     oauth = SlackRequestHandler(app, path=SLACK_PATH)
     oauth_pages = {app.oauth_flow.install_path, app.oauth_flow.redirect_uri_path} if app.oauth_flow else set()
@@ -71,7 +70,7 @@ def create_wsgi_app(app: App, services: Services) -> WSGIApp:
             if method != "POST":
                 return _plain(start_response, 405, [("Allow", "POST")])
             with bound():
-                return _slack(app, verifier, environ, start_response)
+                return _slack(app, signing_secret, environ, start_response)
         if method == "GET" and path in oauth_pages:
             return oauth({**environ, "CONTENT_LENGTH": "0"}, start_response)
         return _plain(start_response, 404)
@@ -80,10 +79,10 @@ def create_wsgi_app(app: App, services: Services) -> WSGIApp:
 
 
 def _slack(
-    app: App, verifier: SignatureVerifier, environ: dict[str, Any], start_response: Callable[..., Any]
+    app: App, signing_secret: bytes, environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Iterable[bytes]:
     try:
-        request = verified_request(environ, verifier)
+        request = verified_request(environ, signing_secret)
     except Refused as refused:
         logger.warning("refused a request to Slack's path: %s (HTTP %d)", refused.reason, refused.status)
         return _plain(start_response, refused.status)
