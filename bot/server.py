@@ -44,6 +44,7 @@ class _Gunicorn(BaseApplication):
         self.options = options
         self.with_worker = with_worker
         self.slack_refused = slack_refused  # the start-up check's verdict (bot/startup.py), for /readyz
+        self.worker: Worker | None = None  # `samen run`: the dispatcher and scheduler in the gunicorn worker
         super().__init__()
 
     def load_config(self) -> None:
@@ -56,7 +57,8 @@ class _Gunicorn(BaseApplication):
         if self.with_worker:
             # `samen run` over HTTP: the dispatcher shares these services, so an urgent row committed
             # by a request wakes it in-process at once.
-            Worker(services).start()
+            self.worker = Worker(services)
+            self.worker.start()
         return create_wsgi_app(create_app(self.settings, services=services), services)
 
 
@@ -84,12 +86,27 @@ def serve_http(
         # gunicorn's control socket (for `gunicornc`, in $XDG_RUNTIME_DIR or $HOME/.gunicorn) is not
         # used, and on a read-only root file system it fails with "Control server error".
         "control_socket_disable": True,
+        "worker_exit": _stop_worker,
         "child_exit": _forget_worker_metrics,
     }
     _Gunicorn(settings, options, with_worker, slack_refused).run()
 
 
+def _stop_worker(server: Any, _worker: Any) -> None:
+    """In the gunicorn worker, once it stopped serving (SIGTERM): the outbox finishes its sends and
+    gives back its lanes, and the scheduler stops, before the process ends."""
+    running = getattr(server.app, "worker", None)
+    if running is not None:
+        running.stop()
+
+
 def _forget_worker_metrics(_server: Any, worker: Any) -> None:
+    """In the master: a finished worker's samples leave the shared directory. Only `samen serve` has
+    one (PROMETHEUS_MULTIPROC_DIR); without it prometheus-client's call fails on None."""
+    import os
+
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -87,9 +87,13 @@ class Worker:
         )
 
     def stop(self) -> None:
+        """Let the running jobs finish, then the sends under way; the lanes go back to the pool."""
+        if self._stopped.is_set():
+            return
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.dispatcher.stop()
+        logger.info("worker %s stopped: sends finished, lanes released", self.worker_id)
         self._stopped.set()
 
     def wait(self) -> None:
