@@ -7,7 +7,9 @@ that every process writes its samples there and any of them can answer a scrape 
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,6 +23,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from bot.scheduler import ScheduledJob
 
 SLOW_ACK_SECONDS = 2.5  # Slack gives up at 3 s; over 2.5 s is a warning sign
 
@@ -74,6 +79,58 @@ class OutboxCollector(Collector):
         yield failed
 
 
+class ScheduleCollector(Collector):
+    """When each scheduled job last succeeded and how often it runs, read from `job_run` at scrape time.
+
+    Only one worker wins a job's slot, so a gauge set by the winner would leave the others wrong: every
+    process reads the partnership-wide truth instead (bot/scheduler.py: `last_successes`). The label is
+    `scheduled_job`, not `job`, which Prometheus gives its own meaning (the scrape job).
+    """
+
+    def __init__(self, engine: Engine, jobs: list[ScheduledJob] | None = None) -> None:
+        self.engine = engine
+        self.jobs = jobs
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from bot.db import session_scope
+        from bot.jobs import all_jobs
+        from bot.scheduler import last_successes, period_of
+
+        jobs = all_jobs() if self.jobs is None else self.jobs  # names and periods need no settings
+        period = GaugeMetricFamily(
+            "samen_job_period_seconds", "Time between two runs of a scheduled job.", labels=["scheduled_job"]
+        )
+        last = GaugeMetricFamily(
+            "samen_job_last_success_timestamp_seconds",
+            "Start of the last successful run of a scheduled job (Unix time); absent if it never succeeded.",
+            labels=["scheduled_job"],
+        )
+        try:
+            with session_scope(self.engine, read_only=True) as session:
+                succeeded = last_successes(session, jobs)
+        except Exception:
+            return  # like the outbox gauges: silence here is the alert SamenDatabaseUnreachable
+        for job in jobs:
+            period.add_metric([job.name], period_of(job).total_seconds())
+        for name, moment in succeeded.items():
+            last.add_metric([name], moment.timestamp())
+        yield period
+        yield last
+
+
+class BuildInfoCollector(Collector):
+    """`samen_build_info{version, python} 1`: which release runs where, for dashboards and upgrades."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from bot import __version__
+
+        info = GaugeMetricFamily(
+            "samen_build_info", "The running Samen release and Python version.", labels=["version", "python"]
+        )
+        info.add_metric([__version__, platform.python_version()], 1)
+        yield info
+
+
 def render(engine: Engine | None) -> tuple[bytes, str]:
     """The exposition text for /metrics: this process's (or all processes') samples plus the outbox gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -82,8 +139,10 @@ def render(engine: Engine | None) -> tuple[bytes, str]:
     else:
         process_samples = REGISTRY
     text = generate_latest(process_samples)
+    scrape_time_samples = CollectorRegistry()
+    scrape_time_samples.register(BuildInfoCollector())
     if engine is not None:
-        database_samples = CollectorRegistry()
-        database_samples.register(OutboxCollector(engine))
-        text += generate_latest(database_samples)
+        scrape_time_samples.register(OutboxCollector(engine))
+        scrape_time_samples.register(ScheduleCollector(engine))
+    text += generate_latest(scrape_time_samples)
     return text, CONTENT_TYPE_LATEST

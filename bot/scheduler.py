@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -25,6 +26,7 @@ from bot.outbox.models import JobRun
 from bot.runtime import Services
 
 logger = logging.getLogger(__name__)
+UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,47 @@ def run_once(services: Services, job: ScheduledJob, *, worker: str, now: datetim
         job.run(session, services, now)
         logger.info("job %s ran for slot %s", job.name, slot)
     return True
+
+
+# -- when each job last succeeded, for the metrics (bot/metrics.py) -------------------------------------
+# A job's claim commits only together with its work, so a row in `job_run` is a run that succeeded;
+# reading them at scrape time gives every process the same, partnership-wide answer, whichever
+# worker won the slot.
+
+
+def period_of(job: ScheduledJob) -> timedelta:
+    """The time between two consecutive runs of the job (its trigger's next two fire times)."""
+    trigger = job.trigger(UTC)
+    now = utcnow()
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    return second - first
+
+
+def last_successes(session: Session, jobs: list[ScheduledJob]) -> dict[str, datetime]:
+    """The start of each job's last successful run; jobs that never succeeded are left out."""
+    found: dict[str, datetime] = {}
+    for job in jobs:
+        last = _last_success(session, job)
+        if last is not None:
+            found[job.name] = last
+    return found
+
+
+def _last_success(session: Session, job: ScheduledJob) -> datetime | None:
+    # `job_run` keeps every run; its key (job, slot) makes a range of recent slots cheap to read,
+    # whereas the newest `started_at` of all of a minute job's runs would read them all. Slots sort
+    # by time (same format, local time first); a day of margin covers any time zone.
+    since = slot_for(job, utcnow() - 3 * period_of(job) - timedelta(days=1), UTC)
+    recent = session.execute(
+        select(func.max(col(JobRun.started_at))).where(col(JobRun.job) == job.name, col(JobRun.slot) >= since)
+    ).scalar()
+    if recent is not None:
+        return recent
+    # Nothing recent (the job has been failing for a while): its newest slot says since when.
+    return session.execute(
+        select(col(JobRun.started_at))
+        .where(col(JobRun.job) == job.name)
+        .order_by(col(JobRun.slot).desc())
+        .limit(1)
+    ).scalar()
