@@ -14,7 +14,6 @@ from markupsafe import Markup
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
-_ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
 
 
 def escape(text: object) -> Markup:
@@ -59,9 +58,45 @@ def readable(text: str) -> str:
 
 def clip(text: object, limit: int) -> Markup:
     """Escape, then shorten to `limit` characters without cutting an entity such as `&amp;` in half."""
-    escaped = str(escape(text))
+    return Markup(shorten(str(escape(text)), limit))
+
+
+# An entity or a Slack link/mention that the cut would split: `&am`, `<@U12`, `<https://x|lab`.
+_OPEN_ENTITY = re.compile(r"&[A-Za-z0-9#]*$")
+# Characters that glue to the one before them: cutting after them would leave half an emoji.
+_JOINERS = "\u200d\ufe0e\ufe0f"
+
+
+def shorten(escaped: str, limit: int, tail: str = "") -> str:
+    """Shorten mrkdwn that is already escaped to at most `limit` characters: "…" and `tail` (where the
+    whole can be read) end it. Never splits an entity (`&amp;`), a mention or link (`<@U…>`, `<#C…>`,
+    `<url|label>`: in escaped text every `<` opens one) or an inline code span (it is closed again)."""
     if len(escaped) <= limit:
-        return Markup(escaped)
-    cut = escaped[: max(0, limit - 1)]
-    cut = _ENTITY_TAIL.sub("", cut)
-    return Markup(cut + "…")
+        return escaped
+    ending = "…" + tail if 2 * len(tail) < limit else "…"
+    room = max(0, limit - len(ending))
+    cut = _whole_pieces(escaped[:room])
+    closing = _closing_code(cut)
+    if closing:  # room for the backtick(s) that close a code span the cut left open
+        cut = _whole_pieces(cut[: room - len(closing)])
+        closing = _closing_code(cut)
+    return cut + closing + ending
+
+
+def _whole_pieces(cut: str) -> str:
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    return _OPEN_ENTITY.sub("", cut).rstrip(_JOINERS)
+
+
+def shorten_plain(text: str, limit: int) -> str:
+    """Shorten text that Slack shows literally (plain_text) to at most `limit` characters, ending in "…"."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip(_JOINERS) + "…"
+
+
+def _closing_code(cut: str) -> str:
+    if cut.count("```") % 2:
+        return "```"
+    return "`" if cut.replace("```", "").count("`") % 2 else ""

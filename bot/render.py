@@ -9,6 +9,7 @@ the `json` filter; plain-text fields, where Slack parses nothing, use the `plain
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import datetime
 from functools import cached_property
@@ -21,7 +22,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot import mrkdwn
+from bot.blockkit_limits import DataTooLong, Fitted, Wording, fit
 from bot.i18n import translations
+
+logger = logging.getLogger(__name__)
+
+# A template says where the whole of a shortened text or list can be read with this top-level key, as
+# mrkdwn (e.g. "`/samen signalen 12`"); it is removed before the message or view is sent.
+WHOLE_AT_KEY = "fit_whole_at"
 
 TEMPLATES_DIR = Path(os.environ.get("SAMEN_TEMPLATES_DIR", Path(__file__).parent.parent / "templates"))
 
@@ -120,9 +128,53 @@ class Renderer:
         return self.environment(language).get_template(name).render(**context)
 
     def render(self, name: str, language: str, **context: Any) -> Any:
-        """Render a `.json.j2` template and parse it: a message dict or a view dict."""
+        """Render a `.json.j2` template and parse it: a message dict or a view dict, fitted to Slack's
+        Block Kit limits (bot/blockkit_limits.py)."""
+        return self.render_fitted(name, language, **context)[0]
+
+    def render_fitted(self, name: str, language: str, **context: Any) -> tuple[Any, Fitted]:
+        """`render`, and what fitting to Slack's limits changed."""
         rendered = self.render_text(name, language, **context)
         try:
-            return json.loads(rendered)
+            payload = json.loads(rendered)
         except json.JSONDecodeError as exc:
             raise ValueError(f"template {name} did not render valid JSON: {exc}") from exc
+        whole_at = payload.pop(WHOLE_AT_KEY, None) if isinstance(payload, dict) else None
+        try:
+            fitted = fit(payload, self.wording(language, whole_at))
+        except DataTooLong as exc:
+            raise DataTooLong(f"template {name}: {exc}") from None
+        if fitted.changed:  # counts only: the texts are people's
+            logger.info(
+                "%s fitted to Slack's limits: %s texts shortened, %s list items and %s other blocks left out",
+                name,
+                fitted.texts_shortened,
+                fitted.items_dropped,
+                fitted.blocks_dropped,
+            )
+        return payload, fitted
+
+    def wording(self, language: str, whole_at: str | None) -> Wording:
+        """What a shortened text or list says, in mrkdwn: where the whole is, or only that it was cut."""
+        catalog = translations(language)
+        # The template escaped it as it escapes every value: it is mrkdwn already.
+        place = {"place": Markup(whole_at)} if whole_at else {}  # noqa: S704
+        if whole_at:
+            shortened = catalog.gettext(" — shortened; the whole: %(place)s")
+        else:
+            shortened = catalog.gettext(" — shortened: too long for Slack")
+
+        def more(n: int) -> str:
+            if whole_at:
+                line = catalog.ngettext(
+                    "… and %(num)s more; see %(place)s", "… and %(num)s more; see %(place)s", n
+                )
+            else:
+                line = catalog.ngettext(
+                    "… and %(num)s more, not shown: too many for Slack",
+                    "… and %(num)s more, not shown: too many for Slack",
+                    n,
+                )
+            return str(mrkdwn.escape(line) % {"num": n, **place})
+
+        return Wording(shortened=str(mrkdwn.escape(shortened) % place), more=more)
