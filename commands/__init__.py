@@ -12,6 +12,7 @@ from commands import (
     help,
     home,
     interventions,
+    lifecycle,
     operations,
     partner,
     privacy,
@@ -31,6 +32,7 @@ FEATURES = (
     digest,
     checkins,
     privacy,
+    lifecycle,
 )
 
 

@@ -72,7 +72,8 @@ MESSAGE_SHORTCUTS: Final[Mapping[str, Shortcut]] = MappingProxyType(
 )
 
 # Events API event types the bot subscribes to (as the bot user).
-BOT_EVENTS: Final[tuple[str, ...]] = ("app_home_opened",)
+# app_uninstalled and tokens_revoked: a workspace removed Samen (commands/lifecycle.py).
+BOT_EVENTS: Final[tuple[str, ...]] = ("app_home_opened", "app_uninstalled", "tokens_revoked")
 
 # Bot token scopes → why Samen needs each. Only what the code uses now, plus what DMs and the App
 # Home need; deliberately absent:
