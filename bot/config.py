@@ -286,7 +286,9 @@ class Settings(BaseSettings):
         return value
 
     def secrets(self) -> list[str]:
-        """Values that must never appear in a log line."""
+        """Values that must never appear in a log line (the database's password too)."""
+        from sqlalchemy.engine import make_url
+
         keys = [k.strip() for k in self.samen_encryption_key.split(",")]
         return [
             self.slack_bot_token or "",
@@ -294,6 +296,7 @@ class Settings(BaseSettings):
             self.slack_app_token or "",
             self.slack_client_secret or "",
             *keys,
+            make_url(self.database_url).password or "",
         ]
 
     @property

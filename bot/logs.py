@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 import structlog
 
@@ -132,6 +133,34 @@ def _traceback_without_messages(error: BaseException) -> str:
     return "\n".join(lines)
 
 
+# Read from the environment as well as from the settings: a process logs before its settings are read
+# (the CLI, a start-up failure), and the migration child gets its database URL through the environment.
+_SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_SECRET",
+    "SAMEN_ENCRYPTION_KEY",
+)
+_URL_VARIABLES = ("DATABASE_URL", "SAMEN_MIGRATE_URL")
+
+
+def secrets_in_environment() -> list[str]:
+    """The secrets this process was given, and the passwords in its database URLs."""
+    found = [os.environ.get(name, "") for name in _SECRET_VARIABLES]
+    found += [key.strip() for key in os.environ.get("SAMEN_ENCRYPTION_KEY", "").split(",")]
+    for name in _URL_VARIABLES:
+        password = _password(os.environ.get(name, ""))
+        if password:
+            found += [password, unquote(password)]
+    return [value for value in found if value]
+
+
+def _password(url: str) -> str | None:
+    found = re.match(r"[\w+.-]+://[^/:@]*:([^/@]+)@", url)
+    return found.group(1) if found else None
+
+
 def level_from_environment() -> int:
     """SAMEN_LOG_LEVEL (DEBUG, INFO, WARNING, ERROR; default INFO), read before the settings are: the
     first lines of a process are logged before its settings exist."""
@@ -155,7 +184,7 @@ def configure(*, secrets: list[str] | None = None, level: int | None = None, jso
         foreign_pre_chain=shared,
         processors=[_exception_text, structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    redactor = Redactor(secrets)
+    redactor = Redactor([*secrets_in_environment(), *(secrets or [])])
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     handler.addFilter(redactor)

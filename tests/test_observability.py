@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -97,3 +99,141 @@ def test_exception_messages_are_not_logged(_log_lines: object) -> None:
     line = json.loads(_log_lines.lines[-1])  # type: ignore[attr-defined]
     assert "builtins.ValueError" in line["exception"]
     assert "Kerkstraat" not in line["exception"]
+
+
+def _lines_after(log: object, start: int) -> list[dict[str, object]]:
+    return [json.loads(raw) for raw in log.lines[start:]]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("logger", "message"),
+    [
+        # Socket Mode at DEBUG: every envelope, with the form in it.
+        (
+            "slack_sdk.socket_mode.builtin.client",
+            "on_message invoked: (message: {'payload': 'VERTROUWELIJK'})",
+        ),
+        (
+            "slack_sdk.socket_mode.builtin.connection",
+            "Sending a text data frame (session id: s1, payload: VERTROUWELIJK)",
+        ),
+        # The Web API client at DEBUG: every call's arguments and answer.
+        (
+            "slack_sdk.web.base_client",
+            "Sending a request - url: https://slack.com/api/chat.postMessage, query_params: {}, "
+            "body_params: {'text': 'VERTROUWELIJK'}, files: {}, json_body: None",
+        ),
+        (
+            "slack_sdk.web.base_client",
+            "Received the following response - status: 200, headers: {}, body: VERTROUWELIJK",
+        ),
+        # Bolt: an answer's body, a global middleware's view of the request, a listener's error.
+        ("samen.bolt", 'Responding with status: 200 body: "VERTROUWELIJK" (3 millis)'),
+        (
+            "slack_bolt.App",
+            "A global middleware (m) skipped calling next() for the request ({'x': 'VERTROUWELIJK'})",
+        ),
+        ("slack_bolt.App", "Failed to run listener function (error: VERTROUWELIJK)"),
+    ],
+)
+def test_the_slack_libraries_lines_stop_where_a_payload_starts(
+    _log_lines: object, logger: str, message: str
+) -> None:
+    start = len(_log_lines.lines)  # type: ignore[attr-defined]
+    library = logging.getLogger(logger)
+    library.setLevel(logging.DEBUG)
+    try:
+        library.debug(message)
+    finally:
+        library.setLevel(logging.NOTSET)
+    (line,) = _lines_after(_log_lines, start)
+    assert "VERTROUWELIJK" not in str(line["event"])
+    assert str(line["event"]).endswith(REDACTED)
+    assert str(line["event"]).split(" ")[0] == message.split(" ")[0]  # what happened is still there
+
+
+def test_an_exception_written_into_a_message_is_taken_out_again(_log_lines: object) -> None:
+    start = len(_log_lines.lines)  # type: ignore[attr-defined]
+    try:
+        raise ValueError("Kerkstraat 1 VERTROUWELIJK\nFailing row contains (VERTROUWELIJK)")
+    except ValueError as error:
+        # slack_sdk's Socket Mode client does this: the exception's text in its own message.
+        logging.getLogger("slack_sdk.socket_mode.client").exception(
+            f"Failed to run a message listener: {error}"
+        )
+        logging.getLogger("samen.test").warning("could not do it: %s", error)
+    first, second = _lines_after(_log_lines, start)
+    assert first["event"] == "Failed to run a message listener: <ValueError>"
+    assert "builtins.ValueError" in str(first["exception"])
+    assert second["event"] == "could not do it: builtins.ValueError"
+
+
+def test_gunicorn_quotes_neither_a_bad_request_nor_a_query_string(_log_lines: object) -> None:
+    start = len(_log_lines.lines)  # type: ignore[attr-defined]
+    gunicorn = logging.getLogger("gunicorn.error")
+    gunicorn.warning("Invalid request from ip=10.0.0.9: Invalid HTTP Header: 'VERTROUWELIJK'")
+    gunicorn.error("Error handling request /slack/oauth_redirect?code=VERTROUWELIJK&state=x")
+    first, second = _lines_after(_log_lines, start)
+    assert first["event"] == f"Invalid request from ip=10.0.0.9: {REDACTED}"
+    assert second["event"] == f"Error handling request /slack/oauth_redirect?{REDACTED}"
+
+
+def test_a_failed_statement_does_not_quote_its_parameters(database_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.db import make_engine
+
+    engine = make_engine(database_url)
+    with pytest.raises(DBAPIError) as failed, engine.connect() as connection:
+        connection.execute(text("INSERT INTO no_such_table (what) VALUES (:what)"), {"what": "VERTROUWELIJK"})
+    engine.dispose()
+    assert "VERTROUWELIJK" not in str(failed.value)
+    assert "parameters hidden" in str(failed.value)
+
+
+def test_secrets_in_the_environment_are_redacted_before_the_settings_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.logs import secrets_in_environment
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://samen:pa%40ss-w0rd@db:5432/samen")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-not-shaped-like-a-token-but-secret")
+    redactor = Redactor(secrets_in_environment())
+    assert redactor.redact("pa@ss-w0rd pa%40ss-w0rd xapp-not-shaped") == f"{REDACTED} {REDACTED} {REDACTED}"
+    assert "xapp-not-shaped-like-a-token-but-secret" not in redactor.redact(
+        "token xapp-not-shaped-like-a-token-but-secret"
+    )
+
+
+def test_the_log_level_is_taken_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.logs import level_from_environment
+
+    monkeypatch.setenv("SAMEN_LOG_LEVEL", "debug")
+    assert level_from_environment() == logging.DEBUG
+    monkeypatch.setenv("SAMEN_LOG_LEVEL", "chatty")
+    assert level_from_environment() == logging.INFO
+    monkeypatch.delenv("SAMEN_LOG_LEVEL")
+    assert level_from_environment() == logging.INFO
+
+
+def test_uncaught_exceptions_and_warnings_are_json_lines_too() -> None:
+    """A process that dies of an exception, in a thread or in its main line, writes JSON to stderr."""
+    program = (
+        "import threading, warnings\n"
+        "from bot.logs import configure\n"
+        "configure()\n"
+        "warnings.warn('let op')\n"
+        "def fail(): raise KeyError('VERTROUWELIJK in a thread')\n"
+        "thread = threading.Thread(target=fail); thread.start(); thread.join()\n"
+        "raise ValueError('VERTROUWELIJK at the top')\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", program], capture_output=True, check=False, timeout=60)
+    assert finished.returncode == 1
+    assert finished.stdout == b""
+    lines = [json.loads(line) for line in finished.stderr.decode().splitlines()]
+    assert [line["level"] for line in lines] == ["warning", "critical", "critical"]
+    assert lines[0]["logger"] == "py.warnings"
+    assert "builtins.KeyError" in str(lines[1]["exception"])
+    assert "builtins.ValueError" in str(lines[2]["exception"])
+    assert b"VERTROUWELIJK" not in finished.stderr
