@@ -1,7 +1,9 @@
 """The digest's charts as PNG bytes: drawn with matplotlib (Agg), labelled in the reader's language.
 
-matplotlib is imported inside `draw_*` only: a process that never draws (the web app, an idle worker)
-never loads it (tests/test_digest.py checks that building the app leaves it out of sys.modules).
+Drawn in a short-lived child process: matplotlib and numpy take some 60 MB that Python would keep for
+good in a long-running worker or web process after its first digest, and a child gives all of it back
+when it ends. The child is given only the chart series (`Series`), not the digest's text. No long-running
+process ever imports matplotlib (tests/test_digest.py, tests/test_memory.py).
 
 Made to be read on a phone: 1200 × 825 pixels, text of at least 15 points at 150 dpi (about 3 mm on a
 phone screen that shows the image at its width), few bars, a legend under the chart.
@@ -10,20 +12,27 @@ phone screen that shows the image at its width), few bars, a legend under the ch
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from bot.digest.figures import DigestFigures
 from bot.i18n import N_, t
 from bot.vocabulary import FOCUS_LABELS, FocusElement
+
+if TYPE_CHECKING:
+    from bot.digest.figures import DigestFigures
 
 WIDTH_INCHES: Final = 8.0
 HEIGHT_INCHES: Final = 5.5
 DPI: Final = 150
 FONT_POINTS: Final = 15
+# Starting Python and importing matplotlib takes 1–3 s; far more means the child is stuck.
+DRAW_TIMEOUT_SECONDS: Final = 120
 # One colour per focus element, distinguishable with common colour blindness (Okabe–Ito).
 FOCUS_COLOURS: Final[dict[FocusElement, str]] = {
     FocusElement.OPROLLEN: "#0072B2",
@@ -49,15 +58,48 @@ class Chart:
     png: bytes
 
 
+@dataclass(frozen=True)
+class Series:
+    """What the charts show, and all that the drawing child process is given."""
+
+    weeks: list[str]
+    finished_per_week: dict[FocusElement, list[int]]
+    finished_totals: list[int]
+    open_per_week: list[int]
+    last_day: date
+    focus: bool  # the chart of interventions carried out per focus element
+    open: bool  # the chart of open and carried out interventions
+
+
+def series(figures: DigestFigures) -> Series:
+    return Series(
+        weeks=list(figures.weeks),
+        finished_per_week={focus: list(values) for focus, values in figures.finished_per_week.items()},
+        finished_totals=figures.finished_totals_per_week(),
+        open_per_week=list(figures.open_per_week),
+        last_day=figures.period.last_day,
+        focus=figures.has_focus_chart,
+        open=figures.has_open_chart,
+    )
+
+
 def charts(figures: DigestFigures, language: str) -> list[Chart]:
-    """The charts worth showing: none for a period without any interventions to draw."""
+    """The charts worth showing, drawn in a child process: none for a period without any interventions."""
+    if figures.chart_count == 0:
+        return []
+    # spawn, not fork: a fork would copy the parent's threads' locks (the dispatcher's pool, the database
+    # connections) in whatever state they are; a fresh interpreter imports only what drawing needs.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(draw, series(figures), language).result(timeout=DRAW_TIMEOUT_SECONDS)
+
+
+def draw(data: Series, language: str) -> list[Chart]:
+    """In the child process (or anywhere matplotlib may stay loaded): the charts `data` asks for."""
     made: list[Chart] = []
-    if figures.quiet:
-        return made
-    if figures.has_focus_chart:
-        made.append(draw_focus(figures, language))
-    if figures.has_open_chart:
-        made.append(draw_open(figures, language))
+    if data.focus:
+        made.append(draw_focus(data, language))
+    if data.open:
+        made.append(draw_open(data, language))
     return made
 
 
@@ -98,48 +140,48 @@ def _integer_axis(axes: Any) -> None:
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def draw_focus(figures: DigestFigures, language: str) -> Chart:
+def draw_focus(data: Series, language: str) -> Chart:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(WIDTH_INCHES, HEIGHT_INCHES), layout="constrained")
-    positions = list(range(len(figures.weeks)))
+    positions = list(range(len(data.weeks)))
     bottom = [0] * len(positions)
     for focus in FocusElement:
-        series = figures.finished_per_week.get(focus, [0] * len(positions))
-        if not any(series):
+        values = data.finished_per_week.get(focus, [0] * len(positions))
+        if not any(values):
             continue
         axes.bar(
             positions,
-            series,
+            values,
             bottom=bottom,
             color=FOCUS_COLOURS[focus],
             label=t(language, FOCUS_LABELS[focus]),
             width=0.75,
         )
-        bottom = [b + s for b, s in zip(bottom, series, strict=True)]
+        bottom = [b + s for b, s in zip(bottom, values, strict=True)]
     title = t(language, FOCUS_TITLE)
     axes.set_title(title, loc="left", wrap=True)
     axes.set_xlabel(t(language, WEEK))
     axes.set_ylabel(t(language, INTERVENTIONS))
-    axes.set_xticks(positions, figures.weeks, rotation=45)
+    axes.set_xticks(positions, data.weeks, rotation=45)
     _integer_axis(axes)
     figure.legend(loc="outside lower center", ncols=2, frameon=False)
-    return Chart("focus", title, f"samen-{figures.period.last_day.isoformat()}-focus.png", _png(plt, figure))
+    return Chart("focus", title, f"samen-{data.last_day.isoformat()}-focus.png", _png(plt, figure))
 
 
-def draw_open(figures: DigestFigures, language: str) -> Chart:
+def draw_open(data: Series, language: str) -> Chart:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(WIDTH_INCHES, HEIGHT_INCHES), layout="constrained")
-    positions = list(range(len(figures.weeks)))
+    positions = list(range(len(data.weeks)))
     axes.bar(
         positions,
-        figures.finished_totals_per_week(),
+        data.finished_totals,
         color="#009E73",
         width=0.6,
         label=t(language, DONE_LABEL),
     )
     axes.plot(
         positions,
-        figures.open_per_week,
+        data.open_per_week,
         color="#D55E00",
         marker="o",
         linewidth=3,
@@ -150,8 +192,8 @@ def draw_open(figures: DigestFigures, language: str) -> Chart:
     axes.set_title(title, loc="left", wrap=True)
     axes.set_xlabel(t(language, WEEK))
     axes.set_ylabel(t(language, INTERVENTIONS))
-    axes.set_xticks(positions, figures.weeks, rotation=45)
+    axes.set_xticks(positions, data.weeks, rotation=45)
     axes.set_ylim(bottom=0)
     _integer_axis(axes)
     figure.legend(loc="outside lower center", ncols=2, frameon=False)
-    return Chart("open", title, f"samen-{figures.period.last_day.isoformat()}-open.png", _png(plt, figure))
+    return Chart("open", title, f"samen-{data.last_day.isoformat()}-open.png", _png(plt, figure))
