@@ -42,6 +42,7 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "postgresql+psycopg://user@host:5432/samen",
     "SAMEN_TIMEZONE": "an IANA time zone name such as Europe/Amsterdam",
     "SAMEN_LANGUAGE": "one of: " + ", ".join(SUPPORTED_LANGUAGES),
+    "SAMEN_LOG_LEVEL": "one of: DEBUG, INFO, WARNING, ERROR",
     "SAMEN_ENCRYPTION_KEY": "a key made by `samen keys generate` (keep it secret and backed up: without it "
     "restricted data cannot be read); during rotation: new key first, then the old, comma-separated",
     "SAMEN_PARTNERSHIP_CHANNEL": "the id of the partnership's shared channel (in Slack: open the channel, "
@@ -118,6 +119,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
     samen_timezone: str = Field(default="Europe/Amsterdam", validation_alias="SAMEN_TIMEZONE")
     samen_language: Literal["nl", "en"] = Field(default="nl", validation_alias="SAMEN_LANGUAGE")
+    # Read by bot.logs from the environment too: a process logs before its settings exist. Here it is
+    # checked, so that a typo stops Samen with one line rather than logging at INFO unnoticed.
+    samen_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="SAMEN_LOG_LEVEL"
+    )
     samen_encryption_key: str = Field(validation_alias="SAMEN_ENCRYPTION_KEY")
     # The partnership's shared channel: cases, successes, the digest, the backup-alert board.
     samen_partnership_channel: str | None = Field(default=None, validation_alias="SAMEN_PARTNERSHIP_CHANNEL")
@@ -138,6 +144,11 @@ class Settings(BaseSettings):
     startup_timeout: float = Field(default=120.0, ge=0, le=3600, validation_alias="SAMEN_STARTUP_TIMEOUT")
     # Retention (bot/privacy/retention.py): days per kind after which what was kept is deleted or anonymised.
     samen_retention: str = Field(default="", validation_alias="SAMEN_RETENTION")
+
+    @field_validator("samen_log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("slack_bot_token")
     @classmethod
