@@ -238,3 +238,14 @@ def test_attempts_wait_longer_each_time_until_the_deadline() -> None:
 def _pass(deadline: Deadline, seconds: float) -> None:
     """Let time pass without sleeping: the deadline started that much earlier."""
     deadline.started -= seconds
+
+
+def test_a_refused_app_token_in_socket_mode_is_one_line_and_exit_1(
+    sqlite_url: str, slack_double: SlackDouble
+) -> None:
+    slack_double.fail_next(count=100, status=200, error="invalid_auth", method="apps.connections.open")
+    env = samen_env(sqlite_url, slack_double.base_url, SLACK_APP_TOKEN="xapp-1-A0SAMEN-1-test")
+    code, output, _ = finished(["run"], env)
+    assert code == 1
+    assert_one_clear_line(output, mentions=["SLACK_APP_TOKEN was refused by Slack (invalid_auth)", "xapp-"])
+    assert "xapp-1-A0SAMEN-1-test" not in output
