@@ -2,9 +2,10 @@
 registers gets random and hostile input through signed requests, from a member of another partner and
 from someone who is no member at all. Property-based (hypothesis).
 
-What is sent: very long text, text from every Unicode plane, null bytes and control characters, mrkdwn
-control sequences (`<!channel>`, disguised links, mentions), JSON where text is expected, template and SQL
-syntax; forged `private_metadata`; button values and select options naming other partners' objects.
+What is sent: very long text, text from every Unicode plane (and lone surrogates, where JSON carries
+them), null bytes and control characters, mrkdwn control sequences (`<!channel>`, disguised links,
+mentions), JSON where text is expected, template and SQL syntax; forged `private_metadata`; button
+values and select options naming other partners' objects.
 
 What must hold, for every input:
 - never a 5xx: every request gets an answer Slack accepts, and nothing Slack would refuse is sent
@@ -121,8 +122,13 @@ KNOWN_HOSTILE = [
     "9999-12-31",
 ]
 
-# Every Unicode plane, but no lone surrogates: Slack sends UTF-8, which cannot carry them.
+# Every Unicode plane. Form-encoded text (a slash command) can only carry UTF-8 ...
 ANY_CHARACTER = st.characters(codec="utf-8")
+# ... but a JSON escape such as "\udfff" in an interaction decodes to a lone surrogate, which no UTF-8
+# can carry (the edge cleans it: bot/slack/sanitize.py). Only for fields of modals and button values.
+lone_surrogates = st.lists(
+    st.one_of(ANY_CHARACTER, st.characters(categories=["Cs"])), min_size=1, max_size=40
+).map("".join)
 hostile_text = st.one_of(
     st.sampled_from(KNOWN_HOSTILE),
     st.text(ANY_CHARACTER, max_size=200),
@@ -552,7 +558,7 @@ def state_for(element: dict[str, Any], draw: Callable[[Any], Any], world: World)
         options += [o.get("value") for o in group.get("options") or []]
     choice = st.sampled_from(options) if options else object_id
     if kind in ("static_select", "radio_buttons", "external_select", "overflow"):
-        return draw(st.one_of(choice, object_id, hostile_text, st.none()))
+        return draw(st.one_of(choice, object_id, hostile_text, lone_surrogates, st.none()))
     if kind in ("multi_static_select", "checkboxes", "multi_external_select"):
         return draw(st.lists(st.one_of(choice, object_id, hostile_text), max_size=6))
     if kind in ("users_select", "multi_users_select"):
@@ -571,7 +577,7 @@ def state_for(element: dict[str, Any], draw: Callable[[Any], Any], world: World)
         return draw(st.one_of(st.integers(-(2**40), 2**40), st.none()))
     if kind == "number_input":
         return draw(st.one_of(object_id, hostile_text))
-    return draw(st.one_of(hostile_text, st.none()))
+    return draw(st.one_of(hostile_text, lone_surrogates, st.none()))
 
 
 def forged_metadata(view: dict[str, Any]) -> Any:
@@ -650,6 +656,7 @@ def test_every_button_with_forged_values(world: World, data: st.DataObject, pers
             st.just(real),
             object_id,
             hostile_text,
+            lone_surrogates,
             st.sampled_from(options) if options else object_id,
             st.tuples(object_id, object_id).map(":".join),
         )
