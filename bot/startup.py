@@ -141,7 +141,9 @@ def wait_for_database(database_url: str, deadline: Deadline) -> None:
         engine = make_engine(database_url, poolclass=NullPool)  # creates its directory
     else:
         # A host that drops packets would otherwise hold each attempt for minutes.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+        engine = create_engine(
+            url, poolclass=NullPool, hide_parameters=True, connect_args={"connect_timeout": 5}
+        )
 
     def attempt() -> None:
         try:
