@@ -8,7 +8,8 @@ So `bot.render` fits what a template rendered before anyone sends it:
   can be read (`Wording.shortened`); an entity, a mention or a link is never split (bot/mrkdwn.py);
 - a list too long for the surface loses whole items from its end, and a context line says how many
   are not shown and where to see them (`Wording.more`). Templates mark list items with
-  `"fit_item": "<list>:<number>"` on each of the item's blocks; the key is removed before sending;
+  `"fit_item": "<list>:<number>"` on each of the item's blocks, and may name where the whole list can
+  be seen with `"fit_whole_at"` on them (mrkdwn); both keys are removed before sending;
 - data Slack hands back to Samen (private_metadata, button and option values, action_id, block_id,
   callback_id, URLs) is never cut: shortening it would corrupt it, so `DataTooLong` is raised and the
   template must keep it short.
@@ -60,6 +61,7 @@ EXTERNAL_ID_MAX: Final = 255
 URL_MAX: Final = 3_000
 
 ITEM_KEY: Final = "fit_item"
+WHOLE_AT_KEY: Final = "fit_whole_at"
 VIEW_TYPES: Final = frozenset({"modal", "home"})
 
 
@@ -72,7 +74,8 @@ class Wording:
     """What the fitted text says, in the reader's language, as mrkdwn."""
 
     shortened: str  # follows "…" in a shortened text, e.g. " — ingekort; volledig: `/samen signalen 12`"
-    more: Callable[[int], str]  # the line in place of dropped list items, e.g. "… en nog 7; zie …"
+    # The line in place of dropped list items, e.g. "… en nog 7; zie `/samen mijn`": (how many, where).
+    more: Callable[[int, str | None], str]
 
 
 @dataclass
@@ -257,11 +260,14 @@ def _data(holder: dict[str, Any], key: str, limit: int, path: str) -> None:
 def _fit_count(blocks: list[Any], limit: int, wording: Wording, fitted: Fitted) -> list[Any]:
     """At most `limit` blocks: whole list items go first, from the end of the longest list."""
     items: dict[str, dict[str, list[int]]] = {}  # list → item → indexes of its blocks, in order
+    where: dict[str, str] = {}  # list → where the whole list can be seen
     for index, block in enumerate(blocks):
         mark = block.get(ITEM_KEY) if isinstance(block, dict) else None
         if isinstance(mark, str):
             name = mark.rpartition(":")[0] or mark
             items.setdefault(name, {}).setdefault(mark, []).append(index)
+            if isinstance(block.get(WHOLE_AT_KEY), str):
+                where[name] = block[WHOLE_AT_KEY]
     dropped: dict[str, int] = {}
     removed: set[int] = set()
 
@@ -277,17 +283,18 @@ def _fit_count(blocks: list[Any], limit: int, wording: Wording, fitted: Fitted) 
         removed.update(remaining[name].pop(last))
         dropped[name] = dropped.get(name, 0) + 1
         fitted.items_dropped += 1
-    kept = _with_more_lines(blocks, removed, dropped, wording)
+    kept = _with_more_lines(blocks, removed, dropped, lambda name, n: wording.more(n, where.get(name)))
     if len(kept) > limit:
         kept = _drop_unmarked(kept, limit, wording, fitted)
     for block in kept:
         if isinstance(block, dict):
             block.pop(ITEM_KEY, None)
+            block.pop(WHOLE_AT_KEY, None)
     return kept
 
 
 def _with_more_lines(
-    blocks: list[Any], removed: set[int], dropped: dict[str, int], wording: Wording
+    blocks: list[Any], removed: set[int], dropped: dict[str, int], more: Callable[[str, int], str]
 ) -> list[Any]:
     """The kept blocks, with one "… and N more" line where each shortened list's dropped items were."""
     last_of_list: dict[str, int] = {}
@@ -303,7 +310,7 @@ def _with_more_lines(
         if index not in removed:
             kept.append(block)
         if index in after:
-            kept.append(_more_line(wording.more(dropped[after[index]])))
+            kept.append(_more_line(more(after[index], dropped[after[index]])))
     return kept
 
 
@@ -318,7 +325,7 @@ def _drop_unmarked(blocks: list[Any], limit: int, wording: Wording, fitted: Fitt
     body = blocks[: len(blocks) - len(footer)]
     keep = max(1, limit - len(footer) - 1)
     fitted.blocks_dropped += len(body) - keep
-    return [*body[:keep], _more_line(wording.more(len(body) - keep)), *footer]
+    return [*body[:keep], _more_line(wording.more(len(body) - keep, None)), *footer]
 
 
 def _more_line(text: str) -> dict[str, Any]:

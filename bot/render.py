@@ -21,7 +21,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot import mrkdwn
+from bot import blockkit_limits, mrkdwn
 from bot.blockkit_limits import DataTooLong, Fitted, Wording, fit
 from bot.i18n import translations
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 # A template says where the whole of a shortened text or list can be read with this top-level key, as
 # mrkdwn (e.g. "`/samen signalen 12`"); it is removed before the message or view is sent.
-WHOLE_AT_KEY = "fit_whole_at"
+WHOLE_AT_KEY = blockkit_limits.WHOLE_AT_KEY
 
 TEMPLATES_DIR = Path(os.environ.get("SAMEN_TEMPLATES_DIR", Path(__file__).parent.parent / "templates"))
 
@@ -155,26 +155,27 @@ class Renderer:
         return payload, fitted
 
     def wording(self, language: str, whole_at: str | None) -> Wording:
-        """What a shortened text or list says, in mrkdwn: where the whole is, or only that it was cut."""
+        """What a shortened text or list says, in mrkdwn: where the whole is, or only that it was cut.
+        `whole_at` and a list's own place are mrkdwn already: the template escaped them as every value."""
         catalog = translations(language)
-        # The template escaped it as it escapes every value: it is mrkdwn already.
-        place = {"place": Markup(whole_at)} if whole_at else {}  # noqa: S704
         if whole_at:
-            shortened = catalog.gettext(" — shortened; the whole: %(place)s")
+            shortened = mrkdwn.escape(catalog.gettext(" — shortened; the whole: %(place)s"))
+            shortened %= {"place": Markup(whole_at)}  # noqa: S704
         else:
-            shortened = catalog.gettext(" — shortened: too long for Slack")
+            shortened = mrkdwn.escape(catalog.gettext(" — shortened: too long for Slack"))
 
-        def more(n: int) -> str:
-            if whole_at:
+        def more(n: int, place: str | None) -> str:
+            place = place or whole_at
+            if place:
                 line = catalog.ngettext(
                     "… and %(num)s more; see %(place)s", "… and %(num)s more; see %(place)s", n
                 )
-            else:
-                line = catalog.ngettext(
-                    "… and %(num)s more, not shown: too many for Slack",
-                    "… and %(num)s more, not shown: too many for Slack",
-                    n,
-                )
-            return str(mrkdwn.escape(line) % {"num": n, **place})
+                return str(mrkdwn.escape(line) % {"num": n, "place": Markup(place)})  # noqa: S704
+            line = catalog.ngettext(
+                "… and %(num)s more, not shown: too many for Slack",
+                "… and %(num)s more, not shown: too many for Slack",
+                n,
+            )
+            return str(mrkdwn.escape(line) % {"num": n})
 
-        return Wording(shortened=str(mrkdwn.escape(shortened) % place), more=more)
+        return Wording(shortened=str(shortened), more=more)

@@ -29,17 +29,20 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from slack_sdk.models.blocks.basic_components import ConfirmObject, OptionGroup
-from slack_sdk.models.blocks.block_elements import InteractiveElement
+from slack_sdk.models.blocks.block_elements import InputInteractiveElement, InteractiveElement
 from slack_sdk.models.views import View
 from test_templates import ALL_SAMPLES, HOSTILE, TEMPLATES
 
 from bot import blockkit_limits as limits
+from bot.checkins.service import MAX_QUESTIONS
 from bot.render import Renderer
 from bot.slack.requests import Actor
 from slackdouble import blockkit as double
 
 INPUT_CAP = 3_000  # the longest input a person can fill: signal_modal's details (max_length 3000)
 LONGEST_LIST = 120
+# Lists the domain itself keeps short: no longer than it allows.
+LONGEST_BY_FIELD = {"questions": MAX_QUESTIONS, "answers": MAX_QUESTIONS}
 LANGUAGES = ("nl", "en")
 # Characters that grow when escaped (&amp; is 5 for 1), that Slack reads as markup, multi-byte ones,
 # an emoji made of several code points, and mrkdwn's formatting characters.
@@ -81,37 +84,38 @@ def capped(pattern: str) -> str:
     return (pattern * (INPUT_CAP // len(pattern) + 1))[:INPUT_CAP]
 
 
-def stretched(value: Any, text: str, copy: int = 0) -> Any:
+def stretched(value: Any, text: str, longest: int = LONGEST_LIST) -> Any:
     """The sample context with `text` in every typed field and every list of people's things at its longest.
 
     Only what holds typed text grows: a list of words Samen chose itself (steps, kinds) stays as it is.
-    `copy` numbers the copies of a list item, so ids stay unique (block_id, values)."""
+    Each copy of a list item gets its own ids, as real items have (block_id, button values)."""
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
         return value.replace(HOSTILE, text)
     if isinstance(value, list):
-        items = [stretched(item, text, copy) for item in value]
+        items = [stretched(item, text) for item in value]
         if not any(_holds_typed_text(item) for item in value):
             return items
-        return items + [
-            stretched(_renumbered(value[n % len(value)], n + 1000), text, n)
-            for n in range(LONGEST_LIST - len(value))
-        ]
+        copies = range(max(0, longest - len(value)))
+        return items + [stretched(_renumbered(value[n % len(value)], n + 1000), text) for n in copies]
     if isinstance(value, tuple):
-        return (
-            type(value)(*(stretched(item, text, copy) for item in value))
-            if hasattr(value, "_fields")
-            else tuple(stretched(item, text, copy) for item in value)
-        )
+        items = [stretched(item, text) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
     if isinstance(value, dict):
-        return {key: stretched(item, text, copy) for key, item in value.items()}
+        return {key: stretched(item, text, _longest(key)) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
-            f.name: stretched(getattr(value, f.name), text, copy) for f in dataclasses.fields(value) if f.init
+            f.name: stretched(getattr(value, f.name), text, _longest(f.name))
+            for f in dataclasses.fields(value)
+            if f.init
         }
         return dataclasses.replace(value, **changes)
     return value
+
+
+def _longest(field: Any) -> int:
+    return LONGEST_BY_FIELD.get(field, LONGEST_LIST) if isinstance(field, str) else LONGEST_LIST
 
 
 def _holds_typed_text(value: Any) -> bool:
@@ -231,7 +235,7 @@ def test_the_limits_are_slacks_as_slack_sdk_knows_them() -> None:
     assert Option.value_max_length == limits.OPTION_VALUE_MAX
     assert InputBlock.label_max_length == limits.INPUT_LABEL_MAX
     assert InputBlock.hint_max_length == limits.INPUT_HINT_MAX
-    assert InteractiveElement.placeholder_max_length == limits.PLACEHOLDER_MAX
+    assert InputInteractiveElement.placeholder_max_length == limits.PLACEHOLDER_MAX
     assert InteractiveElement.action_id_max_length == limits.ACTION_ID_MAX
     assert SectionBlock.block_id_max_length == limits.BLOCK_ID_MAX
     assert ConfirmObject.title_max_length == limits.CONFIRM_TITLE_MAX
