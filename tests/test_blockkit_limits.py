@@ -34,6 +34,7 @@ from slack_sdk.models.views import View
 from test_templates import ALL_SAMPLES, HOSTILE, TEMPLATES
 
 from bot import blockkit_limits as limits
+from bot import mrkdwn
 from bot.checkins.service import MAX_QUESTIONS
 from bot.render import Renderer
 from bot.slack.requests import Actor
@@ -251,3 +252,70 @@ def test_the_limits_are_slacks_as_slack_sdk_knows_them() -> None:
     assert limits.FIELD_MAX == double.SECTION_FIELD_MAX
     assert limits.OPTION_VALUE_MAX == double.OPTION_VALUE_MAX
     assert limits.EXTERNAL_ID_MAX == double.EXTERNAL_ID_MAX
+
+
+def _sample(name: str) -> dict[str, Any]:
+    return dict(ALL_SAMPLES[name][0])
+
+
+def test_a_signal_with_full_details_and_six_identities_fits_and_says_it_was_shortened() -> None:
+    detail = _sample("signal_detail.json.j2")["signal"]
+    identities = {f"S-2026-00{n}": "Jansen & Zn <Holding> B.V. " * 12 for n in range(40, 46)}
+    signal = dataclasses.replace(detail, details="&" * 3_000, identities=identities)
+    message = Renderer().render("signal_detail.json.j2", "nl", signal=signal)
+    restricted = message["blocks"][2]["text"]["text"]
+    assert len(restricted) <= limits.TEXT_MAX
+    assert restricted.endswith("… — ingekort: te lang voor Slack")
+    assert violations(message) == []
+
+
+def test_escaped_ampersands_in_every_field_of_an_intervention_card_still_fit() -> None:
+    context = stretched(_sample("intervention_card.json.j2"), "&" * 1_400)
+    message = Renderer().render("intervention_card.json.j2", "en", **context)
+    assert violations(message) == []
+    assert all(len(b["text"]["text"]) <= limits.TEXT_MAX for b in message["blocks"] if b["type"] == "section")
+
+
+def test_a_long_list_loses_whole_items_and_says_how_many_and_where_to_look() -> None:
+    card = _sample("signal_registered.json.j2")
+    matches = [dataclasses.replace(card["matches"][0], code=f"S-2026-{n:04}") for n in range(80)]
+    message = Renderer().render("signal_registered.json.j2", "nl", **{**card, "matches": matches})
+    assert len(message["blocks"]) == limits.MESSAGE_MAX_BLOCKS
+    assert message["blocks"][0]["text"]["text"].startswith("*Signaal")  # the heading stays
+    assert message["blocks"][-1]["type"] == "context"  # and so does the closing line
+    more = message["blocks"][-2]["elements"][0]["text"]
+    shown = sum("S-2026-" in json.dumps(block) for block in message["blocks"][1:-2])
+    assert more == f"… en nog {80 - shown}; zie `/samen signalen {card['signal'].id}`"
+    assert violations(message) == []
+
+
+def test_one_item_too_many_is_counted_in_the_singular_in_english() -> None:
+    renderer = Renderer()
+    assert renderer.wording("en", None).more(1, None) == "… and 1 more, not shown: too many for Slack"
+    assert renderer.wording("en", "`/samen mijn`").more(7, None) == "… and 7 more; see `/samen mijn`"
+
+
+def test_data_slack_hands_back_is_never_cut_but_refused_by_name() -> None:
+    secret = "Fatima's address " * 200
+    with pytest.raises(limits.DataTooLong) as refused:
+        limits.fit(
+            {"type": "modal", "private_metadata": secret, "blocks": []}, Renderer().wording("nl", None)
+        )
+    assert "view/private_metadata is 3400 characters" in str(refused.value)
+    assert "Fatima" not in str(refused.value)
+
+
+@given(
+    words=st.lists(
+        st.sampled_from(
+            ["&amp;", "&lt;", "&gt;", "<@U0ANNE>", "<#C0CHAN>", "<https://x.nl|a b>", "ë", "`", " "]
+        )
+    )
+)
+def test_shortening_never_splits_an_entity_a_mention_or_a_link(words: list[str]) -> None:
+    text = "".join(words)
+    for limit in (5, 17, 40):
+        short = mrkdwn.shorten(text, limit, " — ingekort")
+        assert len(short) <= limit
+        assert split_markup("text", short) == []
+        assert short == text or short.endswith("…") or short.endswith("… — ingekort")
