@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from markupsafe import Markup
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlmodel import Session
 
@@ -37,6 +37,7 @@ from bot.partners.service import PartnerError
 from bot.runtime import Services
 from bot.slack.registry import HomeSection, Registry, Subcommand
 from bot.slack.requests import Actor, CommandRequest, HomeRequest
+from bot.slack.unfurl import NoUnfurlRespond
 from bot.slack.urls import is_response_url
 from bot.vocabulary import (
     CONTRIBUTION_LABELS,
@@ -830,7 +831,7 @@ def _answer_card(
 
 def client_respond(body: dict[str, Any], message: dict[str, Any], *, replace: bool) -> None:
     """Answer through the click's response_url (only the person who clicked sees an ephemeral answer)."""
-    Respond(response_url=body["response_url"])(
+    NoUnfurlRespond(response_url=body["response_url"])(
         text=message.get("text", ""),
         blocks=message.get("blocks"),
         response_type="ephemeral",

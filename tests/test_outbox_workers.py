@@ -136,7 +136,7 @@ def test_a_worker_killed_mid_run_loses_nothing(
     counts = check_order(slack_double)
     assert len(counts) == CHANNELS * PER_CHANNEL, "a message was lost"
     duplicates = sum(n - 1 for n in counts.values())
-    # Only rows that were in flight (sent to Slack, not yet marked sent) when the worker died can
-    # arrive twice: at most one per lane it was sending on, i.e. its concurrency.
-    print(f"\nSIGKILL during the run: {duplicates} duplicate(s), bound {CONCURRENCY}")
-    assert duplicates <= CONCURRENCY
+    # The rows that were in flight (sent to Slack, not yet marked sent) when the worker died are found
+    # in their channels by the worker that takes the lane over, and recorded, not sent again.
+    print(f"\nSIGKILL during the run: {duplicates} duplicate(s)")
+    assert duplicates == 0

@@ -258,9 +258,9 @@ def test_a_worker_killed_during_the_fan_out_is_taken_over_and_nobody_is_left_out
         delivered = Counter(
             (c.args["channel"], c.args["text"]) for c in slack_double.delivered("chat.postMessage")
         )
-        # Everyone got it; at most the messages in flight at the kill (one per lane it held) twice.
+        # Everyone got it once: a message in flight at the kill is found in Slack, not sent again.
         assert sum(delivered.values()) >= total
-        assert sum(n - 1 for n in delivered.values()) <= 2
+        assert sum(n - 1 for n in delivered.values()) == 0
         for p in range(PARTNERS):
             assert len(slack_double.messages_in(f"C0PART{p:02d}")) >= 1
             for u in (0, 1):

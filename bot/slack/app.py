@@ -19,6 +19,7 @@ from bot.slack.idempotency import drop_event_retries
 from bot.slack.registry import Registry
 from bot.slack.requests import Actor, CommandRequest
 from bot.slack.teams import refuse_other_teams
+from bot.slack.unfurl import no_unfurling
 from bot.slack.urls import is_response_url
 from bot.slack.wsgi import note_request_kind
 
@@ -66,6 +67,7 @@ def create_app(
     app.use(refuse_other_teams(services))
     app.use(drop_event_retries(services))
     app.use(_context_middleware(services, registry))
+    app.use(no_unfurling)  # nothing Samen answers unfurls (bot/slack/unfurl.py)
     _register_samen_command(app)
     app.error(_handle_error)
 

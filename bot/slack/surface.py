@@ -79,8 +79,8 @@ BOT_EVENTS: Final[tuple[str, ...]] = ("app_home_opened", "app_uninstalled", "tok
 # Home need; deliberately absent:
 # - chat:write.public: Samen posts only in channels it was invited to, so a channel's members decide
 #   whether Samen may speak there;
-# - users:read.email: people are keyed by (team_id, user_id), never by e-mail address;
-# - im:history: Samen reads no direct messages (the messages tab is read-only).
+# - users:read.email: people are keyed by (team_id, user_id), never by e-mail address.
+# The *:history scopes are read only to find Samen's own post after a crash (bot/outbox/dispatcher.py).
 BOT_SCOPES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "commands": "the slash commands (SLASH_COMMANDS above)",
@@ -96,5 +96,11 @@ BOT_SCOPES: Final[Mapping[str, str]] = MappingProxyType(
         "mpim:write": "the group conversation of an ad-hoc alignment on a subject (conversations.open with "
         "the people who joined)",
         "files:write": "the weekly digest's charts, uploaded to the partnership channel (files_upload_v2)",
+        "channels:history": "after a crash, before a post is sent again: is it already in the channel? "
+        "(conversations.history with include_all_metadata; only Samen's own post of the last minutes)",
+        "groups:history": "the same for a private channel",
+        "im:history": "the same for a person's DM with Samen (the messages tab is read-only: only "
+        "Samen's own messages are there)",
+        "mpim:history": "the same for the group conversation of an ad-hoc alignment",
     }
 )
