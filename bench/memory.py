@@ -3,12 +3,14 @@
 Starts both against a Slack double in this process and a throw-away SQLite database, lets them settle,
 measures their resident set size (RSS, from /proc), then drives rounds of mixed load — slash commands
 and App Home events over the Socket Mode connection, alerts and reminders queued in the outbox, which
-both processes send — and measures again after each round. A baseline measured in the same run: a bare
-Python that imports the same third-party stack (Bolt, slack_sdk, SQLAlchemy/SQLModel, pydantic,
-Jinja2, APScheduler, structlog, prometheus_client, psycopg) and does nothing.
+both processes send — and measures again after each round. Then a digest with charts: the worker posts
+the weekly digest (SAMEN_DIGEST_AT set to a minute just after start-up) and a member asks `samen run` for
+`/samen overzicht`; both draw the two charts; measured again once they are sent. A baseline measured in
+the same run: a bare Python that imports the same third-party stack (Bolt, slack_sdk, SQLAlchemy/SQLModel,
+pydantic, Jinja2, APScheduler, structlog, prometheus_client, psycopg) and does nothing.
 
-Targets: each process ≤ 100 MB RSS when idle; no growth over repeated load rounds (the last round's
-RSS within 4 MB of the first's).
+Targets: each process ≤ 90 MB RSS when idle and after a digest; no growth over repeated load rounds (the
+last round's RSS within 4 MB of the first's).
 
     .venv/bin/python bench/memory.py [--rounds 3] [--seconds 20] [--rate 20] [--strict] [--keep-logs]
 """
@@ -23,8 +25,9 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from _common import (
     ROOT,
@@ -41,9 +44,21 @@ from _common import (
     wait_until,
 )
 
-IDLE_TARGET_MB = 100.0
+IDLE_TARGET_MB = 90.0
 GROWTH_TARGET_MB = 4.0
 APP_TOKEN = "xapp-1-A0SAMEN-1-bench"
+DIGEST_CHANNEL = "C0MEMDIGEST"
+MEMBER = "U0MEMBER01"
+# A partner with one member (who asks for the overview) and the weekly digest's channel.
+PARTNERSHIP = """\
+team: {team}
+partners:
+  - name: Gemeente Rotterdam
+    type: GEMEENTE
+    capacity: 20
+    members:
+      - {{user: {member}, role: coordinator, name: Meta}}
+"""
 SAMEN = str(Path(sys.executable).with_name("samen"))
 BASELINE = (
     "import slack_bolt, slack_sdk, sqlalchemy, sqlmodel, pydantic, pydantic_settings, jinja2, apscheduler, "
@@ -92,6 +107,61 @@ def pending(database_url: str) -> int:
             return int(connection.execute(query).scalar_one())
     finally:
         engine.dispose()
+
+
+def seed_a_digest(database_url: str, team: str) -> None:
+    """A partner, a case, and interventions carried out in each of the last eight weeks (two still
+    open): last week's digest has both charts."""
+    from sqlmodel import Session
+
+    from bot.authz import CLI_ACTOR
+    from bot.cases.models import Case
+    from bot.clock import utcnow
+    from bot.db import make_engine
+    from bot.interventions.models import Intervention, InterventionStatus
+    from bot.partners.importer import import_partners
+    from bot.partners.service import require_partner
+    from bot.vocabulary import FocusElement, InstrumentType
+
+    engine = make_engine(database_url)
+    now = utcnow()
+    with Session(engine) as session:
+        import_partners(
+            session, actor=CLI_ACTOR, source=PARTNERSHIP.format(team=team), purpose="memory bench"
+        )
+        session.commit()
+    with Session(engine) as session:
+        partner = require_partner(session, name="Gemeente Rotterdam").id
+        assert partner is not None
+        who = {"created_by_team_id": team, "created_by_user_id": MEMBER}
+        case = Case(title="Loods", lead_partner_id=partner, focus_element=FocusElement.OPROLLEN, **who)
+        session.add(case)
+        session.flush()
+        for weeks_ago, focus in zip(range(1, 11), itertools.cycle(FocusElement), strict=False):
+            session.add(
+                Intervention(
+                    case_id=case.id,  # type: ignore[arg-type]
+                    instrument_type=InstrumentType.BESTUURSRECHTELIJK,
+                    instrument="Sluiting loods",
+                    focus_element=focus,
+                    owner_partner_id=partner,
+                    owner_team_id=team,
+                    owner_user_id=MEMBER,
+                    status=InterventionStatus.UITGEVOERD if weeks_ago < 9 else InterventionStatus.GEPLAND,
+                    done_at=now - timedelta(weeks=weeks_ago) if weeks_ago < 9 else None,
+                    created_at=now - timedelta(weeks=weeks_ago + 1),
+                    updated_at=now - timedelta(weeks=weeks_ago),
+                    **who,
+                )
+            )
+        session.commit()
+    engine.dispose()
+
+
+def digest_at(after_seconds: float, zone: str = "Europe/Amsterdam") -> str:
+    """SAMEN_DIGEST_AT for the first whole minute at least `after_seconds` from now, e.g. "mon 14:05"."""
+    moment = datetime.now(UTC).astimezone(ZoneInfo(zone)) + timedelta(seconds=after_seconds + 60)
+    return f"{moment.strftime('%a').lower()} {moment.hour:02d}:{moment.minute:02d}"
 
 
 def drive(double: object, database_url: str, *, seconds: float, rate: float, round_no: int) -> dict[str, int]:
@@ -159,6 +229,26 @@ def drive(double: object, database_url: str, *, seconds: float, rate: float, rou
     return counts
 
 
+def after_a_digest(double: object, pids: dict[str, int]) -> dict[str, float]:
+    """The member asks `samen run` for `/samen overzicht` (charts to their DM); the worker posts the weekly
+    digest at its minute. RSS once all four charts are uploaded and the processes were quiet again."""
+    from slackdouble import Payloads
+
+    socket = double.socket  # type: ignore[attr-defined]
+    socket.send("slash_commands", Payloads(double=double).command("/samen", "overzicht", user=MEMBER))  # type: ignore[arg-type]
+
+    def uploaded() -> int:
+        return len(double.delivered("files.completeUploadExternal"))  # type: ignore[attr-defined]
+
+    wait_until(lambda: uploaded() >= 4, timeout=240, what="the digest's and the overview's charts")
+    after = settle(pids, seconds=40.0)  # past bot/memory.py's half-minute release
+    print(
+        f"after a digest with charts ({uploaded()} uploaded): samen run {after['samen run']:.1f} MB, "
+        f"samen worker {after['samen worker']:.1f} MB"
+    )
+    return after
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,6 +270,7 @@ def main() -> int:
     print(f"machine: {machine_notes()}")
 
     from bot.db import upgrade
+    from slackdouble import Payloads
 
     workdir = Path(tempfile.mkdtemp(prefix="samen-memory-"))
     database_url = f"sqlite:///{workdir / 'samen.db'}"
@@ -189,6 +280,13 @@ def main() -> int:
         with slack_double() as double:
             env = child_env(**samen_env(database_url=database_url, api_url=double.base_url))
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            team = Payloads(double=double).team_id
+            seed_a_digest(database_url, team)
+            double.add_channel(DIGEST_CHANNEL, "samen")
+            double.add_user(MEMBER, team_id=team, locale="nl-NL", tz="Europe/Amsterdam")
+            env["SAMEN_PARTNERSHIP_CHANNEL"] = DIGEST_CHANNEL
+            # Only the worker posts the weekly digest (samen run schedules it too, on its default day).
+            weekly = digest_at(after_seconds=30 + args.seconds * (args.rounds + args.warmup))
             run_port, worker_port = free_port(), free_port()
             processes["baseline"] = start_process(
                 [sys.executable, "-c", BASELINE], env=env, cwd=ROOT, log=workdir / "baseline.log"
@@ -201,7 +299,7 @@ def main() -> int:
             )
             processes["samen worker"] = start_process(
                 [SAMEN, "worker", "--metrics-host", "127.0.0.1", "--metrics-port", str(worker_port)],
-                env=env,
+                env={**env, "SAMEN_DIGEST_AT": weekly},
                 cwd=ROOT,
                 log=workdir / "worker.log",
             )
@@ -242,6 +340,8 @@ def main() -> int:
                     f"({counts['commands']} commands, {counts['events']} events, "
                     f"{counts['messages']} messages)"
                 )
+            print(f"the worker posts the weekly digest at {weekly} (Europe/Amsterdam)")
+            digest = after_a_digest(double, pids)
             delivered = len(double.delivered("chat.postMessage"))
             violations = len(double.violations)
     finally:
@@ -252,12 +352,17 @@ def main() -> int:
     print(f"delivered {delivered} messages; the double saw {violations} violation(s)")
     for name in ("samen run", "samen worker"):
         ok_idle = idle[name] <= IDLE_TARGET_MB
+        ok_digest = digest[name] <= IDLE_TARGET_MB
         growth = rounds[-1][name] - rounds[0][name]
         ok_growth = growth <= GROWTH_TARGET_MB
-        results += [ok_idle, ok_growth]
+        results += [ok_idle, ok_digest, ok_growth]
         print(
             f"{verdict(ok_idle)} {name} idle {idle[name]:.1f} MB ≤ {IDLE_TARGET_MB:.0f} MB "
             f"({idle[name] / idle['baseline']:.2f} × baseline)"
+        )
+        print(
+            f"{verdict(ok_digest)} {name} after a digest with charts {digest[name]:.1f} MB "
+            f"≤ {IDLE_TARGET_MB:.0f} MB ({digest[name] / idle['baseline']:.2f} × baseline)"
         )
         print(
             f"{verdict(ok_growth)} {name} growth from round 1 to round {len(rounds)}: {growth:+.1f} MB "

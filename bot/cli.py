@@ -15,6 +15,7 @@ from bot import __version__
 from bot.audit_cli import audit_cli
 from bot.config import Settings
 from bot.digest.cli import export_command
+from bot.memory import keep_releasing
 from bot.outbox.cli import outbox_cli
 from bot.partners.cli import partners_cli
 from bot.privacy.cli import inzage_command, retention_command, vergeet_command
@@ -177,6 +178,7 @@ def worker(
     running = Worker(services)
     _stop_on_signals(running.stop)
     running.start()
+    keep_releasing()  # freed memory back to the system (bot/memory.py)
     running.wait()
 
 
@@ -204,6 +206,7 @@ def run(
         from bot.socketmode import serve_socket_mode
         from bot.startup import StartupFailed
 
+        keep_releasing()
         try:
             # No HTTP port of its own in Socket Mode: --metrics-port gives probes and Prometheus one.
             serve_socket_mode(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
