@@ -89,7 +89,18 @@ def no_secrets_or_restricted_text_in_logs(_log_lines: _Lines) -> Iterator[None]:
 FIXED_NOW = "SAMEN_TEST_NOW"
 
 # The time-sensitive tests, by module and why; `slow` tests (they start processes) are left out.
-CLOCK_SENSITIVE_MODULES: dict[str, str] = {}
+CLOCK_SENSITIVE_MODULES = {
+    "test_calendar": "working days and Dutch holidays, counted in the partnership's zone",
+    "test_checkins": "check-ins at a local hour that skip weekends and holidays and keep it across DST",
+    "test_scheduler": "fire times and run slots in the partnership's zone",
+    "test_reminders": "deadlines and reminders counted in local days",
+    "test_interventions": "due dates and time windows from today in Amsterdam",
+    "test_alignment": "alignment moments' dates, reminders and closing time",
+    "test_digest": "the digest's week and the export's date ranges",
+    "test_privacy": "retention periods in days",
+    "test_rugdekking": "escalations after minutes, times of day on the board",
+    "test_outbox": "due times, backoff and expiry",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
