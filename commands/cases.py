@@ -267,8 +267,7 @@ def submit_scoring(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
             if case_id is None:
                 raise NotFound(N_("There is no case with number %(number)s."), number="?")
             changed = service.score(session, actor=member, case_id=case_id, scores=scores)
-            entries, _count = service.work_queue(session, limit=10_000)
-            rank = next((e for e in entries if e.case.id == case_id), None)
+            place = service.queue_place(session, case_id)
     except (SignalError, NotAllowed, partners.PartnerError) as problem:
         ack(response_action="errors", errors=_field_errors(view, language, problem, default=first))
         return
@@ -280,8 +279,8 @@ def submit_scoring(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         else N_("Nothing was changed: it was already like this."),
         values={
             "number": case_id,
-            "rank": rank.rank if rank else "-",
-            "total": round(rank.total) if rank else 0,
+            "rank": place[0] if place else "-",
+            "total": round(place[1]) if place else 0,
         },
         usage=None,
     )

@@ -8,12 +8,14 @@ rule 6). A case shows its subjects by code; the details of its signals follow ea
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -497,57 +499,122 @@ def card(session: Session, case: Case) -> CaseCard:
 
 
 def score_lines(session: Session, case_id: int, active: list[SelectionCriterion]) -> list[ScoreLine]:
-    given = {
-        s.criterion_id: s for s in session.exec(select(CaseScore).where(CaseScore.case_id == case_id)).all()
-    }
-    lines = []
-    for criterion in active:
-        judged = given.get(criterion.id or 0)
-        lines.append(
-            ScoreLine(
-                criterion_id=criterion.id or 0,
-                criterion=criterion.name,
-                weight=criterion.weight,
-                scale_max=criterion.scale_max,
-                score=judged.score if judged else None,
-                reason=judged.reason if judged else None,
-                by_user_id=judged.by_user_id if judged else None,
-            )
-        )
-    return lines
+    return _lines_of(session, [case_id], active)[case_id]
+
+
+def _lines_of(
+    session: Session, case_ids: list[int], active: list[SelectionCriterion]
+) -> dict[int, list[ScoreLine]]:
+    """The score lines of several cases, read in one query (a page of the queue, not one per case)."""
+    given: dict[int, dict[int, CaseScore]] = {case_id: {} for case_id in case_ids}
+    if case_ids:
+        for s in session.exec(select(CaseScore).where(col(CaseScore.case_id).in_(case_ids))).all():
+            given[s.case_id][s.criterion_id] = s
+    return {case_id: [_line(c, scores.get(c.id or 0)) for c in active] for case_id, scores in given.items()}
+
+
+def _line(criterion: SelectionCriterion, judged: CaseScore | None) -> ScoreLine:
+    return ScoreLine(
+        criterion_id=criterion.id or 0,
+        criterion=criterion.name,
+        weight=criterion.weight,
+        scale_max=criterion.scale_max,
+        score=judged.score if judged else None,
+        reason=judged.reason if judged else None,
+        by_user_id=judged.by_user_id if judged else None,
+    )
 
 
 def total_of(lines: list[ScoreLine]) -> float:
-    """Σ weight × score/scale over Σ weight, as 0–100; a criterion not yet scored counts as 0."""
-    possible = sum(line.weight for line in lines)
-    if not possible:
-        return 0.0
-    earned = sum(line.weight * (line.score or 0) / line.scale_max for line in lines)
-    return round(100 * earned / possible, 1)
+    """Σ weight × score/scale over Σ weight, as 0–100 to one decimal (half up); a criterion not yet
+    scored counts as 0. Computed exactly in integers, the way the queue's SQL ranks (`_ranked`), so the
+    order people see always agrees with the totals they see."""
+    scales = _Scales.of([(line.weight, line.scale_max) for line in lines])
+    earned = sum(line.weight * (scales.common // line.scale_max) * (line.score or 0) for line in lines)
+    return scales.tenths(earned) / 10
 
 
-def work_queue(session: Session, *, limit: int = QUEUE_LIMIT) -> tuple[list[QueueEntry], int]:
-    """The open cases in rank order (highest total first; older first on a tie), and how many there are."""
+@dataclass(frozen=True)
+class _Scales:
+    """Every criterion's score brought onto one common scale (the least common multiple of the scales),
+    so a case's total is an integer sum that SQL can compute and compare exactly."""
+
+    common: int  # lcm of the scales
+    denominator: int  # common × Σ weight: the highest possible sum
+
+    @classmethod
+    def of(cls, criteria: list[tuple[int, int]]) -> _Scales:
+        common = math.lcm(*(scale for _weight, scale in criteria)) if criteria else 1
+        return cls(common, common * sum(weight for weight, _scale in criteria))
+
+    def tenths(self, earned: Any) -> Any:
+        """The total in tenths, rounded half up: works on an int and on an SQL integer expression."""
+        if not self.denominator:
+            return 0 * earned
+        return (2000 * earned + self.denominator) // (2 * self.denominator)
+
+
+def _ranked(session: Session, active: list[SelectionCriterion]) -> Any:
+    """The open cases with their total (in tenths) and their place, as one SQL subquery."""
+    scales = _Scales.of([(c.weight, c.scale_max) for c in active])
+    # Each criterion's factor comes from the criteria this transaction read, not from a second read.
+    factors = {c.id: c.weight * (scales.common // c.scale_max) for c in active}
+    weighed = (
+        sa_case(factors, value=col(CaseScore.criterion_id), else_=0) * col(CaseScore.score) if factors else 0
+    )
+    earned = (
+        select(col(CaseScore.case_id).label("case_id"), func.sum(weighed).label("earned"))
+        .where(col(CaseScore.criterion_id).in_(list(factors)))
+        .group_by(col(CaseScore.case_id))
+        .subquery()
+    )
+    tenths = scales.tenths(func.coalesce(earned.c.earned, 0))
+    order = (tenths.desc(), col(Case.created_at), col(Case.id))  # on a tie the older case first
+    return (
+        select(
+            col(Case.id).label("case_id"),
+            tenths.label("tenths"),
+            func.row_number().over(order_by=order).label("rank"),
+        )
+        .outerjoin(earned, earned.c.case_id == col(Case.id))
+        .where(Case.status == CaseStatus.OPEN)
+        .subquery()
+    )
+
+
+def work_queue(
+    session: Session, *, limit: int = QUEUE_LIMIT, offset: int = 0
+) -> tuple[list[QueueEntry], int]:
+    """One page of the open cases in rank order (highest total first; older first on a tie), and how
+    many there are. Ranking, counting and paging happen in SQL: the cost follows the page, not the queue."""
     active = criteria(session)
-    open_cases = session.exec(
-        select(Case).where(Case.status == CaseStatus.OPEN).order_by(col(Case.created_at), col(Case.id))
+    ranked = _ranked(session, active)
+    page = session.exec(
+        select(ranked.c.case_id, ranked.c.rank).order_by(ranked.c.rank).offset(offset).limit(limit)
     ).all()
-    scored = []
-    for case in open_cases:
-        lines = score_lines(session, _id(case), active)
-        scored.append((total_of(lines), case, lines))
-    scored.sort(key=lambda item: -item[0])  # stable: on a tie the older case stays first
+    count = session.exec(select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN)).one()
+    ids = [case_id for case_id, _rank in page]
+    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids))).all()} if ids else {}
+    lines = _lines_of(session, ids, active)
     entries = [
         QueueEntry(
             rank=rank,
-            case=card(session, case),
-            total=total,
-            lines=lines,
-            unscored=sum(1 for line in lines if line.score is None),
+            case=card(session, cases[case_id]),
+            total=total_of(lines[case_id]),
+            lines=lines[case_id],
+            unscored=sum(1 for line in lines[case_id] if line.score is None),
         )
-        for rank, (total, case, lines) in enumerate(scored[:limit], start=1)
+        for case_id, rank in page
     ]
-    return entries, len(scored)
+    return entries, count
+
+
+def queue_place(session: Session, case_id: int) -> tuple[int, float] | None:
+    """An open case's rank in the work queue and its total; None for a closed or unknown case."""
+    active = criteria(session)
+    ranked = _ranked(session, active)
+    found = session.exec(select(ranked.c.rank, ranked.c.tenths).where(ranked.c.case_id == case_id)).first()
+    return (int(found[0]), int(found[1]) / 10) if found else None
 
 
 # --- looking up -----------------------------------------------------------------------------------
@@ -572,8 +639,7 @@ def case_view(session: Session, *, actor: Principal, case_id: int, purpose: str)
     case = get_case(session, case_id)
     relation = case_relation(session, actor, case)
     lines = score_lines(session, case_id, criteria(session))
-    entries, _count = work_queue(session, limit=10_000)
-    rank = next((e.rank for e in entries if e.case.id == case_id), None)
+    place = queue_place(session, case_id)
     signal_ids = session.exec(
         select(CaseSignal.signal_id).where(CaseSignal.case_id == case_id).order_by(col(CaseSignal.signal_id))
     ).all()
@@ -581,7 +647,7 @@ def case_view(session: Session, *, actor: Principal, case_id: int, purpose: str)
         card=card(session, case),
         created_at=case.created_at,
         relation=relation.value,
-        rank=rank,
+        rank=place[0] if place else None,
         total=total_of(lines),
         lines=lines,
         signals=[signals.detail(session, actor=actor, signal_id=s, purpose=purpose) for s in signal_ids],
