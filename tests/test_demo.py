@@ -29,6 +29,7 @@ def test_the_demo_plays_its_conversation(language: str, expected: list[str], tmp
         capture_output=True,
         text=True,
         timeout=120,
+        # A clean environment: nothing points at Slack, a database or anything beside the checkout.
         env={"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
