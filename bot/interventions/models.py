@@ -67,6 +67,8 @@ class Intervention(SQLModel, table=True):
         sa.Index("ix_intervention_next_reminder", "next_reminder_at"),
         sa.Index("ix_intervention_owner", "owner_team_id", "owner_user_id", "status"),
         sa.Index("ix_intervention_partner_status", "owner_partner_id", "status"),
+        # The digest (bot/digest/figures.py): carried out in a period, newest first.
+        sa.Index("ix_intervention_status_done", "status", "done_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
