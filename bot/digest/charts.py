@@ -1,9 +1,10 @@
 """The digest's charts as PNG bytes: drawn with matplotlib (Agg), labelled in the reader's language.
 
-Drawn in a short-lived child process: matplotlib and numpy take some 60 MB that Python would keep for
-good in a long-running worker or web process after its first digest, and a child gives all of it back
-when it ends. The child is given only the chart series (`Series`), not the digest's text. No long-running
-process ever imports matplotlib (tests/test_digest.py, tests/test_memory.py).
+Drawn in a short-lived child process (`python -m bot.digest.charts`): matplotlib and numpy take some
+60 MB that Python would keep for good in a long-running worker or web process after its first digest; a
+child gives all of it back when it ends. The child is given only the chart series (`Series`), not the
+digest's text. No long-running process ever imports matplotlib (tests/test_digest.py,
+tests/test_memory.py).
 
 Made to be read on a phone: 1200 × 825 pixels, text of at least 15 points at 150 dpi (about 3 mm on a
 phone screen that shows the image at its width), few bars, a legend under the chart.
@@ -11,11 +12,13 @@ phone screen that shows the image at its width), few bars, a legend under the ch
 
 from __future__ import annotations
 
+import base64
 import io
-import multiprocessing
+import json
 import os
+import subprocess
+import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,10 +90,51 @@ def charts(figures: DigestFigures, language: str) -> list[Chart]:
     """The charts worth showing, drawn in a child process: none for a period without any interventions."""
     if figures.chart_count == 0:
         return []
-    # spawn, not fork: a fork would copy the parent's threads' locks (the dispatcher's pool, the database
-    # connections) in whatever state they are; a fresh interpreter imports only what drawing needs.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
-        return child.submit(draw, series(figures), language).result(timeout=DRAW_TIMEOUT_SECONDS)
+    # A fresh interpreter (`python -m bot.digest.charts`), not a fork, which would copy the threads' locks
+    # (the dispatcher's pool, the database connections) in whatever state they are; and not
+    # multiprocessing, whose spawn method leaves a resource-tracker process (~10 MB) behind for good.
+    data = series(figures)
+    request = {
+        "language": language,
+        "weeks": data.weeks,
+        "finished_per_week": {focus.value: values for focus, values in data.finished_per_week.items()},
+        "finished_totals": data.finished_totals,
+        "open_per_week": data.open_per_week,
+        "last_day": data.last_day.isoformat(),
+        "focus": data.focus,
+        "open": data.open,
+    }
+    child = subprocess.run(
+        [sys.executable, "-m", "bot.digest.charts"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=DRAW_TIMEOUT_SECONDS,
+        check=True,
+    )
+    return [
+        Chart(made["name"], made["title"], made["filename"], base64.b64decode(made["png"]))
+        for made in json.loads(child.stdout)
+    ]
+
+
+def _draw_as_asked() -> None:
+    """The child process: a request (JSON) on stdin, the charts (JSON, PNG in base64) on stdout."""
+    request = json.load(sys.stdin)
+    data = Series(
+        weeks=request["weeks"],
+        finished_per_week={FocusElement(k): v for k, v in request["finished_per_week"].items()},
+        finished_totals=request["finished_totals"],
+        open_per_week=request["open_per_week"],
+        last_day=date.fromisoformat(request["last_day"]),
+        focus=request["focus"],
+        open=request["open"],
+    )
+    drawn = [
+        {**vars(chart), "png": base64.b64encode(chart.png).decode("ascii")}
+        for chart in draw(data, request["language"])
+    ]
+    json.dump(drawn, sys.stdout)
 
 
 def draw(data: Series, language: str) -> list[Chart]:
@@ -197,3 +241,7 @@ def draw_open(data: Series, language: str) -> Chart:
     _integer_axis(axes)
     figure.legend(loc="outside lower center", ncols=2, frameon=False)
     return Chart("open", title, f"samen-{data.last_day.isoformat()}-open.png", _png(plt, figure))
+
+
+if __name__ == "__main__":
+    _draw_as_asked()
