@@ -93,10 +93,18 @@ def show_case(request: CommandRequest) -> None:
         )
         return
     try:
-        with request.services.session() as session:
+        # Only a view that shows a signal's details writes (its audit entry): the rest reads without
+        # the write lock (docs/ARCHITECTURE.md, Database).
+        with request.services.session(read_only=True) as session:
             member = _require(session, request.actor)
-            shown = service.case_view(session, actor=member, case_id=number, purpose=CASE_PURPOSE)
-            options = service.contribution_options(number)
+            audited = service.shows_details(session, actor=member, case_id=number)
+            if not audited:
+                shown = service.case_view(session, actor=member, case_id=number, purpose=CASE_PURPOSE)
+        if audited:
+            with request.services.session() as session:
+                member = _require(session, request.actor)
+                shown = service.case_view(session, actor=member, case_id=number, purpose=CASE_PURPOSE)
+        options = service.contribution_options(number)
     except (SignalError, NotAllowed, partners.PartnerError) as problem:
         _ack_problem(request, problem)
         return
@@ -104,7 +112,7 @@ def show_case(request: CommandRequest) -> None:
 
 
 def show_queue(request: CommandRequest) -> None:
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         _require(session, request.actor)
         entries, count = service.work_queue(session)
         criteria = service.criteria(session)

@@ -634,7 +634,7 @@ def _prefill_option(view: dict[str, Any], block_id: str, value: str) -> None:
 
 
 def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         member = partners.find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
         if member is None:
             return []

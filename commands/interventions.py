@@ -1152,7 +1152,7 @@ def submit_handover(ack: Ack, body: dict[str, Any], client: WebClient, context: 
 
 
 def show_mine(request: CommandRequest) -> None:
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         actor = _member(session, request.actor)
         work = interventions.my_work(session, actor=actor)
         # Two blocks each: ten of each list keep the answer inside Slack's 50 blocks.
@@ -1164,7 +1164,7 @@ def show_mine(request: CommandRequest) -> None:
 
 
 def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         member = partners.find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
         if member is None:
             return []
@@ -1182,7 +1182,7 @@ def home_section(request: HomeRequest) -> list[dict[str, Any]]:
 
 def show_lessons(request: CommandRequest) -> None:
     term = request.args.strip() or None
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         found = lesson_service.search(session, term=term)
         names = {p.id: p.name for p in partners.list_partners(session)}
         lessons = [
@@ -1205,7 +1205,7 @@ def show_lessons(request: CommandRequest) -> None:
 def handle_goals(request: CommandRequest) -> None:
     verb = request.args.strip().lower()
     if verb in ("nieuw", "new", "toevoegen", "add"):
-        with request.services.session() as session:
+        with request.services.session(read_only=True) as session:
             actor = _member(session, request.actor)
             view = _render(
                 request.services,
@@ -1228,7 +1228,7 @@ def handle_goals(request: CommandRequest) -> None:
             },
         )
         return
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         progress = goal_service.progress(session)
         goals = [
             {

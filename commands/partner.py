@@ -313,7 +313,7 @@ USAGES: Final[dict[Verb, str]] = {
 def require_membership(request: CommandRequest) -> bool:
     """Members-only commands: a person who is not a member is told so, and whom to ask."""
     actor = request.actor
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:  # runs before every command: no write lock
         member = (
             service.find_member(session, team_id=actor.team_id, user_id=actor.user_id)
             if actor is not None
@@ -345,7 +345,7 @@ def _shown(values: dict[str, object]) -> dict[str, object]:
 
 
 def _coordinators_to_ask(request: CommandRequest) -> Markup | None:
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         found = [m.person for m in service.coordinators(session)[:MAX_PEOPLE_SHOWN]]
     return people(found) if found else None
 

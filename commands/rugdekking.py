@@ -628,7 +628,7 @@ def _answer_safety(
 
 
 def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         member = partners.find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
         if member is None:
             return []

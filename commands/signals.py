@@ -371,12 +371,14 @@ def show_signals(request: CommandRequest) -> None:
     term = " ".join(request.args.split())
     number = _number(term.lstrip("#"))
     try:
-        with request.services.session() as session:
-            member = _require(session, request.actor)
-            if number is not None:
+        if number is not None:  # one signal's details: the reading is audited, so this writes
+            with request.services.session() as session:
+                member = _require(session, request.actor)
                 shown = service.detail(session, actor=member, signal_id=number, purpose=LOOKUP_PURPOSE)
-                request.ack_ephemeral("signal_detail.json.j2", signal=shown)
-                return
+            request.ack_ephemeral("signal_detail.json.j2", signal=shown)
+            return
+        with request.services.session(read_only=True) as session:
+            member = _require(session, request.actor)
             found = service.search(session, actor=member, term=term)
     except (SignalError, NotAllowed, partners.PartnerError) as problem:
         _ack_problem(request, problem)
@@ -407,7 +409,7 @@ def show_subject(request: CommandRequest) -> None:
 def home_section(request: HomeRequest) -> list[dict[str, Any]]:
     from bot.cases import service as cases
 
-    with request.services.session() as session:
+    with request.services.session(read_only=True) as session:
         member = _find_member(session, request.actor)
         if member is None:
             return []

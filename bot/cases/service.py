@@ -660,6 +660,13 @@ def case_view(session: Session, *, actor: Principal, case_id: int, purpose: str)
     )
 
 
+def shows_details(session: Session, *, actor: Principal, case_id: int) -> bool:
+    """Whether `case_view` would show (and so audit) the details of one of the case's signals."""
+    get_case(session, case_id)  # NotFound, as case_view says it
+    signal_ids = session.exec(select(CaseSignal.signal_id).where(CaseSignal.case_id == case_id)).all()
+    return any(signals.may_see_details(session, actor, signals.get_signal(session, s)) for s in signal_ids)
+
+
 def home_cases(session: Session, *, actor: Principal) -> list[CaseCard]:
     """The open cases my partner leads or joined."""
     assert not isinstance(actor, SystemActor)
