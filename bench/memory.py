@@ -126,9 +126,8 @@ def seed_a_digest(database_url: str, team: str) -> None:
     engine = make_engine(database_url)
     now = utcnow()
     with Session(engine) as session:
-        import_partners(
-            session, actor=CLI_ACTOR, source=PARTNERSHIP.format(team=team), purpose="memory bench"
-        )
+        source = PARTNERSHIP.format(team=team, member=MEMBER)
+        import_partners(session, actor=CLI_ACTOR, source=source, purpose="memory bench")
         session.commit()
     with Session(engine) as session:
         partner = require_partner(session, name="Gemeente Rotterdam").id
