@@ -6,25 +6,34 @@ notes). The viewer decides only what is *listed*: `None` is the partnership chan
 was already shared with every partner (successes as they were celebrated there, lessons, backup alerts
 as they were broadcast); a member additionally sees the instruments of successes their own partner may
 see, and the rest of other partners' items as counts (need to know, docs/digest.md).
+
+Its cost follows what is shown, not what the partnership holds: counts and the weekly series are
+GROUP BY / conditional aggregates, whether the viewer may see an item is decided in the same query
+(`_visible`), and with `listed=` only the items a message lists are loaded (docs/digest.md).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from bot.alerts.models import AlertPartner, BackupAlert
-from bot.authz import Principal, Relation
-from bot.cases.models import Case
+from bot.authz import Principal, Role, SystemActor
+from bot.cases.models import Case, CasePartner
 from bot.digest.timing import Period, week_starts
 from bot.interventions import goals as goal_service
-from bot.interventions.models import ACTIVE_STATUSES, OPEN_STATUSES, Intervention, InterventionStatus, Lesson
+from bot.interventions.models import (
+    ACTIVE_STATUSES,
+    OPEN_STATUSES,
+    Intervention,
+    InterventionPartner,
+    InterventionStatus,
+    Lesson,
+)
 from bot.partners.models import Partner
 from bot.privacy import pii
 from bot.signals.models import Signal
@@ -116,6 +125,31 @@ class DigestFigures:
     weeks: list[str] = field(default_factory=list)
     finished_per_week: dict[FocusElement, list[int]] = field(default_factory=dict)
     open_per_week: list[int] = field(default_factory=list)
+    # Counts over the whole period, set by `figures()`: with `listed=` the lists above hold only what a
+    # message lists (successes the viewer may see, the first lessons). None: count the lists.
+    finished_by_focus: dict[FocusElement, int] | None = None
+    successes_count: int | None = None
+    lessons_count: int | None = None
+
+    @property
+    def finished_total(self) -> int:
+        return sum(self.finished_per_focus().values())
+
+    def finished_per_focus(self) -> dict[FocusElement, int]:
+        if self.finished_by_focus is not None:
+            return self.finished_by_focus
+        counts: dict[FocusElement, int] = {}
+        for item in self.finished:
+            counts[item.focus] = counts.get(item.focus, 0) + 1
+        return counts
+
+    @property
+    def successes_total(self) -> int:
+        return len(self.successes) if self.successes_count is None else self.successes_count
+
+    @property
+    def lessons_total(self) -> int:
+        return len(self.lessons) if self.lessons_count is None else self.lessons_count
 
     @property
     def signals_total(self) -> int:
@@ -144,8 +178,8 @@ class DigestFigures:
             self.signals_total
             or self.cases_started
             or self.cases_closed
-            or self.finished
-            or self.lessons
+            or self.finished_total
+            or self.lessons_total
             or self.alerts
             or (self.checkins and self.checkins.moments)
         )
@@ -169,20 +203,27 @@ class DigestFigures:
         ]
 
 
-def figures(session: Session, period: Period, viewer: Principal | None = None) -> DigestFigures:
+def figures(
+    session: Session, period: Period, viewer: Principal | None = None, *, listed: int | None = None
+) -> DigestFigures:
+    """The period's figures for `viewer`. `listed`: load only the items a message lists (that many
+    successes the viewer may see, that many lessons) and count the rest; None (the export): every item."""
     names = {p.id: p.name for p in session.exec(select(Partner)).all()}
-    finished = _finished(session, period, viewer, names)
+    by_focus, successes = _finished_counts(session, period)
     result = DigestFigures(
         period=period,
         signals_by_category=_signals(session, period),
         cases_started=_count(session, Case, Case.created_at, period),
         cases_closed=_count(session, Case, Case.closed_at, period),
-        finished=finished,
+        finished=_finished(session, period, viewer, names, listed),
         partners=_loads(session, period),
-        lessons=_lessons(session, period, names),
+        lessons=_lessons(session, period, names, listed),
         alerts=_alerts(session, period, names),
         checkins=_checkins(session, period),
         goals=_goals(session, period),
+        finished_by_focus=by_focus,
+        successes_count=successes,
+        lessons_count=_count(session, Lesson, Lesson.created_at, period),
     )
     _series(session, period, result)
     return result
@@ -203,38 +244,96 @@ def _signals(session: Session, period: Period) -> list[tuple[SignalCategory, int
     return sorted(((SignalCategory(c), int(n)) for c, n in rows), key=lambda item: (-item[1], item[0].value))
 
 
-def _finished(
-    session: Session, period: Period, viewer: Principal | None, names: dict[int | None, str]
-) -> list[FinishedItem]:
-    from bot.interventions.service import intervention_relation  # the interventions feature decides
+def _done_in(period: Period) -> Any:
+    return sa.and_(
+        col(Intervention.status) == InterventionStatus.UITGEVOERD, _in(Intervention.done_at, period)
+    )
 
+
+def _finished_counts(session: Session, period: Period) -> tuple[dict[FocusElement, int], int]:
+    """Carried out in the period per focus element, and how many of them were successes: one GROUP BY."""
     rows = session.exec(
-        select(Intervention)
-        .options(defer(Intervention.result), defer(Intervention.effect))  # type: ignore[arg-type]
-        .where(Intervention.status == InterventionStatus.UITGEVOERD, _in(Intervention.done_at, period))
-        .order_by(col(Intervention.done_at).desc(), col(Intervention.id).desc())
+        select(
+            Intervention.focus_element,
+            func.count(),
+            func.coalesce(func.sum(sa.case((col(Intervention.success).is_(True), 1), else_=0)), 0),
+        )
+        .where(_done_in(period))
+        .group_by(Intervention.focus_element)
+    ).all()
+    return {FocusElement(focus): int(n) for focus, n, _ in rows}, sum(int(s) for _, _, s in rows)
+
+
+def _visible(viewer: Principal | None) -> Any:
+    """SQL for `intervention_relation(session, viewer, row) is not Relation.OTHER`
+    (bot/interventions/service.py), so that need to know is decided in the query, not per row: the
+    owner partner's, a partner joining it, or one that may see its case (the lead partner, a partner
+    that joined the case, and coordinators and admins for every case). tests/test_digest.py checks the
+    two agree for every intervention and member."""
+    if viewer is None or isinstance(viewer, SystemActor):
+        return sa.true()
+    partner = viewer.partner_id
+    joins = sa.exists().where(
+        col(InterventionPartner.intervention_id) == col(Intervention.id),
+        col(InterventionPartner.partner_id) == partner,
+    )
+    case_seen: Any = sa.true()
+    if Role(viewer.role) not in (Role.COORDINATOR, Role.ADMIN):
+        joined_case = sa.exists().where(
+            col(CasePartner.case_id) == col(Case.id), col(CasePartner.partner_id) == partner
+        )
+        case_seen = sa.or_(col(Case.lead_partner_id) == partner, joined_case)
+    sees_case = sa.exists().where(col(Case.id) == col(Intervention.case_id), case_seen)
+    return sa.or_(col(Intervention.owner_partner_id) == partner, joins, sees_case)
+
+
+def _finished(
+    session: Session,
+    period: Period,
+    viewer: Principal | None,
+    names: dict[int | None, str],
+    listed: int | None,
+) -> list[FinishedItem]:
+    """Carried out in the period, newest first, with the instrument where the viewer may see it.
+
+    The partnership channel (viewer None) saw a success celebrated with its instrument (personal data
+    taken out); other finished work is counted, not described. With `listed`, only that many of the
+    successes the viewer may see are loaded: what a message lists."""
+    visible = (
+        sa.and_(col(Intervention.success).is_(True), _visible(None)) if viewer is None else _visible(viewer)
+    )
+    query = select(  # type: ignore[call-overload]
+        Intervention.id,
+        Intervention.case_id,
+        Intervention.owner_partner_id,
+        Intervention.focus_element,
+        Intervention.instrument_type,
+        Intervention.instrument,
+        Intervention.done_at,
+        Intervention.success,
+        sa.case((visible, True), else_=False),
+    ).where(_done_in(period))
+    if listed is not None:
+        query = query.where(col(Intervention.success).is_(True), visible).limit(listed)
+    rows = session.execute(
+        query.order_by(col(Intervention.done_at).desc(), col(Intervention.id).desc())
     ).all()
     items = []
-    for row in rows:
-        if viewer is None:
-            # The partnership channel: a success was celebrated there with its instrument (personal data
-            # taken out); other finished work is counted, not described.
-            instrument = pii.redact(row.instrument) if row.success else None
-        elif intervention_relation(session, viewer, row) is not Relation.OTHER:
-            instrument = row.instrument
-        else:
+    for number, case_id, owner, focus, kind, instrument, done_at, success, shown in rows:
+        if not shown:
             instrument = None
-        assert row.done_at is not None
+        elif viewer is None:
+            instrument = pii.redact(instrument)
         items.append(
             FinishedItem(
-                code=row.code,
-                case_id=row.case_id,
-                partner=names.get(row.owner_partner_id, "?"),
-                focus=row.focus_element,
-                instrument_type=row.instrument_type.value,
+                code=f"I-{number}",  # Intervention.code
+                case_id=case_id,
+                partner=names.get(owner, "?"),
+                focus=FocusElement(focus),
+                instrument_type=str(getattr(kind, "value", kind)),
                 instrument=instrument,
-                done_at=row.done_at,
-                success=row.success,
+                done_at=done_at,
+                success=success,
             )
         )
     return items
@@ -270,10 +369,13 @@ def _loads(session: Session, period: Period) -> list[PartnerLoad]:
     return [load for load in loads if load.open or load.overdue or load.capacity]
 
 
-def _lessons(session: Session, period: Period, names: dict[int | None, str]) -> list[LessonItem]:
-    rows = session.exec(
+def _lessons(
+    session: Session, period: Period, names: dict[int | None, str], listed: int | None
+) -> list[LessonItem]:
+    query = (
         select(Lesson).where(_in(Lesson.created_at, period)).order_by(col(Lesson.created_at), col(Lesson.id))
-    ).all()
+    )
+    rows = session.exec(query if listed is None else query.limit(listed)).all()
     return [
         LessonItem(names.get(row.partner_id, "?"), row.focus_element, pii.redact(row.text), row.created_at)
         for row in rows
@@ -281,7 +383,11 @@ def _lessons(session: Session, period: Period, names: dict[int | None, str]) -> 
 
 
 def _alerts(session: Session, period: Period, names: dict[int | None, str]) -> list[AlertItem]:
-    """Only what the broadcast showed: code, partner, type, seriousness, and acknowledgement times."""
+    """Only what the broadcast showed: code, partner, type, seriousness, and acknowledgement times.
+
+    One query: each alert with its partners counted and their first and last acknowledgement (a
+    moment before the alert counts as 0 seconds, as the broadcast showed it)."""
+    acknowledged = col(AlertPartner.acknowledged_at)
     rows = session.execute(
         select(  # type: ignore[call-overload]
             BackupAlert.id,
@@ -290,16 +396,23 @@ def _alerts(session: Session, period: Period, names: dict[int | None, str]) -> l
             BackupAlert.incident_type,
             BackupAlert.seriousness,
             BackupAlert.raised_at,
+            func.count(col(AlertPartner.alert_id)),
+            func.count(acknowledged),
+            func.min(acknowledged),
+            func.max(acknowledged),
         )
+        .select_from(BackupAlert)
+        .outerjoin(AlertPartner, col(AlertPartner.alert_id) == col(BackupAlert.id))
         .where(_in(BackupAlert.raised_at, period))
+        .group_by(col(BackupAlert.id))
         .order_by(col(BackupAlert.raised_at), col(BackupAlert.id))
     ).all()
     items = []
-    for alert_id, drill, partner_id, incident_type, seriousness, raised_at in rows:
-        acks = session.exec(
-            select(AlertPartner.acknowledged_at).where(AlertPartner.alert_id == alert_id)
-        ).all()
-        seconds = [max(0.0, (at - raised_at).total_seconds()) for at in acks if at is not None]
+    for alert_id, drill, partner_id, incident_type, seriousness, raised_at, total, acked, first, last in rows:
+
+        def seconds(at: datetime | None, raised: datetime = raised_at) -> float | None:
+            return None if at is None else max(0.0, (at - raised).total_seconds())
+
         items.append(
             AlertItem(
                 code=f"RD-{alert_id}",
@@ -308,10 +421,10 @@ def _alerts(session: Session, period: Period, names: dict[int | None, str]) -> l
                 seriousness=str(seriousness.value if hasattr(seriousness, "value") else seriousness),
                 drill=bool(drill),
                 raised_at=raised_at,
-                acknowledged=len(seconds),
-                total=len(acks),
-                first_ack_seconds=min(seconds) if seconds else None,
-                all_ack_seconds=max(seconds) if seconds and len(seconds) == len(acks) else None,
+                acknowledged=int(acked),
+                total=int(total),
+                first_ack_seconds=seconds(first),
+                all_ack_seconds=seconds(last) if acked and acked == total else None,
             )
         )
     return items
@@ -345,43 +458,74 @@ def _goals(session: Session, period: Period) -> list[GoalItem]:
 
 
 def _series(session: Session, period: Period, result: DigestFigures) -> None:
-    """Per ISO week (the last 12 up to the period's end): finished per focus element, open at week's end."""
+    """Per ISO week (the last 12 up to the period's end): finished per focus element, open at week's end.
+
+    Two aggregate queries: the finished ones grouped by focus element and week, and one conditional
+    count per week's end over the interventions created by then."""
     starts = week_starts(period.end, period.zone)
     ends = [*starts[1:], starts[-1] + timedelta(weeks=1)]
     result.weeks = [f"W{start.astimezone(period.zone).isocalendar().week:02d}" for start in starts]
-    done = session.exec(
-        select(Intervention.focus_element, Intervention.done_at).where(
-            Intervention.status == InterventionStatus.UITGEVOERD,
-            col(Intervention.done_at) >= starts[0],
-            col(Intervention.done_at) < ends[-1],
+    done_at = col(Intervention.done_at)
+    # The week a moment falls in: the last start at or before it.
+    week = sa.case(
+        *((done_at < start, index - 1) for index, start in enumerate(starts) if index), else_=len(starts) - 1
+    )
+    done = session.execute(
+        select(Intervention.focus_element, week, func.count())
+        .where(Intervention.status == InterventionStatus.UITGEVOERD, done_at >= starts[0], done_at < ends[-1])
+        .group_by(Intervention.focus_element, week)
+    ).all()
+    per_week = {focus: [0] * len(starts) for focus in FocusElement}
+    for focus, index, count in done:
+        per_week[FocusElement(focus)][int(index)] += int(count)
+    result.finished_per_week = per_week
+    moments = [min(end, period.end) for end in ends]
+    # Each intervention is open from the first week's end after its creation up to the first one at
+    # or after it closed: grouped by those two indexes, the weeks are a running sum in Python.
+    created = _moments_until(col(Intervention.created_at), moments)
+    closed = _moments_until(_closed_at(), moments)
+    spans = session.execute(
+        select(created, closed, func.count())
+        .where(
+            col(Intervention.created_at) < ends[-1],
+            Intervention.status != InterventionStatus.VOORGESTELD,
+            # Closed before the first week's end: closed at every later one too (most of a long history).
+            sa.not_(_closed_before(moments[0])),
         )
+        .group_by(created, closed)
     ).all()
-    per_week: dict[FocusElement, Counter[int]] = {focus: Counter() for focus in FocusElement}
-    for focus, done_at in done:
-        assert done_at is not None
-        week = sum(1 if start <= done_at else 0 for start in starts) - 1
-        per_week[FocusElement(focus)][week] += 1
-    result.finished_per_week = {
-        focus: [counter[i] for i in range(len(starts))] for focus, counter in per_week.items()
-    }
-    # Open at a week's end: created by then, and not yet finished or called off then. A call-off has no
-    # moment of its own; its last change (updated_at) stands for it.
-    lifetimes = session.exec(
-        select(
-            Intervention.status, Intervention.created_at, Intervention.done_at, Intervention.updated_at
-        ).where(col(Intervention.created_at) < ends[-1])
-    ).all()
-    open_counts = []
-    for end in ends:
-        moment = min(end, period.end)
-        count = 0
-        for status, created_at, done_at, updated_at in lifetimes:
-            if created_at >= moment or status == InterventionStatus.VOORGESTELD:
-                continue
-            if status == InterventionStatus.UITGEVOERD and done_at is not None and done_at < moment:
-                continue
-            if status == InterventionStatus.GEANNULEERD and updated_at < moment:
-                continue
-            count += 1
-        open_counts.append(count)
+    open_counts = [0] * len(moments)
+    for first, last, count in spans:
+        for index in range(int(first), int(last)):
+            open_counts[index] += int(count)
     result.open_per_week = open_counts
+
+
+def _moments_until(at: Any, moments: list[datetime]) -> Any:
+    """How many of the (ascending) moments are at or before `at`; all of them when `at` is NULL."""
+    whens = [(at.is_(None), len(moments))] + [(at < moment, index) for index, moment in enumerate(moments)]
+    return sa.case(*whens, else_=len(moments))
+
+
+def _closed_at() -> Any:
+    """When an intervention was finished or called off (NULL while it is not)."""
+    status = col(Intervention.status)
+    return sa.case(
+        (status == InterventionStatus.UITGEVOERD, col(Intervention.done_at)),
+        (status == InterventionStatus.GEANNULEERD, col(Intervention.updated_at)),
+        else_=sa.null(),
+    )
+
+
+def _closed_before(moment: datetime) -> Any:
+    """Finished or called off before `moment`. A call-off has no moment of its own; its last change
+    (updated_at) stands for it."""
+    status = col(Intervention.status)
+    return sa.or_(
+        sa.and_(
+            status == InterventionStatus.UITGEVOERD,
+            col(Intervention.done_at).is_not(None),
+            col(Intervention.done_at) < moment,
+        ),
+        sa.and_(status == InterventionStatus.GEANNULEERD, col(Intervention.updated_at) < moment),
+    )

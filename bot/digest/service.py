@@ -30,7 +30,7 @@ TEMPLATE: Final = "digest_message.json.j2"
 def overview(session: Session, *, actor: Principal, period: Period) -> DigestFigures:
     """`/samen overzicht`: the digest for one member, listing only what their partner may see."""
     authorize(actor, Action.VIEW_DIGEST)
-    return figures(session, period, viewer=actor)
+    return figures(session, period, viewer=actor, listed=LIST_LIMIT)
 
 
 def week_slot(now: datetime, services: Services) -> str:
@@ -54,7 +54,7 @@ def post_weekly(session: Session, services: Services, now: datetime) -> bool:
         logger.warning("weekly digest skipped: SAMEN_PARTNERSHIP_CHANNEL is not set")
         return False
     language = settings.samen_language
-    found = figures(session, last_week(now, zone), viewer=None)
+    found = figures(session, last_week(now, zone), viewer=None, listed=LIST_LIMIT)
     return queue_digest(
         session, found, channel=channel, language=language, key=f"digest:{week_slot(now, services)}"
     )
@@ -138,11 +138,8 @@ def _alert(item: AlertItem) -> dict[str, Any]:
 
 def message_context(found: DigestFigures, *, for_channel: bool, charts: int = 0) -> dict[str, Any]:
     """What digest_message.json.j2 shows: JSON-safe (it is stored with the outbox row), labels as ids."""
-    successes = found.successes
-    shown_successes = [s for s in successes if s.instrument is not None]
-    by_focus: dict[str, int] = {}
-    for item in found.finished:
-        by_focus[FOCUS_LABELS[item.focus]] = by_focus.get(FOCUS_LABELS[item.focus], 0) + 1
+    shown_successes = [s for s in found.successes if s.instrument is not None]
+    by_focus = {FOCUS_LABELS[focus]: n for focus, n in found.finished_per_focus().items() if n}
     return {
         "for_channel": for_channel,
         "first": found.period.first_day.isoformat(),
@@ -153,8 +150,8 @@ def message_context(found: DigestFigures, *, for_channel: bool, charts: int = 0)
         "by_category": [[CATEGORY_LABELS[c], n] for c, n in found.signals_by_category],
         "cases_started": found.cases_started,
         "cases_closed": found.cases_closed,
-        "finished": len(found.finished),
-        "by_focus": sorted(([label, n] for label, n in by_focus.items()), key=lambda x: -x[1]),
+        "finished": found.finished_total,
+        "by_focus": sorted(([label, n] for label, n in by_focus.items()), key=lambda x: (-x[1], x[0])),
         "open": sum(p.open for p in found.partners),
         "overdue": found.overdue_total,
         "partners": [
@@ -171,13 +168,13 @@ def message_context(found: DigestFigures, *, for_channel: bool, charts: int = 0)
             {"code": s.code, "partner": s.partner, "focus": FOCUS_LABELS[s.focus], "instrument": s.instrument}
             for s in shown_successes[:LIST_LIMIT]
         ],
-        "successes_total": len(successes),
-        "successes_unlisted": len(successes) - min(len(shown_successes), LIST_LIMIT),
+        "successes_total": found.successes_total,
+        "successes_unlisted": found.successes_total - min(len(shown_successes), LIST_LIMIT),
         "lessons": [
             {"partner": item.partner, "focus": FOCUS_LABELS[item.focus], "text": item.text}
             for item in found.lessons[:LIST_LIMIT]
         ],
-        "lessons_more": max(0, len(found.lessons) - LIST_LIMIT),
+        "lessons_more": max(0, found.lessons_total - LIST_LIMIT),
         "alerts": [_alert(a) for a in found.real_alerts[:LIST_LIMIT]],
         "drills": [_alert(a) for a in found.drills[:LIST_LIMIT]],
         "checkins": None
