@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,7 @@ from bot.partners import service as partners
 from bot.partners.models import Partner, PersonRef
 from bot.privacy import pii
 from bot.signals import notices, subjects
+from bot.signals import search as signal_search
 from bot.signals.models import (
     Assessment,
     Recency,
@@ -977,21 +978,8 @@ def search(session: Session, *, actor: Principal, term: str = "") -> list[Signal
 
     Only what the whole partnership may see; details need `detail` (one signal, audited).
     """
-    query = select(Signal)
-    words = term.split()
-    for word in words:
-        pattern = f"%{word.lower()}%"
-        coded = select(SignalSubject.signal_id).join(
-            Subject, col(Subject.id) == col(SignalSubject.subject_id)
-        )
-        query = query.where(
-            or_(
-                func.lower(Signal.summary).like(pattern),
-                func.lower(func.coalesce(Signal.location_or_sector, "")).like(pattern),
-                func.lower(Signal.category).like(pattern),
-                col(Signal.id).in_(coded.where(func.lower(Subject.code).like(pattern))),
-            )
-        )
+    # Every word through the search index (bot/signals/search.py): substring, case and accents ignored.
+    query = select(Signal).where(*signal_search.where_all_words(session, term.split()))
     found = session.exec(
         query.order_by(col(Signal.created_at).desc(), col(Signal.id).desc()).limit(SEARCH_LIMIT)
     )
