@@ -5,6 +5,7 @@ Heavy imports happen inside the commands, so `samen --help` stays quick.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -20,16 +21,21 @@ DATE_FORMATS = ["%Y-%m-%d"]
 
 @audit_cli.command("verify")
 def verify_command() -> None:
-    """Check every entry against its hash and its predecessor. Exit 0 when intact, 1 at the first break."""
-    from bot.audit import verify
+    """Check every entry against its hash and its predecessor. Exit 0 when intact, 1 at the first break.
+
+    A long log shows its progress on stderr (every 10,000 entries), after a first line saying how long
+    it should take.
+    """
+    from bot.audit import count_entries, verify
     from bot.cli import load
     from bot.db import make_engine, session_scope
 
     settings = load()
     engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
-            result = verify(session)
+        # Read-only: verifying takes no write lock, so Samen keeps working (and auditing) meanwhile.
+        with session_scope(engine, read_only=True) as session:
+            result = verify(session, progress=_progress_reporter(count_entries(session)))
     finally:
         engine.dispose()
     if not result.ok:
@@ -41,6 +47,30 @@ def verify_command() -> None:
         return
     # Note the head elsewhere now and then: a log cut short at its end still forms a valid chain.
     typer.echo(f"audit log intact: {result.entries} entries; head {result.head_seq} {result.head_hash}")
+
+
+def _progress_reporter(total: int) -> Callable[[int], None] | None:
+    """Say on stderr what a long check will cost, then how far it is; nothing for a short log."""
+    import time
+
+    from bot.audit import MICROSECONDS_PER_ENTRY, PROGRESS_EVERY
+
+    if total < PROGRESS_EVERY:
+        return None
+    expected = total * MICROSECONDS_PER_ENTRY / 1e6
+    typer.echo(
+        f"checking {total:,} entries: ≈ {MICROSECONDS_PER_ENTRY} µs per entry, ≈ {expected:.0f} s",
+        err=True,
+    )
+    started = time.monotonic()
+
+    def report(checked: int) -> None:
+        elapsed = time.monotonic() - started
+        left = elapsed / checked * max(0, total - checked)
+        share = min(100, round(100 * checked / total))
+        typer.echo(f"  {checked:,} of {total:,} ({share} %), {elapsed:.1f} s, ≈ {left:.1f} s to go", err=True)
+
+    return report
 
 
 @audit_cli.command("export")

@@ -201,6 +201,44 @@ def test_samen_audit_verify_finds_a_row_changed_directly_in_the_database(
     assert "3 entries before it are intact" in output
 
 
+def test_a_long_log_shows_progress_and_a_tampered_entry_is_still_found(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21: `samen audit verify` says what a long check costs and how far it is (every
+    PROGRESS_EVERY entries, here 5 instead of 10,000); streaming in batches still finds the break."""
+    monkeypatch.setattr(audit, "PROGRESS_EVERY", 5)
+    append(engine, 12)
+    seen: list[int] = []
+    with session_scope(engine, read_only=True) as session:
+        result = verify(session, batch_size=3, progress=seen.append)
+    assert (result.ok, result.entries, result.head_seq, seen) == (True, 12, 12, [5, 10])
+
+    code, output = run_cli(monkeypatch, database_url, "audit", "verify")
+    assert code == 0, output
+    assert f"checking 12 entries: ≈ {audit.MICROSECONDS_PER_ENTRY} µs per entry" in output
+    assert "  5 of 12 (42 %)" in output and "  10 of 12 (83 %)" in output
+    assert "intact: 12 entries" in output
+
+    tamper(engine, "UPDATE audit_entry SET purpose = 'nothing to see' WHERE seq = 9")
+    with session_scope(engine, read_only=True) as session:
+        found = verify(session, batch_size=3)
+    assert (found.problem, found.seq, found.entries) == (Problem.CHANGED, 9, 9)
+    code, output = run_cli(monkeypatch, database_url, "audit", "verify")
+    assert code == 1
+    assert "  5 of 12 (42 %)" in output and "10 of 12" not in output  # it stops at the break
+    assert "BROKEN at entry 9 (changed)" in output
+    assert "8 entries before it are intact" in output
+
+
+def test_a_short_log_shows_no_progress(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append(engine, 3)
+    code, output = run_cli(monkeypatch, database_url, "audit", "verify")
+    assert code == 0
+    assert "checking" not in output and " of 3" not in output
+
+
 def test_a_removed_middle_row_is_reported_as_removed(engine: Engine) -> None:
     append(engine, 5)
     tamper(engine, "DELETE FROM audit_entry WHERE seq = 3")
