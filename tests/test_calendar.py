@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,3 +62,26 @@ def test_nine_oclock_stays_nine_oclock_across_daylight_saving(day: date, utc_hou
 
 def test_late_evening_utc_is_already_tomorrow_in_amsterdam() -> None:
     assert local_date(datetime(2026, 6, 30, 22, 30, tzinfo=UTC), AMSTERDAM) == date(2026, 7, 1)
+
+
+def test_the_holiday_table_agrees_with_the_holidays_package_year_by_year() -> None:
+    # The package is the oracle: production computes the same days itself to keep ~17 MB out of every
+    # process (bot/calendar.py). Good Friday is in the package's list but is no general day off.
+    import holidays
+
+    from bot.calendar import holiday_name
+
+    for year in range(1990, 2101):
+        listed = holidays.country_holidays("NL", years=year, language="en_US")
+        expected = {day: str(name) for day, name in listed.items() if str(name) != "Good Friday"}
+        ours = {day: holiday_name(day) for day in expected}
+        assert ours == expected, year
+        start = date(year, 1, 1)
+        extra = [
+            start + timedelta(days=n)
+            for n in range(366)
+            if (start + timedelta(days=n)).year == year
+            and is_holiday(start + timedelta(days=n))
+            and start + timedelta(days=n) not in expected
+        ]
+        assert extra == [], year
