@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -67,7 +68,8 @@ def load() -> Settings:
     from bot.logs import configure
 
     settings = settings_or_exit()
-    configure(secrets=settings.secrets())
+    # The level may come from a .env file, which the process environment read at start does not hold.
+    configure(secrets=settings.secrets(), level=logging.getLevelName(settings.samen_log_level))
     return settings
 
 
