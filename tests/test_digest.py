@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ENCRYPTION_KEY, SIGNING_SECRET
-from interventions_support import CHANNEL, FATIMA, JAN, KEES, RUUD, TEAM, World, build_world
+from interventions_support import CHANNEL, FATIMA, JAN, KEES, KOEN, RUUD, TEAM, World, build_world
 from PIL import Image
 from sqlalchemy import text, update
 from sqlmodel import select
@@ -452,3 +452,38 @@ def test_the_digest_on_postgresql_too(world_on: World) -> None:
     assert not run_once(world_on.services, digest_job.job(), worker="b", now=NOW)
     assert world_on.count("SELECT count(*) FROM outbox WHERE method = 'files.upload_v2'") == 2
     assert text
+
+
+def test_need_to_know_in_sql_is_the_interventions_own_rule(world: World) -> None:
+    """The figures decide in SQL which instruments a member may see (one query, not one relation look-up
+    per finished intervention); for every intervention and member it is `intervention_relation`'s answer."""
+    from bot.authz import Relation
+    from bot.digest.figures import _visible
+    from bot.interventions.models import InterventionPartner
+    from bot.interventions.service import intervention_relation
+    from bot.partners.models import Member
+    from bot.vocabulary import Contribution
+
+    a_busy_week(world)
+    joined = _intervention(
+        world, owner_partner_id=world.partner["woningcorporatie"], owner_user_id=KOEN.user_id
+    )
+    with world.services.session() as session:
+        session.add(
+            InterventionPartner(
+                intervention_id=joined,
+                partner_id=world.partner["belastingdienst"],
+                contribution=Contribution.SLAGKRACHT,
+            )
+        )
+    with world.services.session(read_only=True) as session:
+        everything = session.exec(select(Intervention)).all()
+        outcomes = set()
+        for member in session.exec(select(Member)).all():
+            in_sql = set(session.exec(select(Intervention.id).where(_visible(member))).all())
+            rule = {
+                i.id for i in everything if intervention_relation(session, member, i) is not Relation.OTHER
+            }
+            assert in_sql == rule, member.user_id
+            outcomes.add(len(rule) == len(everything))
+    assert outcomes == {True, False}, "some members see every intervention, others only some"
