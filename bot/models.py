@@ -24,7 +24,14 @@ from bot.checkins.models import (
 )
 
 # Interventions, the partners joining them, lessons and goals (issue 5).
-from bot.interventions.models import Goal, Intervention, InterventionPartner, Lesson
+from bot.interventions.models import (
+    Goal,
+    Intervention,
+    InterventionAsk,
+    InterventionPartner,
+    InterventionSubject,
+    Lesson,
+)
 
 # The outbox, its lanes, scheduled job runs and Slack event ids already handled (issue 3).
 from bot.outbox.models import JobRun, OutboxLane, OutboxMessage, ProcessedEvent
@@ -60,7 +67,9 @@ __all__ = [
     "DutyContact",
     "Goal",
     "Intervention",
+    "InterventionAsk",
     "InterventionPartner",
+    "InterventionSubject",
     "JobRun",
     "Lesson",
     "Member",

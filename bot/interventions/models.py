@@ -1,7 +1,10 @@
 """Interventions (Interventie), the partners joining them, lessons (Leerpunt) and goals (Doel).
 
-An intervention is one partner's act on a case, owned by one person, in a round, optionally in a time
-window and after another intervention. `next_reminder_at` is the moment its next reminder is due,
+An intervention is one partner's act, on a case or on its own ("zelfstandig": `case_id` NULL, later
+attachable to a case), owned by one person, in a round, optionally in a time window, after another
+intervention, on a subject code and under a partner's goal. Other partners hook in: a partner on the
+case joins at once; any other is asked (`InterventionAsk`) and joins when one of its people accepts.
+`next_reminder_at` is the moment its next reminder is due,
 kept current on every change: the reminder sweep reads only the rows that are due, through its index,
 so it costs what is due and not what exists.
 
@@ -72,7 +75,7 @@ class Intervention(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)  # None: independent
     instrument_type: InstrumentType = Field(sa_type=enum_column(InstrumentType, 32))
     instrument: str = Field(max_length=200)  # e.g. "Sluiting pand (art. 13b Opiumwet)"
     focus_element: FocusElement = Field(sa_type=enum_column(FocusElement, 32))
@@ -87,6 +90,8 @@ class Intervention(SQLModel, table=True):
     window_end: datetime | None = None  # UTC; None: from window_start on
     window_has_time: bool = Field(default=False)  # False: a day, not a moment ("vrijdag")
     depends_on_id: int | None = Field(default=None, foreign_key="intervention.id", index=True)
+    # The partner's goal it serves (counted there even when another partner owns it).
+    goal_id: int | None = Field(default=None, foreign_key="goal.id", index=True)
     cancel_reason: str | None = Field(default=None, max_length=500)
     capacity_override_reason: str | None = Field(default=None, max_length=500)
     second_round_override_reason: str | None = Field(default=None, max_length=500)
@@ -122,6 +127,32 @@ class InterventionPartner(SQLModel, table=True):
     intervention_id: int = Field(foreign_key="intervention.id", primary_key=True)
     partner_id: int = Field(foreign_key="partner.id", primary_key=True, index=True)
     contribution: Contribution = Field(sa_type=enum_column(Contribution, 32))
+
+
+class InterventionAsk(SQLModel, table=True):
+    """A partner asked to join an intervention with a contribution; it joins when one of its people
+    accepts (then an `InterventionPartner` row records the contribution)."""
+
+    __tablename__ = "intervention_ask"
+
+    intervention_id: int = Field(foreign_key="intervention.id", primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", primary_key=True, index=True)
+    contribution: Contribution = Field(sa_type=enum_column(Contribution, 32))
+    asked_at: datetime = Field(default_factory=utcnow)
+    accepted_at: datetime | None = None
+    accepted_by_team_id: str | None = Field(default=None, max_length=32)
+    accepted_by_user_id: str | None = Field(default=None, max_length=32)
+
+
+class InterventionSubject(SQLModel, table=True):
+    """The subject (by its pseudonymised code) an intervention is about. A link row, not a column of
+    the intervention: erasing the subject (bot/privacy/erase.py) removes the link and keeps the
+    intervention, which is the partnership's own record."""
+
+    __tablename__ = "intervention_subject"
+
+    intervention_id: int = Field(foreign_key="intervention.id", primary_key=True)
+    subject_id: int = Field(foreign_key="subject.id", primary_key=True, index=True)
 
 
 class Lesson(SQLModel, table=True):
