@@ -16,6 +16,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from babel.units import format_unit
 
 from bot.config import SUPPORTED_LANGUAGES
 
@@ -66,6 +67,16 @@ def t(language: str, message: str, **values: object) -> str:
     """
     translated = translations(language).gettext(message)
     return translated % values if values else translated
+
+
+def format_minutes(minutes: float, language: str) -> str:
+    """A span of minutes as a person reads it: "18 seconden", "1 minuut", "2,5 minuten".
+
+    Babel writes the number per language (a decimal comma in Dutch) and picks the plural from CLDR;
+    under a minute reads better in whole seconds than as "0,3 minuten"."""
+    if minutes < 1:
+        return format_unit(round(minutes * 60), "duration-second", length="long", locale=language)
+    return format_unit(round(minutes, 1), "duration-minute", length="long", locale=language)
 
 
 def N_(message: str) -> str:

@@ -51,8 +51,8 @@ _CODE = re.compile(r"^(?:RD-?)?(\d{1,9})$", re.IGNORECASE)
 
 NOT_A_MEMBER: Final = N_("Only members of the partnership can do this. Ask a coordinator to add you.")
 NO_ACCESS: Final = N_(
-    "The details of a backup alert are for the reporter's own partner, for each partner's duty contacts "
-    "and lead, and for the coordinators."
+    "Only the reporter's partner (%(partner)s), each partner's duty contacts and lead, and the "
+    "coordinators see the details of %(code)s."
 )
 
 
@@ -330,8 +330,7 @@ def _raised_context(raised: service.Raised, services: Services) -> dict[str, Any
         "drill": alert.drill,
         "partners": raised.partners,
         "joined": raised.joined,
-        "gaps": list(raised.gaps),
-        "minutes": round(minutes, 1),
+        "minutes": minutes,  # formatted per language by the template (bot.i18n.format_minutes)
     }
 
 
@@ -495,10 +494,7 @@ def _show_details(
             )
     except NotAllowed:
         ack()
-        with services.session() as session:
-            member = _member(session, context["actor"])
-            ask = people(service.who_has_access(session, partner_id=member.partner_id))
-        _tell(body, respond, client, services, language, _message(NO_ACCESS, ask=ask or None))
+        _tell(body, respond, client, services, language, _refused_details(services, context, _alert_id(body)))
         return
     except (service.AlertError, partners.PartnerError) as problem:
         ack()
@@ -506,6 +502,16 @@ def _show_details(
         return
     ack()
     _open(client, body, view)
+
+
+def _refused_details(services: Services, context: BoltContext, alert_id: int) -> dict[str, Any]:
+    """Who may see the details, and whom of those to ask: never a refusal without a name."""
+    with services.session(read_only=True) as session:
+        member = _member(session, context["actor"])
+        alert = service.get_alert(session, alert_id=alert_id)
+        ask = people(service.who_has_access(session, partner_id=member.partner_id))
+        shown = alert_context(session, alert)
+    return _message(NO_ACCESS, ask=ask or None, partner=shown["partner"], code=shown["code"])
 
 
 def _open_close_form(

@@ -113,11 +113,10 @@ SAMPLES = {
             "drill": True,
             "partners": 25,
             "joined": False,
-            "gaps": [HOSTILE],
             "minutes": 10.0,
             "as_modal": False,
         },
-        True,
+        False,  # nothing typed reaches the reporter's answer (the gaps go to the coordinators)
     ),
     "rugdekking_action_modal.json.j2": (
         {

@@ -116,6 +116,9 @@ def test_the_wethouder_asks_for_backup_and_every_partner_is_alerted_at_once(slac
         answer["view"]
     )
     assert "Direct gevaar: bel 112." in visible_text(answer["view"])
+    # The threatened reporter is not told the partnership's setup gaps: the coordinators are (below).
+    assert "alarmkanaal" not in visible_text(answer["view"])
+    assert "Over 10 minuten vraag ik of je veilig bent." in visible_text(answer["view"])
     # The web process sent nothing itself: every message is an outbox row, committed with the alert.
     assert bot.double.calls_to("chat.postMessage") == []
     alert = the_alert(bot)
@@ -407,8 +410,15 @@ def test_details_are_for_those_who_need_to_know_and_every_view_is_logged(slack: 
 
     click(slack, "rugdekking_details", ILSE, channel=POLITIE_CHANNEL)  # a member, not a duty contact
     refused = answered(slack)
-    assert "De details van een rugdekking zijn voor de eigen partner van de melder" in refused
+    assert (
+        "Alleen de partner van de melder (Gemeente Breda), de dienstdoenden en de trekker van elke "
+        "partner, en de coördinatoren zien de details van RD-1."
+    ) in refused
     assert "Vraag het aan: <@U0POL00001>." in refused
+    # The OM has no duty contacts and no lead: nobody there can see them, so the coordinators are named.
+    slack.double.calls.clear()
+    click(slack, "rugdekking_details", OMAR, channel=OMAR.user_id)
+    assert "Vraag het aan: <@U0RIEC0001>." in answered(slack)
     assert audit_actions(slack).count("backup_alert.details_viewed") == 3
 
 
@@ -587,3 +597,54 @@ def test_the_demo_scene_plays_the_booklet(language: str) -> None:
     else:
         assert "⏰ *Belastingdienst* has not acknowledged backup alert RD-1 after 2 minutes" in transcript
         assert "Closed by @Ruud" in transcript
+
+
+# --- texts for a person under pressure -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "nl", "en"),
+    [
+        (0.3, "18 seconden", "18 seconds"),
+        (1, "1 minuut", "1 minute"),
+        (2.5, "2,5 minuten", "2.5 minutes"),
+        (10.0, "10 minuten", "10 minutes"),
+    ],
+)
+def test_minutes_read_as_people_say_them(minutes: float, nl: str, en: str) -> None:
+    from bot.i18n import format_minutes
+
+    assert (format_minutes(minutes, "nl"), format_minutes(minutes, "en")) == (nl, en)
+
+
+PARTNERSHIP_OF_ONE = f"""\
+team: {WETHOUDER.team_id}
+partners:
+  - name: Gemeente Breda
+    type: GEMEENTE
+    alert_channel: {BREDA_CHANNEL}
+    lead: {MARLEEN.user_id}
+    duty_contacts: [{MARLEEN.user_id}]
+    members:
+      - {{user: {WETHOUDER.user_id}, name: Wethouder}}
+      - {{user: {MARLEEN.user_id}, role: coordinator, name: Marleen}}
+"""
+
+
+def test_short_times_read_without_a_decimal_point_and_one_partner_is_singular(
+    sqlite_url: str, slack_double: SlackDouble
+) -> None:
+    """Times under a minute (as in the demo): "Over 18 seconden", never "Over 0.3 minuten"; a
+    partnership of one partner reads "1 partner", never "alle 1 partners"."""
+    fast = {"SAMEN_RUGDEKKING_SAFETY": "0.3,1", "SAMEN_RUGDEKKING_ESCALATION": "hoog:0.5,1.5,2"}
+    for bot in start_bot(sqlite_url, slack_double, **fast):
+        set_up_partnership(bot.services, PARTNERSHIP_OF_ONE)
+        shown = visible_text(raise_with_form(bot)["view"])
+        assert "Rugdekking RD-1 is verstuurd: 1 partner wordt nu gealarmeerd en moet bevestigen." in shown
+        assert "Over 18 seconden vraag ik of je veilig bent." in shown
+        deliver(bot)
+        assert "Je rugdekking RD-1 is naar 1 partner gestuurd." in all_texts(dms_to(bot, WETHOUDER))
+        assert "0 van 1 partner bevestigd" in board(bot)
+        minutes_pass(bot, 0.5)
+        deliver(bot)
+        assert "heeft rugdekking RD-1 na 30 seconden nog niet bevestigd" in all_texts(dms_to(bot, MARLEEN))

@@ -599,12 +599,13 @@ def details_relation(session: Session, alert: BackupAlert, actor: Member) -> Rel
 
 
 def who_has_access(session: Session, *, partner_id: int) -> list[PersonRef]:
-    """Whom a member without access asks: their own partner's duty contacts and lead."""
+    """Whom a member without access asks: their own partner's duty contacts and lead, or, where it
+    has neither, the coordinators (nobody of that partner can see the details)."""
     people = [c.person for c in partners.duty_contacts(session, partner_id=partner_id)]
     partner = session.get(Partner, partner_id)
     if partner is not None and partner.lead is not None and partner.lead not in people:
         people.append(partner.lead)
-    return people
+    return people or [m.person for m in partners.coordinators(session)]
 
 
 # --- reading -------------------------------------------------------------------------------------
