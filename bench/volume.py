@@ -984,24 +984,22 @@ def _progress(kind: str, size: str, name: str, samples: list[Sample], waited: fl
 def report(kind: str, figures: Figures, sizes: list[str]) -> bool:
     large = "large" if "large" in sizes else sizes[-1]
     small = "small" if "small" in sizes else None
-    print(f"\n{kind}: p50/p99 ms (failed = past {DEADLINE:.0f} s or no answer)")
-    header = "".join(f"{size:>26}" for size in sizes)
-    print(f"  {'command':<26}{header}{'large/small p50':>17}")
+    print(f"\n{kind}: p50/p99 ms, failed/requests (failed: past {DEADLINE:.0f} s or no answer)")
+    header = "".join(f"{size:>24}" for size in sizes)
+    print(f"  {'command':<24}{header}{'large/small p50':>17}")
     ok = True
-    names = [name for name, _size in figures.by if _size == sizes[0]]
-    for name in dict.fromkeys(names):
+    names = list(dict.fromkeys(name for name, _size in figures.by if _size == sizes[0]))
+    for name in names:
         cells = []
         for size in sizes:
             samples = figures.by.get((name, size), [])
             failed = sum(s.failed for s in samples)
-            cells.append(
-                f"{_ms(samples, 50):>7.0f}/{_ms(samples, 99):<7.0f} {failed:>3}/{len(samples):<3} fail"
-            )
+            cells.append(f"{_ms(samples, 50):.0f}/{_ms(samples, 99):.0f}  {failed}/{len(samples)}")
         ratio = (
             _ms(figures.by[(name, large)], 50) / _ms(figures.by[(name, small)], 50) if small else float("nan")
         )
-        print(f"  {name:<26}" + "".join(f"{cell:>26}" for cell in cells) + f"{ratio:>17.2f}")
-    for name in dict.fromkeys(names):
+        print(f"  {name:<24}" + "".join(f"{cell:>24}" for cell in cells) + f"{ratio:>17.2f}")
+    for name in names:
         p99 = _ms(figures.by[(name, large)], 99) / 1000
         failed = sum(s.failed for s in figures.by[(name, large)])
         passed = p99 <= P99_TARGET and not failed
