@@ -23,7 +23,7 @@ from bot.authz import CLI_ACTOR, NotAllowed, Role
 from bot.cli import cli
 from bot.db import make_engine, session_scope, upgrade
 from bot.partners import service
-from bot.partners.importer import ImportFailed, ImportReport, import_partners, parse
+from bot.partners.importer import ImportFailed, ImportReport, SetupGap, gap_warnings, import_partners, parse
 from bot.partners.models import Member, PersonRef
 from bot.runtime import Services
 from slackdouble import visible_text
@@ -307,6 +307,63 @@ def test_samen_partners_import_and_list_on_the_command_line(
     assert "nothing was changed" in failed.output
     verified = runner.invoke(cli, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_the_import_names_each_partner_that_will_miss_something(partnership: Services) -> None:
+    """A partner without lead, duty contacts or alert channel is named with what it will miss, so the
+    admin hears it at import and not during an alert (issue 20)."""
+    with partnership.session() as session:
+        gaps = set_up(session).gaps  # the same file again: nothing changes, the gaps are still said
+    assert gaps == [
+        SetupGap("Politie Zeeland-West-Brabant", ("lead", "channel")),
+        SetupGap("Gemeente Breda", ("lead", "duty", "channel")),
+    ]
+    dutch = "\n".join(gap_warnings(gaps, "nl"))
+    assert "Waarschuwing: Politie Zeeland-West-Brabant heeft geen trekker en geen alarmkanaal." in dutch
+    assert (
+        "Waarschuwing: Gemeente Breda heeft geen trekker, geen dienstdoenden en geen alarmkanaal. "
+        "Deze partner mist:"
+    ) in dutch
+    assert dutch.count("de details van een rugdekking") == 1  # only where neither lead nor duty contacts
+    assert "Vul lead, duty_contacts en alert_channel" in dutch
+    english = "\n".join(gap_warnings(gaps, "en"))
+    assert (
+        "Warning: Gemeente Breda has no lead, no duty contacts, and no alert channel. It will miss:"
+        in english
+    )
+    assert "  - escalation: no lead is asked to answer a backup alert it leaves unanswered" in english
+    assert gap_warnings([], "nl") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nl", "Waarschuwing: Belastingdienst heeft geen trekker, geen dienstdoenden en geen alarmkanaal."),
+        ("en", "Warning: Belastingdienst has no lead, no duty contacts, and no alert channel."),
+    ],
+)
+def test_samen_partners_import_warns_in_the_partnership_language(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, language: str, expected: str
+) -> None:
+    for name, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SAMEN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "DATABASE_URL": sqlite_url,
+        "SAMEN_LANGUAGE": language,
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    for args in (["--dry-run"], []):  # a dry run warns as the real import does
+        done = runner.invoke(cli, ["partners", "import", str(EXAMPLE), *args])
+        assert done.exit_code == 0, done.output
+        assert expected in done.stderr
+        assert (
+            "Openbaar Ministerie heeft geen alarmkanaal."
+            if language == "nl"
+            else "Openbaar Ministerie has no alert channel."
+        ) in done.stderr
+        assert "Gemeente Breda" not in done.stderr  # it has all three
 
 
 # --- the rules, in the domain --------------------------------------------------------------------

@@ -34,7 +34,7 @@ def import_command(
     from bot.authz import cli_actor
     from bot.cli import load
     from bot.db import make_engine, upgrade
-    from bot.partners.importer import ImportFailed, import_partners
+    from bot.partners.importer import ImportFailed, gap_warnings, import_partners
 
     if purpose is not None and not 0 < len(purpose.strip()) <= MAX_PURPOSE:
         typer.echo(f"samen: --doel must say why, in 1 to {MAX_PURPOSE} characters", err=True)
@@ -80,6 +80,9 @@ def import_command(
         typer.echo(f"dry run: {len(report.changes)} change(s) found, nothing was changed")
     else:
         typer.echo(f"{len(report.changes)} change(s) made")
+    # After the summary, on stderr: a partner that will miss alerts' details or escalation is news.
+    for line in gap_warnings(report.gaps, settings.samen_language):
+        typer.echo(line, err=True)
 
 
 @partners_cli.command("list")

@@ -5,6 +5,8 @@
 - All-or-nothing: the import runs in the caller's transaction; with any problem nothing is written.
 - Idempotent: a value already in the database is not written again and gets no audit entry, so running
   the same file twice changes nothing the second time.
+- Gaps are warned about: a partner left without a lead, duty contacts or an alert channel is named,
+  with what it will miss (`gap_warnings`), so the admin hears it now and not during an alert.
 - Additive for people: a member missing from the file is not removed (removing people is a deliberate
   act: `/samen partner lid-verwijderen`). A partner's optional fields that the file leaves out
   (alert_channel, lead, duty_contacts, capacity) are left as they are; written as `null` or `[]` they are
@@ -18,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import yaml
+from babel.lists import format_list
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from bot.authz import Action, NotAllowed, Principal, Role, authorize
+from bot.i18n import N_, t
 from bot.partners import service
-from bot.partners.models import ROLE_WORDS, PartnerType, PersonRef
+from bot.partners.models import ROLE_WORDS, Partner, PartnerType, PersonRef
 
 _USER = r"^[UW][A-Z0-9]{2,30}$"
 _TEAM = r"^[TE][A-Z0-9]{2,30}$"
@@ -90,11 +94,20 @@ class ImportFailed(Exception):
         self.problems = problems
 
 
+@dataclass(frozen=True)
+class SetupGap:
+    """A partner in the file that, after the import, lacks one of what an emergency relies on."""
+
+    partner: str
+    missing: tuple[str, ...]  # of "lead", "duty", "channel", in that order
+
+
 @dataclass
 class ImportReport:
     changes: list[str] = field(default_factory=list)  # one readable line per change
     partners: int = 0
     members: int = 0
+    gaps: list[SetupGap] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -336,7 +349,70 @@ def import_partners(session: Session, *, actor: Principal, source: str, purpose:
             problems.append(ImportProblem(None, "", _message(broken)))
     if problems:
         raise ImportFailed(problems)
+    report.gaps = setup_gaps(session, partner_ids)
     return report
+
+
+# --- gaps: what a partner without a lead, duty contacts or alert channel will miss ------------------
+
+_MISSING = {"lead": N_("no lead"), "duty": N_("no duty contacts"), "channel": N_("no alert channel")}
+# What Samen does without it (bot/alerts, bot/interventions/reminders.py, bot/signals/notices.py).
+_MISSES = {
+    "lead": N_(
+        "escalation: no lead is asked to answer a backup alert it leaves unanswered, and its overdue "
+        "interventions go no higher than their owner"
+    ),
+    "duty": N_("a backup alert reaches its lead or all its members instead of the people on duty"),
+    "channel": N_("a backup alert reaches its people one by one in direct messages, not in a shared channel"),
+    "details": N_(
+        "the details of a backup alert: only a partner's duty contacts and lead see them, so nobody there "
+        "can (unless it raised the alert)"
+    ),
+}
+
+
+def setup_gaps(session: Session, partner_ids: list[int]) -> list[SetupGap]:
+    gaps = []
+    for partner_id in dict.fromkeys(partner_ids):
+        partner = session.get(Partner, partner_id)
+        assert partner is not None
+        missing = tuple(
+            name
+            for name, absent in (
+                ("lead", partner.lead is None),
+                ("duty", not service.duty_contacts(session, partner_id=partner_id)),
+                ("channel", not partner.alert_channel_id),
+            )
+            if absent
+        )
+        if missing:
+            gaps.append(SetupGap(partner.name, missing))
+    return gaps
+
+
+def gap_warnings(gaps: list[SetupGap], language: str) -> list[str]:
+    """Lines for the admin who ran the import: each partner with a gap, what it misses, the fix."""
+    lines = []
+    for gap in gaps:
+        missing = format_list([t(language, _MISSING[m]) for m in gap.missing], locale=language)
+        lines.append(
+            t(
+                language,
+                "Warning: %(partner)s has %(missing)s. It will miss:",
+                partner=gap.partner,
+                missing=missing,
+            )
+        )
+        misses = list(gap.missing) + (["details"] if {"lead", "duty"} <= set(gap.missing) else [])
+        lines += [f"  - {t(language, _MISSES[m])}" for m in misses]
+    if lines:
+        lines.append(
+            t(
+                language,
+                "Set lead, duty_contacts and alert_channel for them in the file and import it again.",
+            )
+        )
+    return lines
 
 
 def _apply_partner(
