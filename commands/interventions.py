@@ -28,8 +28,8 @@ from bot.interventions import goals as goal_service
 from bot.interventions import lessons as lesson_service
 from bot.interventions import messages
 from bot.interventions import service as interventions
-from bot.interventions.dates import Window, WindowError, parse_window
-from bot.interventions.models import STATUS_LABELS, Intervention, InterventionStatus, next_steps
+from bot.interventions.dates import Window, WindowError, parse_window, window_from_pickers
+from bot.interventions.models import STATUS_LABELS, Goal, Intervention, InterventionStatus, next_steps
 from bot.mrkdwn import escape, mention
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
@@ -55,10 +55,12 @@ CODE: Final = re.compile(r"^(?:i-?|#)?(\d{1,9})$", re.IGNORECASE)
 INTERVENTION: Final = re.compile(r"^i-?(\d{1,9})$", re.IGNORECASE)
 CASE: Final = re.compile(r"^(?:casus\s+|case\s+|c-?|#)?(\d{1,9})$", re.IGNORECASE)
 STEP_ACTION: Final = "intervention_to_"
+NO_CASE: Final = "none"  # the form's "no case" option: an independent intervention
 USAGE: Final = N_(
     "Write it like this: `/samen interventie` or `/samen interventie <case number>` for a new one; "
     "`/samen interventie I-7` to see one; `/samen interventie I-7 na I-5` to let it wait for another; "
-    "`/samen interventie I-7 wanneer dinsdag 08:15-08:45` to give it a time window."
+    "`/samen interventie I-7 wanneer dinsdag 08:15-08:45` to give it a time window; "
+    "`/samen interventie I-7 koppel 12` to attach it to case 12."
 )
 Values = dict[str, dict[str, Any]]
 
@@ -78,10 +80,10 @@ def register(app: App, registry: Registry) -> None:
         Subcommand(
             name="interventie",
             aliases=("intervention", "interventies"),
-            usage="[casus | I-<nr> [na I-<nr> | wanneer <dag tijd>]]",
+            usage="[casus | I-<nr> [na I-<nr> | wanneer <dag tijd> | koppel <casus>]]",
             summary=N_(
-                "Plan an intervention on a case, with an owner, a round and a time window; see one and "
-                "move it on."
+                "Plan an intervention, on a case or on its own, with an owner, a round and a time window; "
+                "see one and move it on."
             ),
             handler=handle_intervention,
         )
@@ -128,6 +130,7 @@ def register(app: App, registry: Registry) -> None:
     app.action("intervention_override")(click_override)
     app.action("intervention_plan_round2")(click_plan_round2)
     app.action("intervention_window_confirm")(click_window_confirm)
+    app.action("intervention_join")(click_join)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -227,7 +230,9 @@ def _errors(problems: Iterable[Exception], language: str, fallback: str) -> dict
 
 
 def _block_of(field: str) -> str:
-    return {"joining": "joining_SPELER_IN_POSITIE", "after": "after"}.get(field, field)
+    return {"joining": "joining_SPELER_IN_POSITIE", "after": "after", "window": "window_day"}.get(
+        field, field
+    )
 
 
 def _selected(values: Values, block: str) -> str | None:
@@ -305,6 +310,8 @@ def handle_intervention(request: CommandRequest) -> None:
             set_after(request, number, rest)
         elif verb in ("wanneer", "when", "venster", "window"):
             propose_window(request, number, rest)
+        elif verb in ("koppel", "attach", "casus", "case"):
+            attach_to_case(request, number, rest)
         else:
             raise BadInput(USAGE)
     except BadInput as bad:
@@ -338,18 +345,6 @@ def open_form(request: CommandRequest, *, case_id: int | None, round_: int = 1) 
     with request.services.session() as session:
         actor = _member(session, request.actor)
         view = _form_view(session, request.services, request.language, actor, case_id=case_id, round_=round_)
-    if view is None:
-        request.ack_ephemeral(
-            "intervention_problem.json.j2",
-            **{
-                **_blank_problem(),
-                "message": N_(
-                    "There is no open case your partner is on yet. A case is opened from a weighed "
-                    "signal; then plan its interventions here."
-                ),
-            },
-        )
-        return
     request.client.views_open(trigger_id=request.body["trigger_id"], view=view)
     request.ack()
 
@@ -362,10 +357,10 @@ def _form_view(
     *,
     case_id: int | None,
     round_: int,
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
+    """The new-intervention form. Without a case typed, "no case" is chosen: an independent
+    intervention of the person's own partner, owned by them unless they choose another member."""
     cases = interventions.cases_for(session, actor=actor)
-    if not cases:
-        return None
     if case_id is not None and case_id not in {c.id for c in cases}:
         raise interventions.InterventionError(
             N_("Case %(number)s does not exist, is closed, or your partner is not on it."), number=case_id
@@ -376,6 +371,7 @@ def _form_view(
         "intervention_modal.json.j2",
         cases=[{"id": c.id, "title": c.title} for c in cases],
         partners=[{"id": p.id, "name": p.name} for p in partners.list_partners(session)],
+        goals=_goal_options(session),
         instrument_types=_labels(INSTRUMENT_TYPE_LABELS),
         focus_elements=_labels(FOCUS_LABELS),
         contributions=_labels(CONTRIBUTION_LABELS),
@@ -386,10 +382,23 @@ def _form_view(
     )
 
 
+def _goal_options(session: Session) -> list[dict[str, Any]]:
+    names = {p.id: p.name for p in partners.list_partners(session)}
+    return [
+        {
+            "id": goal.id,
+            "label": f"{names.get(goal.partner_id, '?')}: {goal.description}",
+            "focus": FOCUS_LABELS[goal.focus_element],
+        }
+        for goal in interventions.goals_for(session, year=utcnow().year)
+    ]
+
+
 def show_card(request: CommandRequest, number: int) -> None:
     with request.services.session() as session:
         actor = _member(session, request.actor)
         intervention = interventions.get(session, intervention_id=number)
+        interventions.check_may_see(session, actor=actor, intervention=intervention)
         context = _card_context(session, actor, intervention)
     request.ack_ephemeral("intervention_card.json.j2", **context)
 
@@ -402,7 +411,14 @@ def _card_context(session: Session, actor: Member | None, intervention: Interven
         {"partner": names.get(j.partner_id, "?"), "contribution": CONTRIBUTION_LABELS[j.contribution]}
         for j in interventions.joining_of(session, intervention_id=intervention.id or 0)
     ]
+    asked = [
+        {"partner": names.get(a.partner_id, "?"), "contribution": CONTRIBUTION_LABELS[a.contribution]}
+        for a in interventions.asked_of(session, intervention_id=intervention.id or 0)
+        if a.accepted_at is None
+    ]
     return {
+        "asked": asked,
+        "subject": interventions.subject_code_of(session, intervention_id=intervention.id or 0),
         "iv": messages.summary(session, intervention, for_channel=False),
         "steps": _steps(intervention),
         "after": {"code": before.code, "status": STATUS_LABELS[before.status]} if before else None,
@@ -439,6 +455,24 @@ def set_after(request: CommandRequest, number: int, rest: str) -> None:
         after=f"I-{target}" if target else None,
         window=None,
     )
+
+
+def attach_to_case(request: CommandRequest, number: int, rest: str) -> None:
+    """`/samen interventie I-12 koppel 7`: an independent intervention joins a case's work."""
+    found = CASE.match(rest.strip())
+    if found is None:
+        raise BadInput(USAGE)
+    with request.services.session() as session:
+        actor = _member(session, request.actor)
+        outcome = interventions.attach(
+            session,
+            actor=actor,
+            intervention_id=number,
+            case_id=int(found.group(1)),
+            settings=request.services.settings,
+        )
+        context = _card_context(session, actor, outcome.intervention)
+    request.ack_ephemeral("intervention_card.json.j2", **context, changed=outcome.changed)
 
 
 def propose_window(request: CommandRequest, number: int, text: str) -> None:
@@ -481,12 +515,16 @@ def submit_new(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     values: Values = body["view"]["state"]["values"]
     problems: list[Exception] = []
     window: Window | None = None
-    text = (_selected(values, "window") or "").strip()
-    if text:
-        try:
-            window = parse_window(text, now=utcnow(), zone=services.settings.timezone)
-        except WindowError as bad:
-            problems.append(interventions.InterventionError(bad.message, field="window", **bad.values))
+    try:
+        window = window_from_pickers(
+            _picked(values, "window_day"),
+            _picked(values, "window_from"),
+            _picked(values, "window_to"),
+            now=utcnow(),
+            zone=services.settings.timezone,
+        )
+    except WindowError as bad:
+        problems.append(interventions.InterventionError(bad.message, field="window_day", **bad.values))
     after_text = (_selected(values, "after") or "").strip()
     depends_on = _code(after_text) if after_text else None
     if after_text and depends_on is None:
@@ -525,11 +563,12 @@ def _draft(
             problems.append(interventions.InterventionError(message, field=block))
         return value
 
-    case_id = required("case", N_("Choose the case."))
+    chosen_case = _selected(values, "case")
+    case_id = None if chosen_case in (None, "", NO_CASE) else _int(chosen_case)
     instrument_type = required("instrument_type", N_("Choose the kind of instrument."))
     owner_partner = required("owner_partner", N_("Choose the partner that owns it."))
     owner = required("owner", N_("Choose the person who owns it."))
-    if not (case_id and instrument_type and owner_partner and owner):
+    if not (instrument_type and owner_partner and owner):
         return None
     kind = _enum_or_none(InstrumentType, instrument_type)
     if kind is None:  # not one of the options the form offered
@@ -537,15 +576,24 @@ def _draft(
             interventions.InterventionError(N_("Choose the kind of instrument."), field="instrument_type")
         )
         return None
-    case = session.get(Case, _int(case_id))
+    case = session.get(Case, case_id) if case_id is not None else None
+    goal_id = _int(_selected(values, "goal")) or None
+    goal = session.get(Goal, goal_id) if goal_id else None
     focus = _enum_or_none(FocusElement, _selected(values, "focus")) or (
-        case.focus_element if case else FocusElement.OPROLLEN
+        goal.focus_element if goal else case.focus_element if case else None
     )
+    if focus is None:
+        problems.append(
+            interventions.InterventionError(
+                N_("Choose the focus element: without a case or a goal there is none to take."), field="focus"
+            )
+        )
+        return None
     joining: list[tuple[int, Contribution]] = []
     for contribution in Contribution:
         joining += [(_int(p), contribution) for p in _multi(values, f"joining_{contribution.value}")]
     return interventions.Draft(
-        case_id=_int(case_id),
+        case_id=case_id,
         instrument_type=kind,
         instrument=_selected(values, "instrument") or "",
         focus_element=focus,
@@ -555,13 +603,24 @@ def _draft(
         window=window,
         depends_on_id=depends_on,
         joining=tuple(joining),
+        subject_code=(_selected(values, "subject") or "").strip().upper() or None,
+        goal_id=goal_id,
     )
 
 
+def _picked(values: Values, block: str) -> str | None:
+    """A picker's choice (datepicker: selected_date, timepicker: selected_time), or None."""
+    element = values.get(block, {}).get("value") or {}
+    picked = element.get("selected_date") or element.get("selected_time")
+    return picked if isinstance(picked, str) else None
+
+
 def _confirm_view(session: Session, services: Services, language: str, draft: interventions.Draft) -> Any:
-    case = session.get(Case, draft.case_id)
+    case = session.get(Case, draft.case_id) if draft.case_id is not None else None
     partner = session.get(Partner, draft.owner_partner_id)
+    goal = session.get(Goal, draft.goal_id) if draft.goal_id else None
     names = {p.id: p.name for p in partners.list_partners(session)}
+    on_case = interventions.partners_on_case(session, draft.case_id)
     metadata = {
         "case": draft.case_id,
         "type": draft.instrument_type.value,
@@ -579,13 +638,17 @@ def _confirm_view(session: Session, services: Services, language: str, draft: in
         else None,
         "after": draft.depends_on_id,
         "joining": [[p, c.value] for p, c in draft.joining],
+        "subject": draft.subject_code,
+        "goal": draft.goal_id,
     }
     return _render(
         services,
         language,
         "intervention_confirm.json.j2",
-        case_title=case.title if case else "?",
+        case_title=case.title if case else None,
         case_id=draft.case_id,
+        subject=draft.subject_code,
+        goal=f"{names.get(goal.partner_id, '?')}: {goal.description}" if goal else None,
         instrument=draft.instrument,
         instrument_type=INSTRUMENT_TYPE_LABELS[draft.instrument_type],
         focus=FOCUS_LABELS[draft.focus_element],
@@ -597,7 +660,9 @@ def _confirm_view(session: Session, services: Services, language: str, draft: in
         has_time=draft.window.has_time if draft.window else False,
         after=f"I-{draft.depends_on_id}" if draft.depends_on_id else None,
         joining=[
-            {"partner": names.get(p, "?"), "contribution": CONTRIBUTION_LABELS[c]} for p, c in draft.joining
+            {"partner": names.get(p, "?"), "contribution": CONTRIBUTION_LABELS[c], "asked": p not in on_case}
+            for p, c in draft.joining
+            if p != draft.owner_partner_id
         ],
         metadata=_metadata_json(metadata),
     )
@@ -614,7 +679,7 @@ def _draft_from_metadata(raw: str) -> interventions.Draft:
             has_time=bool(has_time),
         )
     return interventions.Draft(
-        case_id=int(data["case"]),
+        case_id=int(data["case"]) if data.get("case") is not None else None,
         instrument_type=InstrumentType(data["type"]),
         instrument=str(data["what"]),
         focus_element=FocusElement(data["focus"]),
@@ -624,6 +689,8 @@ def _draft_from_metadata(raw: str) -> interventions.Draft:
         window=window,
         depends_on_id=data.get("after"),
         joining=tuple((int(p), Contribution(c)) for p, c in data.get("joining") or []),
+        subject_code=str(data["subject"]) if data.get("subject") else None,
+        goal_id=int(data["goal"]) if data.get("goal") else None,
     )
 
 
@@ -986,6 +1053,27 @@ def click_window_confirm(ack: Ack, body: dict[str, Any], client: WebClient, cont
     )
     if body.get("response_url"):
         client_respond(body, message, replace=True)
+
+
+@_answered_after_the_change
+def click_join(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """An asked partner accepts: it joins with the contribution it was asked for."""
+    services: Services = context["services"]
+    language: str = context["language"]
+    number = _int(body["actions"][0].get("value"))
+    try:
+        with services.session() as session:
+            actor = _member(session, context["actor"])
+            outcome = interventions.accept_ask(
+                session, actor=actor, intervention_id=number, settings=services.settings
+            )
+            card = _card_context(session, actor, outcome.intervention)
+    except (interventions.InterventionError, NotAllowed, PartnerError) as problem:
+        with services.session() as session:
+            problem_context = _problem_context(session, problem, language)
+        _answer_problem(body, client, context, problem_context)
+        return
+    _answer_card(body, client, context, card, changed=outcome.changed)
 
 
 # --- the closing forms -----------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ PROPOSED = {
 }
 DAY_ONLY = {**IV, "start": "2026-12-03T23:00:00+00:00", "end": None, "has_time": False}
 NO_WINDOW = {**IV, "start": None, "end": None, "has_time": False}
+INDEPENDENT = {**PROPOSED, "case_id": None, "case_title": None}  # on no case (issue 20)
 ITEM = {"iv": IV, "steps": IV["steps"]}
 METADATA = '{"id":7,"what":"Fatima \\u003c!channel\\u003e \\u0026"}'
 
@@ -50,12 +51,22 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
         {"iv": IV, "kind": "overdue", "days_overdue": 2, "stale_days": 14, "to_lead": False},
         True,
     ),
+    "intervention_ask.json.j2": (
+        {"iv": INDEPENDENT, "by": "U0ACTOR01", "partner": HOSTILE, "contribution": "Strike power"},  # noqa: F821
+        True,
+    ),
+    "intervention_joined.json.j2": (
+        {"iv": INDEPENDENT, "by": "U0ACTOR01", "partner": HOSTILE, "contribution": "Strike power"},  # noqa: F821
+        True,
+    ),
     "intervention_card.json.j2": (
         {
             "iv": IV,
             "steps": IV["steps"],
             "after": {"code": "I-6", "status": "carried out"},
             "joining": [{"partner": HOSTILE, "contribution": "Strike power"}],  # noqa: F821
+            "asked": [{"partner": HOSTILE, "contribution": "Information position"}],  # noqa: F821
+            "subject": "S-2026-0042",
             "result": HOSTILE,  # noqa: F821
             "effect": HOSTILE,  # noqa: F821
             "reason": HOSTILE,  # noqa: F821
@@ -101,6 +112,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
             "instrument_types": [("BESTUURSRECHTELIJK", "Administrative law"), ("FISCAAL", "Tax")],
             "focus_elements": [("OPROLLEN", "Roll up networks")],
             "contributions": [("SLAGKRACHT", "Strike power")],
+            "goals": [{"id": 4, "label": HOSTILE, "focus": "Seize criminal assets"}],  # noqa: F821
             "case_id": 3,
             "round": 2,
             "owner_partner_id": 1,
@@ -122,7 +134,12 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
             "end": "2026-12-01T07:45:00+00:00",
             "has_time": True,
             "after": "I-6",
-            "joining": [{"partner": HOSTILE, "contribution": "Strike power"}],  # noqa: F821
+            "joining": [
+                {"partner": HOSTILE, "contribution": "Strike power", "asked": False},  # noqa: F821
+                {"partner": HOSTILE, "contribution": "Information position", "asked": True},  # noqa: F821
+            ],
+            "subject": "S-2026-0042",
+            "goal": HOSTILE,  # noqa: F821
             "metadata": METADATA,
         },
         True,

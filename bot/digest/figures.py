@@ -57,7 +57,7 @@ class PartnerLoad:
 @dataclass(frozen=True)
 class FinishedItem:
     code: str
-    case_id: int
+    case_id: int | None  # None: an independent intervention (issue 20)
     partner: str
     focus: FocusElement
     instrument_type: str
@@ -278,13 +278,16 @@ def _visible(viewer: Principal | None) -> Any:
         col(InterventionPartner.partner_id) == partner,
     )
     case_seen: Any = sa.true()
-    if Role(viewer.role) not in (Role.COORDINATOR, Role.ADMIN):
+    managing = Role(viewer.role) in (Role.COORDINATOR, Role.ADMIN)
+    if not managing:
         joined_case = sa.exists().where(
             col(CasePartner.case_id) == col(Case.id), col(CasePartner.partner_id) == partner
         )
         case_seen = sa.or_(col(Case.lead_partner_id) == partner, joined_case)
     sees_case = sa.exists().where(col(Case.id) == col(Intervention.case_id), case_seen)
-    return sa.or_(col(Intervention.owner_partner_id) == partner, joins, sees_case)
+    # An independent intervention (no case): the coordinators see it too (issue 20).
+    independent = col(Intervention.case_id).is_(None) if managing else sa.false()
+    return sa.or_(col(Intervention.owner_partner_id) == partner, joins, sees_case, independent)
 
 
 def _finished(

@@ -141,3 +141,45 @@ def parse_window(text: str, *, now: datetime, zone: ZoneInfo) -> Window:
             moment=f"{day.isoformat()} {times[0].strftime('%H:%M')}",
         )
     return Window(start=start, end=end, has_time=True)
+
+
+def window_from_pickers(
+    day: str | None, start: str | None, end: str | None, *, now: datetime, zone: ZoneInfo
+) -> Window | None:
+    """A window from the form's pickers (Slack's datepicker "2026-12-08", timepickers "08:15"), in
+    `zone`; None when nothing was picked. The same rules as a typed window: nothing in the past, the
+    end after the start."""
+    if not (day or start or end):
+        return None
+    if not day:
+        raise WindowError(N_("Choose the day too, or leave the times empty."))
+    if end and not start:
+        raise WindowError(N_("Choose the start time too, or leave the end time empty."))
+    try:
+        chosen = date.fromisoformat(day)
+        first = time.fromisoformat(start) if start else None
+        last = time.fromisoformat(end) if end else None
+    except ValueError as bad:  # not what Slack's pickers send: forged or mistyped
+        raise WindowError(N_("Choose the day and the times with the pickers.")) from bad
+    if first is None:
+        if chosen < now.astimezone(zone).date():
+            raise WindowError(
+                N_("%(day)s is in the past. Choose a day from today on."), day=chosen.isoformat()
+            )
+        return Window(
+            start=datetime.combine(chosen, time(0, 0), tzinfo=zone).astimezone(UTC), end=None, has_time=False
+        )
+    begins = datetime.combine(chosen, first, tzinfo=zone).astimezone(UTC)
+    ends = datetime.combine(chosen, last, tzinfo=zone).astimezone(UTC) if last else None
+    if ends is not None and ends <= begins:
+        raise WindowError(
+            N_("The window ends (%(end)s) before it starts (%(start)s)."),
+            start=first.strftime("%H:%M"),
+            end=(last or first).strftime("%H:%M"),
+        )
+    if begins < now:
+        raise WindowError(
+            N_("%(moment)s is in the past. Choose a moment still to come."),
+            moment=f"{chosen.isoformat()} {first.strftime('%H:%M')}",
+        )
+    return Window(start=begins, end=ends, has_time=True)

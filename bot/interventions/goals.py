@@ -2,7 +2,9 @@
 
 A goal counts the interventions its partner carried out (UITGEVOERD) on its focus element in its year,
 only those of its instrument type when it names one: "naheffen bij 10 sleutelpersonen" is a FISCAAL
-goal of the Belastingdienst on AFPAKKEN with target 10.
+goal of the Belastingdienst on AFPAKKEN with target 10. An intervention named under a goal in its form
+(`Intervention.goal_id`) counts towards that goal too, whoever owns it: partners that join another's
+goal with their own work.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -116,18 +119,21 @@ def progress(session: Session, *, year: int | None = None) -> list[Progress]:
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
     found: list[Progress] = []
     for goal in goals:
+        own_work = sa.and_(
+            col(Intervention.owner_partner_id) == goal.partner_id,
+            col(Intervention.focus_element) == goal.focus_element,
+        )
+        if goal.instrument_type is not None:
+            own_work = sa.and_(own_work, col(Intervention.instrument_type) == goal.instrument_type)
         query = (
             select(func.count())
             .select_from(Intervention)
             .where(
-                Intervention.owner_partner_id == goal.partner_id,
-                Intervention.focus_element == goal.focus_element,
+                sa.or_(own_work, col(Intervention.goal_id) == goal.id),  # or named under it
                 Intervention.status == InterventionStatus.UITGEVOERD,
                 col(Intervention.done_at) >= start,
                 col(Intervention.done_at) < end,
             )
         )
-        if goal.instrument_type is not None:
-            query = query.where(Intervention.instrument_type == goal.instrument_type)
         found.append(Progress(goal, names.get(goal.partner_id, "?"), int(session.exec(query).one())))
     return found

@@ -17,13 +17,13 @@ from bot.cases import service as cases
 from bot.cases.models import Case
 from bot.config import Settings
 from bot.i18n import language_for
-from bot.interventions.models import STATUS_LABELS, Intervention, next_steps
+from bot.interventions.models import STATUS_LABELS, Intervention, InterventionAsk, next_steps
 from bot.outbox import Priority, cancel, enqueue, ts_of
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners.models import Partner, PersonRef
 from bot.people import get_person
 from bot.privacy import pii
-from bot.vocabulary import FOCUS_LABELS, INSTRUMENT_TYPE_LABELS
+from bot.vocabulary import CONTRIBUTION_LABELS, FOCUS_LABELS, INSTRUMENT_TYPE_LABELS
 
 
 def reminders_ref(intervention_id: int) -> str:
@@ -59,9 +59,11 @@ def summary(
     partner: Partner | None = None,
     case: Case | None = None,
 ) -> dict[str, Any]:
-    """What every message shows of an intervention (JSON-safe: it is stored with the outbox row)."""
+    """What every message shows of an intervention (JSON-safe: it is stored with the outbox row).
+    Without a case (an independent intervention) `case_id` and `case_title` are None."""
     partner = partner or session.get(Partner, intervention.owner_partner_id)
-    case = case or session.get(Case, intervention.case_id)
+    if case is None and intervention.case_id is not None:
+        case = session.get(Case, intervention.case_id)
     instrument = pii.redact(intervention.instrument) if for_channel else intervention.instrument
     return {
         "id": intervention.id,
@@ -76,7 +78,7 @@ def summary(
         "status_code": intervention.status.value,
         "steps": [status.value for status in next_steps(intervention)],
         "case_id": intervention.case_id,
-        "case_title": pii.redact(case.title) if case and for_channel else (case.title if case else "?"),
+        "case_title": (pii.redact(case.title) if for_channel else case.title) if case else None,
         "start": _iso(intervention.window_start),
         "end": _iso(intervention.window_end),
         "has_time": intervention.window_has_time,
@@ -92,7 +94,12 @@ def post_to_case(
     actor_user_id: str,
     extra: dict[str, Any] | None = None,
 ) -> bool:
-    """Post a change in the case's thread (or the partnership channel when the case has none yet)."""
+    """Post a change in the case's thread (or the partnership channel when the case has none yet).
+
+    An independent intervention is posted nowhere: need to know is its owner partner, the partners that
+    joined and the coordinators, not the whole channel (its owner hears of it in direct messages)."""
+    if intervention.case_id is None:
+        return False
     case = session.get(Case, intervention.case_id)
     channel = (case.thread_channel if case else None) or settings.samen_partnership_channel
     if channel is None:
@@ -229,4 +236,56 @@ def celebrate(session: Session, *, settings: Settings, intervention: Interventio
         template="intervention_success.json.j2",
         language=settings.samen_language,
         context={"iv": summary(session, intervention, for_channel=True)},
+    )
+
+
+def ask_ref(intervention_id: int) -> str:
+    return f"intervention:{intervention_id}:asks"
+
+
+def ask_partner(
+    session: Session, *, settings: Settings, intervention: Intervention, ask: InterventionAsk, by: str
+) -> None:
+    """A partner asked to join hears it through its contacts (its lead, else its duty contacts, else its
+    first members: bot.signals.notices.contacts_of), each with a button to accept."""
+    from bot.signals.notices import contacts_of
+
+    partner = session.get(Partner, ask.partner_id)
+    if partner is None:
+        return
+    context = {
+        "iv": summary(session, intervention, for_channel=False),
+        "by": by,
+        "partner": partner.name,
+        "contribution": CONTRIBUTION_LABELS[ask.contribution],
+    }
+    for person in contacts_of(session, partner):
+        send_to_person(
+            session,
+            settings=settings,
+            person=person,
+            key=f"intervention:{intervention.id}:ask:{ask.partner_id}:{person.user_id}",
+            template="intervention_ask.json.j2",
+            context=context,
+            ref=ask_ref(intervention.id or 0),
+        )
+
+
+def tell_joined(
+    session: Session, *, settings: Settings, intervention: Intervention, ask: InterventionAsk, by: str
+) -> bool:
+    """The owner learns that an asked partner joined, and with what."""
+    partner = session.get(Partner, ask.partner_id)
+    return send_to_person(
+        session,
+        settings=settings,
+        person=PersonRef(intervention.owner_team_id, intervention.owner_user_id),
+        key=f"intervention:{intervention.id}:joined:{ask.partner_id}",
+        template="intervention_joined.json.j2",
+        context={
+            "iv": summary(session, intervention, for_channel=False),
+            "by": by,
+            "partner": partner.name if partner else "?",
+            "contribution": CONTRIBUTION_LABELS[ask.contribution],
+        },
     )

@@ -66,7 +66,9 @@ class People:
             self._partners[partner_id] = self.session.get(Partner, partner_id)
         return self._partners[partner_id]
 
-    def case(self, case_id: int) -> Case | None:
+    def case(self, case_id: int | None) -> Case | None:
+        if case_id is None:  # an independent intervention
+            return None
         if case_id not in self._cases:
             self._cases[case_id] = self.session.get(Case, case_id)
         return self._cases[case_id]

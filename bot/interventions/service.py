@@ -8,7 +8,10 @@ The booklet's hardest rules live here:
   onaantastbare, or on a strategic case, cannot go into execution until a round-2 intervention on that
   case is committed or planned, unless a coordinator overrides with a reason;
 - time your interventions: an intervention can wait on another, and when that one is carried out the
-  owner of every intervention waiting on it is told at once (an urgent outbox row).
+  owner of every intervention waiting on it is told at once (an urgent outbox row);
+- most interventions a partner carries out on its own ("zelfstandig"): one needs no case (attach it to
+  one later), and other partners hook in where needed: a partner on the case joins at once, any other
+  is asked and joins when one of its people accepts.
 
 Every change is authorised (bot.authz), audited (bot.audit), reschedules the intervention's reminders
 and queues its messages (bot.interventions.messages) in the caller's transaction. A change that changes
@@ -26,10 +29,19 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot import audit
-from bot.authz import Action, Principal, Relation, SystemActor, authorize, is_allowed, relation_to
+from bot.authz import (
+    Action,
+    Principal,
+    Relation,
+    Role,
+    SystemActor,
+    authorize,
+    is_allowed,
+    relation_to,
+)
 from bot.calendar import local_date, next_working_day
 from bot.cases import service as cases
-from bot.cases.models import Case, CaseStatus, CaseSubject
+from bot.cases.models import Case, CasePartner, CaseStatus, CaseSubject
 from bot.clock import utcnow
 from bot.config import Settings
 from bot.i18n import N_
@@ -41,15 +53,19 @@ from bot.interventions.models import (
     OPEN_STATUSES,
     ROUND_TWO_READY,
     STATUS_LABELS,
+    Goal,
     Intervention,
+    InterventionAsk,
     InterventionPartner,
     InterventionStatus,
+    InterventionSubject,
     Lesson,
 )
 from bot.interventions.reminders import owner_zone, reschedule
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
 from bot.privacy import pii
+from bot.signals import subjects
 from bot.signals.models import Subject
 from bot.vocabulary import Contribution, FocusElement, InstrumentType, SubjectRole
 
@@ -105,6 +121,10 @@ class NotOwner(InterventionError):
     pass
 
 
+class NotShared(InterventionError):
+    """Need to know: the intervention is not the actor's partner's, nor shared with it."""
+
+
 class CapacityExceeded(InterventionError):
     """The partner carries its capacity already; `open` lists what it carries."""
 
@@ -154,9 +174,9 @@ class SecondRoundMissing(InterventionError):
 
 @dataclass(frozen=True)
 class Draft:
-    """A new intervention as the form gave it, before it is saved."""
+    """A new intervention as the form gave it, before it is saved. No case: an independent one."""
 
-    case_id: int
+    case_id: int | None
     instrument_type: InstrumentType
     instrument: str
     focus_element: FocusElement
@@ -166,6 +186,8 @@ class Draft:
     window: Window | None = None
     depends_on_id: int | None = None
     joining: tuple[tuple[int, Contribution], ...] = ()
+    subject_code: str | None = None  # S-2026-0042: an existing subject
+    goal_id: int | None = None  # the partner's goal it serves
 
 
 @dataclass(frozen=True)
@@ -209,7 +231,10 @@ def case_relation(session: Session, actor: Principal, case: Case) -> Relation:
 
 
 def intervention_relation(session: Session, actor: Principal, intervention: Intervention) -> Relation:
-    """Own: the owner partner's. Given access: a partner joining it, or one that may see its case."""
+    """Own: the owner partner's. Given access: a partner joining it, or one that may see its case;
+    without a case (an independent intervention), the coordinators, who keep the partnership's view.
+
+    bot/digest/figures.py `_visible` says the same in SQL (tests/test_digest.py checks they agree)."""
     if relation_to(actor, intervention.owner_partner_id) is Relation.OWN:
         return Relation.OWN
     joining = session.exec(
@@ -217,10 +242,56 @@ def intervention_relation(session: Session, actor: Principal, intervention: Inte
     ).all()
     if not isinstance(actor, SystemActor) and actor.partner_id in set(joining):
         return Relation.GIVEN_ACCESS
+    if intervention.case_id is None:
+        managing = not isinstance(actor, SystemActor) and Role(actor.role) in (Role.COORDINATOR, Role.ADMIN)
+        return Relation.GIVEN_ACCESS if managing else Relation.OTHER
     case = session.get(Case, intervention.case_id)
     if case is not None and case_relation(session, actor, case) is not Relation.OTHER:
         return Relation.GIVEN_ACCESS
     return Relation.OTHER
+
+
+def asked_of(session: Session, *, intervention_id: int) -> list[InterventionAsk]:
+    return list(
+        session.exec(
+            select(InterventionAsk)
+            .where(InterventionAsk.intervention_id == intervention_id)
+            .order_by(col(InterventionAsk.partner_id))
+        ).all()
+    )
+
+
+def check_may_see(session: Session, *, actor: Principal, intervention: Intervention) -> None:
+    """Need to know before an intervention is shown: anyone with a relation to it, or a partner that
+    was asked to join it (the ask itself showed what it is)."""
+    if intervention_relation(session, actor, intervention) is not Relation.OTHER:
+        return
+    if not isinstance(actor, SystemActor):
+        asked = session.get(InterventionAsk, (intervention.id, actor.partner_id))
+        if asked is not None:
+            return
+    raise NotShared(
+        N_("%(code)s is not shared with your partner. Ask its owner, %(person)s, if you need it."),
+        code=intervention.code,
+        person=PersonRef(intervention.owner_team_id, intervention.owner_user_id),
+    )
+
+
+def subject_code_of(session: Session, *, intervention_id: int) -> str | None:
+    return session.exec(
+        select(Subject.code)
+        .join(InterventionSubject, col(InterventionSubject.subject_id) == col(Subject.id))
+        .where(InterventionSubject.intervention_id == intervention_id)
+    ).first()
+
+
+def goals_for(session: Session, *, year: int) -> list[Goal]:
+    """This year's goals, for the form's list (every partner's: an intervention may serve another's)."""
+    return list(
+        session.exec(
+            select(Goal).where(Goal.year == year).order_by(col(Goal.partner_id), col(Goal.id)).limit(100)
+        ).all()
+    )
 
 
 def cases_for(session: Session, *, actor: Principal) -> list[Case]:
@@ -337,8 +408,10 @@ def check_draft(
 ) -> list[InterventionError]:
     """Every problem with a new intervention, each naming its form field; empty when it can be saved."""
     problems: list[InterventionError] = []
-    case = session.get(Case, draft.case_id)
-    if case is None or case.status != CaseStatus.OPEN:
+    case = session.get(Case, draft.case_id) if draft.case_id is not None else None
+    if draft.case_id is None:
+        problems += _independent_problems(actor, draft)
+    elif case is None or case.status != CaseStatus.OPEN:
         problems.append(
             InterventionError(
                 N_("Case %(number)s does not exist or is closed."), field="case", number=draft.case_id
@@ -405,7 +478,53 @@ def check_draft(
         if session.get(Partner, partner_id) is None:
             problems.append(InterventionError(N_("Choose partners from the list."), field="joining"))
             break
+    problems += _subject_and_goal_problems(session, draft, now=now)
     return problems
+
+
+def _independent_problems(actor: Principal, draft: Draft) -> list[InterventionError]:
+    """Without a case, an intervention is the actor's own partner's: one partner acting on its own.
+    Proposing work to another partner goes through a case they share (or an ask to join)."""
+    if isinstance(actor, SystemActor) or draft.owner_partner_id == actor.partner_id:
+        return []
+    return [
+        InterventionError(
+            N_(
+                "Without a case, an intervention is your own partner's. Choose a case to propose work to "
+                "another partner, or ask that partner to join yours."
+            ),
+            field="owner_partner",
+        )
+    ]
+
+
+def _subject_and_goal_problems(session: Session, draft: Draft, *, now: datetime) -> list[InterventionError]:
+    problems: list[InterventionError] = []
+    if draft.subject_code and subjects.find(session, draft.subject_code) is None:
+        problems.append(
+            InterventionError(
+                N_(
+                    "There is no subject %(code)s. Write a code as S-2026-0042, or leave it empty; a new "
+                    "subject gets its code when a signal on it is registered."
+                ),
+                field="subject",
+                code=draft.subject_code.strip()[:20],
+            )
+        )
+    if draft.goal_id is not None:
+        goal = session.get(Goal, draft.goal_id)
+        if goal is None or goal.year != now.year:
+            problems.append(InterventionError(N_("Choose one of this year’s goals."), field="goal"))
+    return problems
+
+
+def partners_on_case(session: Session, case_id: int | None) -> set[int]:
+    """The partners already on a case (its lead and those that joined): they join its work at once."""
+    if case_id is None:
+        return set()
+    case = session.get(Case, case_id)
+    joined = set(session.exec(select(CasePartner.partner_id).where(CasePartner.case_id == case_id)).all())
+    return joined | ({case.lead_partner_id} if case is not None else set())
 
 
 def _window_problems(window: Window, *, now: datetime) -> list[InterventionError]:
@@ -442,8 +561,11 @@ def create(
         ).first()
         if existing is not None:
             return Outcome(existing, changed=False)
-    case = case_of(session, case_id=draft.case_id)
-    authorize(actor, Action.CREATE_INTERVENTION, relation=case_relation(session, actor, case))
+    if draft.case_id is None:  # independent: the actor's own partner's (check_draft says so when not)
+        authorize(actor, Action.CREATE_INTERVENTION, relation=relation_to(actor, draft.owner_partner_id))
+    else:
+        case = case_of(session, case_id=draft.case_id)
+        authorize(actor, Action.CREATE_INTERVENTION, relation=case_relation(session, actor, case))
     problems = check_draft(session, actor=actor, draft=draft, now=now)
     if problems:
         raise problems[0]
@@ -461,6 +583,7 @@ def create(
         window_end=draft.window.end if draft.window else None,
         window_has_time=draft.window.has_time if draft.window else False,
         depends_on_id=draft.depends_on_id,
+        goal_id=draft.goal_id,
         submission_key=submission_key,
         created_by_team_id=actor.team_id,
         created_by_user_id=actor.user_id,
@@ -469,16 +592,10 @@ def create(
     )
     session.add(intervention)
     session.flush()
-    seen: set[int] = set()
-    for partner_id, contribution in draft.joining:
-        if partner_id in seen or partner_id == draft.owner_partner_id:
-            continue
-        seen.add(partner_id)
-        session.add(
-            InterventionPartner(
-                intervention_id=_id(intervention), partner_id=partner_id, contribution=contribution
-            )
-        )
+    seen, asked = _join_or_ask(session, intervention, draft, now=now)
+    subject = subjects.find(session, draft.subject_code) if draft.subject_code else None
+    if subject is not None:
+        session.add(InterventionSubject(intervention_id=_id(intervention), subject_id=subject.id or 0))
     reschedule(session, intervention, settings=settings, now=now)
     session.add(intervention)
     session.flush()
@@ -498,6 +615,9 @@ def create(
             "focus_element": draft.focus_element.value,
             "depends_on_id": draft.depends_on_id,
             "joining": sorted(seen),
+            "asked": sorted(asked),
+            "goal_id": draft.goal_id,
+            "subject_id": subject.id if subject is not None else None,
         },
     )
     messages.post_to_case(
@@ -508,6 +628,135 @@ def create(
             session, settings=settings, intervention=intervention, by_user_id=actor.user_id, event="proposed"
         )
     messages.announce_window(session, settings=settings, intervention=intervention)
+    for ask in asked_of(session, intervention_id=_id(intervention)):
+        messages.ask_partner(session, settings=settings, intervention=intervention, ask=ask, by=actor.user_id)
+    return Outcome(intervention, changed=True)
+
+
+def _join_or_ask(
+    session: Session, intervention: Intervention, draft: Draft, *, now: datetime
+) -> tuple[set[int], set[int]]:
+    """A partner on the case joins at once (it works on the case already); any other is asked."""
+    on_case = partners_on_case(session, draft.case_id)
+    joined: set[int] = set()
+    asked: set[int] = set()
+    for partner_id, contribution in draft.joining:
+        if partner_id in joined | asked or partner_id == draft.owner_partner_id:
+            continue
+        if partner_id in on_case:
+            joined.add(partner_id)
+            row: InterventionPartner | InterventionAsk = InterventionPartner(
+                intervention_id=_id(intervention), partner_id=partner_id, contribution=contribution
+            )
+        else:
+            asked.add(partner_id)
+            row = InterventionAsk(
+                intervention_id=_id(intervention),
+                partner_id=partner_id,
+                contribution=contribution,
+                asked_at=now,
+            )
+        session.add(row)
+    session.flush()
+    return joined, asked
+
+
+def accept_ask(
+    session: Session,
+    *,
+    actor: Principal,
+    intervention_id: int,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Outcome:
+    """The asked partner joins, through one of its people, with the contribution it was asked for.
+
+    Only a member of the partner asked can accept (checked here, like an alignment's agreements);
+    a second click changes nothing."""
+    now = now or utcnow()
+    intervention = get(session, intervention_id=intervention_id, lock=True)
+    partner_id = None if isinstance(actor, SystemActor) else actor.partner_id
+    ask = session.get(InterventionAsk, (intervention_id, partner_id)) if partner_id is not None else None
+    if ask is None:
+        raise NotShared(
+            N_("Your partner was not asked to join %(code)s. Ask its owner, %(person)s, if you want to."),
+            code=intervention.code,
+            person=PersonRef(intervention.owner_team_id, intervention.owner_user_id),
+        )
+    if ask.accepted_at is not None:
+        return Outcome(intervention, changed=False)
+    _still_active(intervention)
+    ask.accepted_at = now
+    ask.accepted_by_team_id, ask.accepted_by_user_id = actor.team_id, actor.user_id
+    session.add(ask)
+    if session.get(InterventionPartner, (intervention_id, ask.partner_id)) is None:
+        session.add(
+            InterventionPartner(
+                intervention_id=intervention_id, partner_id=ask.partner_id, contribution=ask.contribution
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="intervention.joined",
+        object_type="intervention",
+        object_id=_id(intervention),
+        purpose=PURPOSE_PLAN,
+        details={"partner_id": ask.partner_id, "contribution": ask.contribution.value},
+    )
+    messages.tell_joined(session, settings=settings, intervention=intervention, ask=ask, by=actor.user_id)
+    return Outcome(intervention, changed=True)
+
+
+def attach(
+    session: Session,
+    *,
+    actor: Principal,
+    intervention_id: int,
+    case_id: int,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Outcome:
+    """Attach an independent intervention to a case: the owner partner's people (or a coordinator),
+    on an open case they may plan on. Its history is posted in the case's thread from then on."""
+    now = now or utcnow()
+    intervention = get(session, intervention_id=intervention_id, lock=True)
+    _may_update(session, actor, intervention)
+    _still_active(intervention)
+    if intervention.case_id == case_id:
+        return Outcome(intervention, changed=False)
+    if intervention.case_id is not None:
+        raise InterventionError(
+            N_("%(code)s is on case %(number)s already: only an intervention without a case is attached."),
+            code=intervention.code,
+            number=intervention.case_id,
+        )
+    case = session.get(Case, case_id)
+    if case is None or case.status != CaseStatus.OPEN:
+        raise InterventionError(
+            N_("Case %(number)s does not exist or is closed."), field="case", number=case_id
+        )
+    if not is_allowed(actor, Action.CREATE_INTERVENTION, relation=case_relation(session, actor, case)):
+        raise InterventionError(
+            N_("Your partner is not on case %(number)s. Ask its lead partner to give yours access."),
+            field="case",
+            number=case_id,
+        )
+    intervention.case_id = case_id
+    _changed(session, intervention, settings=settings, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="intervention.attached",
+        object_type="intervention",
+        object_id=_id(intervention),
+        purpose=PURPOSE_PLAN,
+        details={"case_id": case_id},
+    )
+    messages.post_to_case(
+        session, settings=settings, intervention=intervention, event="attached", actor_user_id=actor.user_id
+    )
     return Outcome(intervention, changed=True)
 
 
@@ -1014,8 +1263,8 @@ def _check_capacity(
 def _check_second_round(
     session: Session, actor: Principal, intervention: Intervention, override: str | None
 ) -> None:
-    if intervention.round != 1:
-        return
+    if intervention.round != 1 or intervention.case_id is None:
+        return  # the rule is about a case's untouchable or strategy; an independent one has neither
     case = case_of(session, case_id=intervention.case_id)
     why = needs_second_round(session, case)
     if why is None or second_round_ready(session, case_id=case.id or 0):
