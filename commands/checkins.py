@@ -1,7 +1,8 @@
 """Alignment moments in Slack.
 
 - `/samen afstemming plan | lijst | pauzeer <nr> | hervat <nr> | verwijder <nr>`: scheduled check-ins in a
-  channel; the prompt's button (and the reminder's, and the App Home's) opens the answer form.
+  channel; the prompt's button (and the reminder's, and the App Home's) opens the answer form; its "Close
+  now" closes the moment early (coordinators; anyone else is told whom to ask).
 - `/samen afstemmen <subject-code> [onderwerp]` and the match notice's button (`alignment_request`): an
   ad-hoc alignment on one subject; the invitation's join/decline buttons, the group's time slots, its
   agreements, and "make it an intervention".
@@ -18,8 +19,9 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
+from markupsafe import Markup
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -27,7 +29,7 @@ from sqlmodel import Session
 
 from bot.authz import NotAllowed
 from bot.checkins import alignment as alignments
-from bot.checkins import service, timing
+from bot.checkins import closing, service, timing
 from bot.checkins.service import CheckinError, Problems
 from bot.i18n import N_, t
 from bot.mrkdwn import escape, mention
@@ -86,6 +88,7 @@ def register(app: App, registry: Registry) -> None:
     app.view(ANSWER_VIEW)(submit_answer)
     app.view(AGREEMENT_VIEW)(submit_agreement)
     app.action("checkin_answer")(open_answer)
+    app.action("checkin_close")(click_close)
     # The match notice's button (templates/signal_match.json.j2): an ad-hoc alignment on its subject.
     app.action("alignment_request")(click_alignment_request)
     app.action("alignment_join")(click_join)
@@ -315,12 +318,40 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
         return
     if not outcome.changed:
         message = N_("Nothing changed: your answer was already like this.")
+    elif outcome.closed:
+        message = N_("Thank you. Everyone has answered now: the summary follows in the thread.")
     elif outcome.version == 1:
         message = N_("Thank you. Your answer is posted in the check-in’s thread.")
     else:
         message = N_("Your answer in the thread is changed.")
     rendered = _render_notice(services, language, message, {})
     ack(response_action="update", view=_info_view(services, language, N_("Check-in"), rendered["blocks"]))
+
+
+def click_close(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    """ "Close now" on the prompt: a coordinator closes the moment before its window ends; anyone else is
+    told, only to themselves, whom to ask. Committed before the answer, so the summary is on its way."""
+    ack()
+    services: Services = context["services"]
+    language: str = context["language"]
+    moment_id = _number(_action_value(body))
+    try:
+        with services.session() as session:
+            actor = _require(session, context["actor"])
+            if moment_id is None:
+                raise CheckinError(N_("This check-in does not exist (any more)."))
+            closed = closing.close_now(session, actor=actor, moment_id=moment_id, language=language)
+    except (CheckinError, NotAllowed, partners.PartnerError) as problem:
+        _tell(services, language, problem, respond=respond, client=client, body=body)
+        return
+    message = (
+        N_("The check-in is closed: the summary follows in the thread.")
+        if closed
+        else N_("This check-in is closed; the summary is in its thread.")
+    )
+    _say(services, language, message, {}, respond=respond, client=client, body=body)
 
 
 # --- /samen afstemmen and the match notice's button --------------------------------------------------------
@@ -612,7 +643,7 @@ def click_to_intervention(
     _prefill(view, "owner", initial_user=agreement.owner_user_id)
     _prefill_option(view, "owner_partner", str(found.owner_partner_id))
     if agreement.due_on is not None:
-        _prefill(view, "window", initial_value=agreement.due_on.strftime("%d-%m-%Y"))
+        _prefill(view, "window_day", initial_date=agreement.due_on.isoformat())  # the form's datepicker
     _open_view(client, body.get("trigger_id"), view)
 
 
@@ -678,6 +709,9 @@ def _value(values: Values, block: str, action: str = "value", key: str | None = 
         return [o.get("value") for o in element.get("selected_options") or []]
     if "selected_users" in element:
         return list(element.get("selected_users") or [])
+    for picked in ("selected_time", "selected_date"):  # a timepicker's "09:00", a datepicker's ISO date
+        if picked in element:
+            return element.get(picked)
     return element.get("value")
 
 
@@ -712,6 +746,8 @@ def _shown(language: str, values: dict[str, object]) -> dict[str, object]:
     for key, value in values.items():
         if isinstance(value, PersonRef):
             shown[key] = mention(value.user_id)
+        elif _people(value):
+            shown[key] = Markup(", ").join(mention(p.user_id) for p in value)
         elif isinstance(value, tuple) and all(isinstance(v, Kind) for v in value):
             shown[key] = ", ".join(t(language, KIND_LABELS[v]) for v in value)
         elif isinstance(value, Label):
@@ -729,6 +765,8 @@ def _plain_values(language: str, values: dict[str, object]) -> dict[str, object]
     for key, value in values.items():
         if isinstance(value, PersonRef):
             plain[key] = value.user_id
+        elif _people(value):
+            plain[key] = ", ".join(p.user_id for p in value)
         elif isinstance(value, tuple) and all(isinstance(v, Kind) for v in value):
             plain[key] = ", ".join(t(language, KIND_LABELS[v]) for v in value)
         elif isinstance(value, Label):
@@ -736,6 +774,11 @@ def _plain_values(language: str, values: dict[str, object]) -> dict[str, object]
         else:
             plain[key] = value
     return plain
+
+
+def _people(value: object) -> TypeGuard[tuple[PersonRef, ...]]:
+    """A tuple of people (e.g. whom to ask); an empty tuple is nobody, shown as nothing."""
+    return isinstance(value, tuple) and bool(value) and all(isinstance(v, PersonRef) for v in value)
 
 
 def _problems(problem: Exception) -> list[Any]:

@@ -142,6 +142,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
             ],
             "answered": 1,
             "expected": 2,
+            "reason": "coordinator",
+            "closed_by": "U0PERSON3",
         },
         True,
     ),

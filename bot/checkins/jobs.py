@@ -12,20 +12,23 @@ the first holds.
 
 A worker that was down past a moment's window does not post it late: that moment is skipped and the
 schedule moves on.
+
+The window's end is the latest a moment closes: it closes earlier when everyone expected has answered or
+a coordinator closes it (bot/checkins/closing.py); its `next_step_at` is then cleared, so this job never
+sees it again, and the close itself is a conditional UPDATE, so the summary is queued by one of them.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
 from bot.calendar import local_date
-from bot.checkins import service, timing
+from bot.checkins import closing, service, timing
 from bot.checkins.models import (
     CheckinAnswer,
     CheckinMoment,
@@ -34,14 +37,12 @@ from bot.checkins.models import (
     ScheduleStatus,
 )
 from bot.i18n import language_for
-from bot.outbox import enqueue, ts_of
-from bot.partners.models import Partner
+from bot.outbox import enqueue
 from bot.people import get_person
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob
 
 BATCH: Final = 200
-MAX_MENTIONS: Final = 40  # people named in one prompt; more are counted
 
 
 def tick(session: Session, services: Services, now: datetime) -> None:
@@ -121,30 +122,11 @@ def _post_moment(session: Session, schedule: CheckinSchedule, opens_at: datetime
         args={"channel": moment.channel_id},
         template="checkin_prompt.json.j2",
         language=moment.language,
-        context=_prompt_context(moment, schedule, [m.user_id for m in people], closed=False),
+        context=closing.prompt_context(moment, schedule, [m.user_id for m in people], closed=False),
         ref=_ref(moment),
         team_id=schedule.team_id or None,
     )
     return 1
-
-
-def _prompt_context(
-    moment: CheckinMoment, schedule: CheckinSchedule, people: list[str], *, closed: bool, answered: int = 0
-) -> dict[str, Any]:
-    zone = ZoneInfo(schedule.timezone)
-    return {
-        "moment_id": moment.id,
-        "questions": json.loads(moment.questions),
-        "ask_partner_need": moment.ask_partner_need,
-        "closes_at": service.shown_time(moment.closes_at, zone, moment.language, "HH:mm"),
-        "day": service.shown_time(moment.opens_at, zone, moment.language, "EEEE d MMMM"),
-        "zone": schedule.timezone,
-        "people": people[:MAX_MENTIONS],
-        "more": max(0, len(people) - MAX_MENTIONS),
-        "closed": closed,
-        "answered": answered,
-        "expected": len(people),
-    }
 
 
 # --- reminders and the close ----------------------------------------------------------------------------
@@ -165,8 +147,7 @@ def step_moments(session: Session, services: Services, *, now: datetime) -> None
                 _remind(session, services, moment, now)
             moment.reminded = True
         if moment.status is MomentStatus.OPEN and now >= moment.closes_at:
-            _close(session, moment)
-            moment.status = MomentStatus.GESLOTEN
+            closing.close(session, moment, reason=closing.CloseReason.WINDOW)
         if moment.status is MomentStatus.GESLOTEN:
             moment.next_step_at = None
         else:
@@ -175,22 +156,12 @@ def step_moments(session: Session, services: Services, *, now: datetime) -> None
     session.flush()
 
 
-def _answers(session: Session, moment: CheckinMoment) -> list[CheckinAnswer]:
-    return list(
-        session.exec(
-            select(CheckinAnswer)
-            .where(CheckinAnswer.moment_id == moment.id)
-            .order_by(col(CheckinAnswer.partner_id), col(CheckinAnswer.user_id))
-        ).all()
-    )
-
-
 def _remind(session: Session, services: Services, moment: CheckinMoment, now: datetime) -> None:
     """One direct message to each expected person who has not answered yet."""
     schedule = session.get(CheckinSchedule, moment.schedule_id)
     zone = ZoneInfo(schedule.timezone) if schedule else services.settings.timezone
     default = services.settings.samen_language
-    for row in _answers(session, moment):
+    for row in closing.answers_of(session, moment):
         if not row.expected or row.version > 0:
             continue
         known = get_person(session, team_id=row.team_id, user_id=row.user_id)
@@ -208,84 +179,15 @@ def _remind(session: Session, services: Services, moment: CheckinMoment, now: da
                 "channel": moment.channel_id,
                 "closes_at": service.shown_time(moment.closes_at, zone, language, "HH:mm"),
             },
-            ref=_ref(moment),
+            ref=closing.reminder_ref(moment),
             team_id=row.team_id or None,
         )
         row.reminded_at = now
         session.add(row)
 
 
-def _close(session: Session, moment: CheckinMoment) -> None:
-    """The summary in the thread, and the prompt without its button. Names, partners and needs only."""
-    from bot.signals.notices import contacts_of
-
-    schedule = session.get(CheckinSchedule, moment.schedule_id)
-    rows = _answers(session, moment)
-    names: dict[int, str] = {}
-    groups: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        if row.partner_id not in names:
-            partner = session.get(Partner, row.partner_id)
-            names[row.partner_id] = partner.name if partner else "?"
-        group = groups.setdefault(
-            row.partner_id, {"partner": names[row.partner_id], "answered": [], "silent": []}
-        )
-        if row.version > 0:
-            group["answered"].append(row.user_id)
-        elif row.expected:
-            group["silent"].append(row.user_id)
-    needs = []
-    for row in rows:
-        for partner_id in json.loads(row.need_partner_ids or "[]"):
-            partner = session.get(Partner, partner_id)
-            if partner is None:
-                continue
-            needs.append(
-                {
-                    "person": row.user_id,
-                    "partner": names.get(row.partner_id, "?"),
-                    "needed": partner.name,
-                    "contacts": [p.user_id for p in contacts_of(session, partner)],
-                    "what": row.need_text or "",
-                }
-            )
-    answered = sum(1 for row in rows if row.version > 0)
-    expected = sum(1 for row in rows if row.expected)
-    enqueue(
-        session,
-        key=f"checkin-summary:{moment.id}",
-        method="chat.postMessage",
-        lane=moment.channel_id,
-        args={"channel": moment.channel_id, "thread_ts": ts_of(service.prompt_key(moment))},
-        template="checkin_summary.json.j2",
-        language=moment.language,
-        context={
-            "groups": sorted(groups.values(), key=lambda g: str(g["partner"]).lower()),
-            "needs": needs,
-            "answered": answered,
-            "expected": expected,
-        },
-        ref=_ref(moment),
-        team_id=schedule.team_id if schedule and schedule.team_id else None,
-    )
-    if schedule is not None:
-        people = [row.user_id for row in rows if row.expected]
-        enqueue(
-            session,
-            key=f"checkin-closed:{moment.id}",
-            method="chat.update",
-            lane=moment.channel_id,
-            args={"channel": moment.channel_id, "ts": ts_of(service.prompt_key(moment))},
-            template="checkin_prompt.json.j2",
-            language=moment.language,
-            context=_prompt_context(moment, schedule, people, closed=True, answered=answered),
-            ref=_ref(moment),
-            team_id=schedule.team_id or None,
-        )
-
-
 def _ref(moment: CheckinMoment) -> str:
-    return f"checkin-moment:{moment.id}"
+    return closing.moment_ref(moment)
 
 
 JOBS = [

@@ -456,7 +456,7 @@ class InterventionChoice:
     id: int
     code: str
     instrument: str
-    case_id: int
+    case_id: int | None  # None: an independent intervention, on no case
     status: str  # the current status value
     options: list[str]  # the current status and those it can move to from the check-in
 
@@ -490,6 +490,7 @@ class Answered:
     version: int
     changed: bool
     moment: CheckinMoment
+    closed: bool = False  # this answer was the last one expected: the moment closed with it
 
 
 def get_moment(session: Session, moment_id: int) -> CheckinMoment:
@@ -499,8 +500,11 @@ def get_moment(session: Session, moment_id: int) -> CheckinMoment:
     return moment
 
 
-def _open_moment(session: Session, moment_id: int) -> CheckinMoment:
-    moment = get_moment(session, moment_id)
+def _open_moment(session: Session, moment_id: int, *, lock: bool = False) -> CheckinMoment:
+    """The moment, if still open. `lock`: hold its row until commit (FOR UPDATE on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises writers), so answers that may close it count one after another."""
+    moment = session.get(CheckinMoment, moment_id, with_for_update=True) if lock else None
+    moment = moment or get_moment(session, moment_id)
     if moment.status is not MomentStatus.OPEN:
         raise CheckinError(N_("This check-in is closed; the summary is in its thread."))
     return moment
@@ -572,7 +576,7 @@ def answer(
     """
     now = now or utcnow()
     authorize(actor, Action.ANSWER_CHECKIN)
-    moment = _open_moment(session, moment_id)
+    moment = _open_moment(session, moment_id, lock=True)
     row = session.get(CheckinAnswer, (moment_id, actor.team_id, actor.user_id))
     if row is not None and data.view_id and row.last_view_id == data.view_id:
         return Answered(row.version, changed=False, moment=moment)  # the same modal submitted twice
@@ -651,7 +655,21 @@ def answer(
         purpose=PURPOSE_ANSWER,
         details={"version": row.version, "needs": need_ids, "interventions": sorted(status_changes)},
     )
-    return Answered(row.version, changed=True, moment=moment)
+    return Answered(
+        row.version, changed=True, moment=moment, closed=_close_if_done(session, moment, row, actor)
+    )
+
+
+def _close_if_done(session: Session, moment: CheckinMoment, row: CheckinAnswer, actor: Member) -> bool:
+    """A first answer from someone expected may be the last one missing: then the moment closes now,
+    with its summary, instead of waiting for the end of its window."""
+    from bot.checkins import closing
+
+    if not (row.expected and row.version == 1):
+        return False
+    if not closing.everyone_answered(session, _mid(moment)):
+        return False
+    return closing.close(session, moment, reason=closing.CloseReason.ALL_ANSWERED, actor=actor)
 
 
 def _change_statuses(
