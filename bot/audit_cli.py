@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-audit_cli = typer.Typer(
+from bot.cli_style import SamenTyper
+
+audit_cli = SamenTyper(
     help="The audit log: verify its chain, export a date range as CSV.", no_args_is_help=True
 )
 
@@ -75,17 +77,15 @@ def _progress_reporter(total: int) -> Callable[[int], None] | None:
 
 @audit_cli.command("export")
 def export_command(
-    van: Annotated[
-        datetime, typer.Option("--van", "--from", formats=DATE_FORMATS, help="First day (YYYY-MM-DD).")
-    ],
+    van: Annotated[datetime, typer.Option("--from", formats=DATE_FORMATS, help="First day (YYYY-MM-DD).")],
     tot: Annotated[
-        datetime, typer.Option("--tot", "--to", formats=DATE_FORMATS, help="Last day, included (YYYY-MM-DD).")
+        datetime, typer.Option("--to", formats=DATE_FORMATS, help="Last day, included (YYYY-MM-DD).")
     ],
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of the screen.")
     ] = None,
     purpose: Annotated[
-        str, typer.Option("--doel", "--purpose", help="Why the log is exported, for the audit log itself.")
+        str, typer.Option("--purpose", help="Why the log is exported, for the audit log itself.")
     ] = "audit log export",
 ) -> None:
     """Write the entries of a date range (days in the partnership's time zone) as CSV, hashes included."""
@@ -99,10 +99,10 @@ def export_command(
     from bot.db import make_engine, session_scope
 
     if tot < van:
-        typer.echo("samen: --tot must not be before --van", err=True)
+        typer.echo("samen: --to must not be before --from", err=True)
         raise typer.Exit(2)
     if not purpose.strip() or len(purpose) > audit.MAX_PURPOSE:
-        typer.echo(f"samen: --doel must say why, in 1 to {audit.MAX_PURPOSE} characters", err=True)
+        typer.echo(f"samen: --purpose must say why, in 1 to {audit.MAX_PURPOSE} characters", err=True)
         raise typer.Exit(2)
     settings = load()
     zone = settings.timezone

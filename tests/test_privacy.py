@@ -427,7 +427,7 @@ def test_an_access_request_gets_everything_stored_about_a_subject_and_is_audited
         answer = samen(monkeypatch, bot, "inzage", wrong, "--doel", "test")
         assert answer.exit_code == 1 and says in answer.output
     answer = samen(monkeypatch, bot, "inzage", code)
-    assert answer.exit_code == 2 and "--doel must say why" in answer.output
+    assert answer.exit_code == 2 and "--purpose must say why" in answer.output
 
 
 def test_a_subject_is_erased_where_the_law_allows_and_never_while_an_open_case_needs_it(

@@ -1,4 +1,7 @@
-"""`samen export --van --tot --formaat csv|xlsx|md [--als U…] [--uit PAD]`: the steering group's report.
+"""`samen export --from --to [--format csv|xlsx|md] [--as U…] [--out PATH]`: the steering group's report.
+
+The Dutch option names of before (`--van --tot --formaat --uit --als --taal --doel`) still work, unlisted
+(bot/cli_style.py).
 
 Heavy imports happen inside the command, so `samen --help` stays quick.
 """
@@ -13,24 +16,29 @@ import typer
 
 
 def export_command(
-    van: Annotated[datetime, typer.Option("--van", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")],
+    van: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")],
     tot: Annotated[
-        datetime, typer.Option("--tot", formats=["%Y-%m-%d"], help="Last day, included (YYYY-MM-DD).")
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, included (YYYY-MM-DD).")
     ],
-    formaat: Annotated[str, typer.Option("--formaat", help="csv (a folder of files), xlsx or md.")] = "md",
+    formaat: Annotated[
+        str, typer.Option("--format", metavar="csv|xlsx|md", help="csv (a folder of files), xlsx or md.")
+    ] = "md",
     uit: Annotated[
-        Path | None, typer.Option("--uit", help="Where to write it (md without --uit: to standard output).")
+        Path | None, typer.Option("--out", help="Where to write it (md without --out: to standard output).")
     ] = None,
     als: Annotated[
         str | None,
         typer.Option(
-            "--als",
+            "--as",
+            metavar="USER",
             help="Export as this member (Slack user id U…): only what their partner may see; coordinators "
             "and admins only. Without it: the partnership's view, as in the weekly digest.",
         ),
     ] = None,
-    taal: Annotated[str | None, typer.Option("--taal", help="nl or en (default: SAMEN_LANGUAGE).")] = None,
-    doel: Annotated[str | None, typer.Option("--doel", help="Why, for the audit log.")] = None,
+    taal: Annotated[
+        str | None, typer.Option("--language", metavar="nl|en", help="nl or en (default: SAMEN_LANGUAGE).")
+    ] = None,
+    doel: Annotated[str | None, typer.Option("--purpose", help="Why, for the audit log.")] = None,
 ) -> None:
     """The digest's figures and the lists behind them over a period, for the steering group; audited."""
     from bot.authz import NotAllowed, cli_actor
@@ -41,13 +49,14 @@ def export_command(
     from bot.i18n import t
     from bot.partners.service import find_member_by_user
 
+    formaat = "md" if formaat == "markdown" else formaat  # as `samen access --format` accepts it
     if formaat not in export.FORMATS:
-        typer.echo(f"samen export: --formaat must be one of {', '.join(export.FORMATS)}", err=True)
+        typer.echo(f"samen export: --format must be one of {', '.join(export.FORMATS)}", err=True)
         raise typer.Exit(2)
     settings = load()
     language = taal or settings.samen_language
     if language not in ("nl", "en"):
-        typer.echo("samen export: --taal must be nl or en", err=True)
+        typer.echo("samen export: --language must be nl or en", err=True)
         raise typer.Exit(2)
     try:
         period = dates_period(van.date(), tot.date(), settings.timezone)

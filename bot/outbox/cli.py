@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-outbox_cli = typer.Typer(
-    help="The outbox: what is waiting to be sent, and what failed.", no_args_is_help=True
-)
+from bot.cli_style import SamenTyper
+
+outbox_cli = SamenTyper(help="The outbox: what is waiting to be sent, and what failed.", no_args_is_help=True)
 
 
 @outbox_cli.command("status")
@@ -38,7 +38,7 @@ def status() -> None:
 
 @outbox_cli.command("retry")
 def retry_message(
-    message_id: Annotated[int, typer.Argument(help="The id of a failed outbox message.")],
+    message_id: Annotated[int, typer.Argument(metavar="ID", help="The id of a failed outbox message.")],
 ) -> None:
     """Queue a failed message again once its cause is fixed."""
     from bot.cli import load

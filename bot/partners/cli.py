@@ -10,21 +10,26 @@ from typing import Annotated
 
 import typer
 
-partners_cli = typer.Typer(
+from bot.cli_style import SamenTyper
+
+partners_cli = SamenTyper(
     help="Partners and their members: import them from a file, list them.", no_args_is_help=True
 )
 
 
 @partners_cli.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="The partners file (YAML); see deploy/partners.example.yaml.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="The partners file (YAML); see deploy/partners.example.yaml."),
+    ],
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Check the file and show what would change, without changing it."),
     ] = False,
     purpose: Annotated[
         str | None,
-        typer.Option("--doel", "--purpose", help="Why, for the audit log (default: the file's name)."),
+        typer.Option("--purpose", help="Why, for the audit log (default: the file's name)."),
     ] = None,
 ) -> None:
     """Create or update partners and members from FILE. Running it twice changes nothing the second time."""
@@ -37,7 +42,7 @@ def import_command(
     from bot.partners.importer import ImportFailed, gap_warnings, import_partners
 
     if purpose is not None and not 0 < len(purpose.strip()) <= MAX_PURPOSE:
-        typer.echo(f"samen: --doel must say why, in 1 to {MAX_PURPOSE} characters", err=True)
+        typer.echo(f"samen: --purpose must say why, in 1 to {MAX_PURPOSE} characters", err=True)
         raise typer.Exit(2)
     try:
         source = file.read_text(encoding="utf-8")

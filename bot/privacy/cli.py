@@ -1,4 +1,5 @@
-"""`samen retention`, `samen inzage` and `samen vergeet`: privacy on the server.
+"""`samen retention`, `samen access` (alias `inzage`) and `samen forget` (alias `vergeet`): privacy on
+the server.
 
 Heavy imports happen inside the commands, so `samen --help` stays quick. Each command acts as the
 command line's system actor (`samen:cli:<account>`) and is audited.
@@ -16,11 +17,15 @@ import typer
 PurposeOption = Annotated[
     str,
     typer.Option(
-        "--doel",
         "--purpose",
+        metavar="TEXT",
         help="Why: the request's reference or the privacy officer's decision, for the audit log.",
     ),
 ]
+
+CodeArgument = Annotated[str, typer.Argument(metavar="CODE", help="The subject's code, e.g. S-2026-0042.")]
+# One word for one idea across commands: `md`, as `samen export --format md`; `markdown` still works.
+ACCESS_FORMATS = {"json": "json", "md": "markdown", "markdown": "markdown"}
 
 
 def _purpose(purpose: str) -> str:
@@ -28,7 +33,7 @@ def _purpose(purpose: str) -> str:
 
     purpose = " ".join(purpose.split())
     if not purpose or len(purpose) > audit.MAX_PURPOSE - 80:
-        typer.echo(f"samen: --doel must say why, in 1 to {audit.MAX_PURPOSE - 80} characters", err=True)
+        typer.echo(f"samen: --purpose must say why, in 1 to {audit.MAX_PURPOSE - 80} characters", err=True)
         raise typer.Exit(2)
     return purpose
 
@@ -83,26 +88,28 @@ def retention_command(
         )
 
 
-def inzage_command(
-    code: Annotated[str, typer.Argument(help="The subject's code, e.g. S-2026-0042.")],
+def access_command(
+    code: CodeArgument,
     purpose: PurposeOption = "",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of the screen.")
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="json (complete, for systems) or markdown (for people).")
+        str,
+        typer.Option("--format", metavar="json|md", help="json (complete, for systems) or md (for people)."),
     ] = "json",
 ) -> None:
-    """Everything Samen stores about a subject, for an access request (AVG art. 15); audited."""
+    """Everything about a subject, for an access request (AVG art. 15); audited. Alias: inzage."""
     from bot.authz import cli_actor
     from bot.cli import load
     from bot.crypto import keyring
     from bot.db import make_engine, session_scope
     from bot.privacy import access
 
-    if output_format not in ("json", "markdown"):
-        typer.echo("samen: --format must be json or markdown", err=True)
+    if output_format not in ACCESS_FORMATS:
+        typer.echo("samen: --format must be json or md", err=True)
         raise typer.Exit(2)
+    output_format = ACCESS_FORMATS[output_format]
     why = _purpose(purpose)
     settings = load()
     keyring.configure(settings.samen_encryption_key)
@@ -131,13 +138,15 @@ def inzage_command(
     )
 
 
-def vergeet_command(
-    code: Annotated[str, typer.Argument(help="The subject's code, e.g. S-2026-0042.")],
+def forget_command(
+    code: CodeArgument,
     purpose: PurposeOption = "",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be erased.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase a subject where the law allows (AVG art. 17): not while an open case needs it; audited."""
+    """Erase a subject where the law allows (AVG art. 17); audited. Alias: vergeet.
+
+    Never while an open case needs it; the command says why it refuses."""
     from bot.authz import cli_actor
     from bot.cli import load
     from bot.crypto import keyring
