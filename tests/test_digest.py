@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ENCRYPTION_KEY, SIGNING_SECRET
@@ -312,10 +313,18 @@ def test_the_digest_day_and_time_are_configurable() -> None:
     assert "day_of_week='1'" in str(trigger) and "hour='8'" in str(trigger)
 
 
+def _the_overview(world: World, answer: dict[str, Any]) -> dict[str, Any]:
+    """The overview as the person sees it: the answer itself, or, when the figures took longer than half
+    a second (a busy machine), what replaced "Ik zoek het op…" through the response_url."""
+    if answer.get("text") != "Ik zoek het op…":
+        return answer
+    return dict(world.double.wait_for("response_url", timeout=20)[-1].args)
+
+
 def test_overview_on_demand_shows_a_member_only_what_their_partner_may_see(world: World) -> None:
     a_busy_week(world)
     # Jan (politie) joined the gemeente's cases: he sees that success; the woningcorporatie's own is a count.
-    answer = world.command(JAN, "overzicht 2026-03-06..2026-03-13")
+    answer = _the_overview(world, world.command(JAN, "overzicht 2026-03-06..2026-03-13"))
     shown = str(answer.get("blocks"))
     assert answer["response_type"] == "ephemeral"
     assert "Samen-overzicht" in shown and "Sluiting loods" in shown
