@@ -26,7 +26,9 @@ from sqlmodel import Session, select
 
 from bot.authz import CLI_ACTOR
 from bot.cases.models import Case, CasePartner, CaseSubject
+from bot.clock import utcnow
 from bot.db import make_engine, upgrade
+from bot.interventions.dates import picked_for
 from bot.interventions.models import Intervention
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.partners import service as partners
@@ -134,6 +136,10 @@ class World:
         opened = self.double.wait_for("views.open", count=before + 1)[-1]
         return dict(opened.args["view"])
 
+    def picked(self, window: str) -> dict[str, str]:
+        """The form's picker values for a window said as `window` ("volgende week dinsdag 08:15-08:45")."""
+        return picked_for(window, now=utcnow(), zone=self.services.settings.timezone)
+
     def submit_form(self, person: PersonRef, values: dict[str, Any]) -> dict[str, Any]:
         """Fill in the new-intervention form (block id → value) and submit it: the answer (JSON)."""
         form = {block: {"value": value} for block, value in values.items()}
@@ -175,8 +181,8 @@ class World:
             "owner": owner.user_id,
             "round": str(round_),
         }
-        if window:
-            values["window"] = window
+        if window:  # typed here as people say it, picked in the form with the date and time pickers
+            values.update(self.picked(window))
         if after:
             values["after"] = f"I-{after}"
         for contribution, names in (joining or {}).items():

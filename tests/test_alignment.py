@@ -197,7 +197,7 @@ def test_the_partners_with_something_on_the_subject_are_asked_privately_and_thos
     assert block(intervention, "owner_partner")["element"]["initial_option"]["value"] == str(
         world.partner["gemeente"]
     )
-    assert block(intervention, "window")["element"]["initial_value"] == due.strftime("%d-%m-%Y")
+    assert block(intervention, "window_day")["element"]["initial_date"] == due.isoformat()
 
     actions = [r[0] for r in world.rows("SELECT action FROM audit_entry ORDER BY seq")]
     for expected in (

@@ -9,7 +9,7 @@ was (`snapshot`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,6 +40,9 @@ from slackdouble import SlackDouble, visible_text
 
 S = InterventionStatus
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# What the form's datepicker sends for tomorrow and yesterday, in the partnership's zone.
+TOMORROW = (datetime.now(AMSTERDAM).date() + timedelta(days=1)).isoformat()
+YESTERDAY = (datetime.now(AMSTERDAM).date() - timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
@@ -89,7 +92,7 @@ def test_the_riec_plans_a_closure_and_sees_the_window_resolved_before_it_is_save
             "owner_partner": str(world.partner["gemeente"]),
             "owner": FATIMA.user_id,
             "round": "1",
-            "window": "volgende week dinsdag 08:15–08:45",
+            **world.picked("volgende week dinsdag 08:15–08:45"),  # with the date and time pickers
             "joining_SLAGKRACHT": [str(world.partner["politie"])],
         },
     )
@@ -132,9 +135,15 @@ def test_the_riec_plans_a_closure_and_sees_the_window_resolved_before_it_is_save
 @pytest.mark.parametrize(
     ("change", "block", "says"),
     [
-        ({"window": "morgen 10:00-09:00"}, "window", "eindigt (09:00) voordat het begint (10:00)"),
-        ({"window": "gisteren 9:00"}, "window", "ligt in het verleden"),
-        ({"window": "blabla"}, "window", "kan ik niet als dag lezen"),
+        (
+            {"window_day": TOMORROW, "window_from": "10:00", "window_to": "09:00"},
+            "window_day",
+            "eindigt (09:00) voordat het begint (10:00)",
+        ),
+        ({"window_day": YESTERDAY, "window_from": "09:00"}, "window_day", "ligt in het verleden"),
+        ({"window_day": YESTERDAY}, "window_day", "ligt in het verleden"),
+        ({"window_from": "09:00"}, "window_day", "Kies ook de dag"),
+        ({"window_day": TOMORROW, "window_to": "09:00"}, "window_day", "Kies ook de begintijd"),
         ({"owner": JAN.user_id}, "owner", "is geen deelnemer van Gemeente Rotterdam"),
         ({"owner": KEES.user_id}, "owner", "is geen deelnemer van Gemeente Rotterdam"),
         ({"after": "I-99"}, "after", "I-99 bestaat niet"),
@@ -180,7 +189,7 @@ def test_the_form_speaks_english_to_an_english_speaker(world: World) -> None:
             "owner_partner": str(world.partner["belastingdienst"]),
             "owner": ILSE.user_id,
             "round": "1",
-            "window": "tomorrow 9am",
+            **world.picked("tomorrow 9am"),
         },
     )
     assert "Time window:" in visible_text(answer["view"]["blocks"])
@@ -299,7 +308,7 @@ def test_a_partner_takes_on_no_more_than_its_capacity_unless_a_coordinator_overr
     step(world, FATIMA, numbers[2], S.TOEGEZEGD)
     refusal = world.responses()[-1]
     shown = visible_text(refusal["blocks"])
-    assert "Gemeente Rotterdam heeft al 2 open interventies, de capaciteit is 2" in shown
+    assert "Gemeente Rotterdam zit aan de capaciteit voor open interventies (2 van 2)" in shown
     assert "*I-1* Controle 0" in shown and "*I-2* Controle 1" in shown  # the list of its open ones
     assert "Vraag een coördinator: <@U0RIEC0001>" in shown
     assert "intervention_override" not in str(refusal)  # a member gets no override button
@@ -520,7 +529,7 @@ def test_a_handover_moves_it_to_the_other_partner_within_its_capacity(world: Wor
     for n in range(2):
         other = world.plan(RUUD, what=f"Politie {n}", owner_partner="politie", owner=JAN)
         step(world, JAN, other, S.TOEGEZEGD)
-    assert "heeft al 2 open interventies" in last_answer(world)
+    assert "zit aan de capaciteit voor open interventies (2 van 2)" in last_answer(world)
 
 
 # --- my work, the App Home, help -------------------------------------------------------------------------

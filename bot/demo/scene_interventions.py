@@ -203,8 +203,11 @@ def _plan(
         "owner": stage.people[who].user_id,
         "round": "1",
     }
-    if window:
-        values["window"] = window
+    if window:  # said as Ruud would, picked with the form's date and time pickers
+        from bot.clock import utcnow
+        from bot.interventions.dates import picked_for
+
+        values.update(picked_for(window, now=utcnow(), zone=stage.services.settings.timezone))
     if after:
         values["after"] = f"I-{after}"
     answer = stage.driver.view_submission(

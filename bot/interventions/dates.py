@@ -183,3 +183,16 @@ def window_from_pickers(
             moment=f"{chosen.isoformat()} {first.strftime('%H:%M')}",
         )
     return Window(start=begins, end=ends, has_time=True)
+
+
+def picked_for(text: str, *, now: datetime, zone: ZoneInfo) -> dict[str, str]:
+    """What a person picks in the form for a window said as `text` (the demo and the tests type it):
+    block id → the datepicker's date or a timepicker's time."""
+    window = parse_window(text, now=now, zone=zone)
+    start = window.start.astimezone(zone)
+    picked = {"window_day": start.date().isoformat()}
+    if window.has_time:
+        picked["window_from"] = start.strftime("%H:%M")
+        if window.end is not None:
+            picked["window_to"] = window.end.astimezone(zone).strftime("%H:%M")
+    return picked

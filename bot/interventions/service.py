@@ -262,8 +262,11 @@ def asked_of(session: Session, *, intervention_id: int) -> list[InterventionAsk]
 
 
 def check_may_see(session: Session, *, actor: Principal, intervention: Intervention) -> None:
-    """Need to know before an intervention is shown: anyone with a relation to it, or a partner that
-    was asked to join it (the ask itself showed what it is)."""
+    """Need to know before an independent intervention is shown: anyone with a relation to it, or a
+    partner that was asked to join it (the ask itself showed what it is). One on a case is posted in the
+    case's thread anyway, so its card (without the restricted result) is for every member, as before."""
+    if intervention.case_id is not None:
+        return
     if intervention_relation(session, actor, intervention) is not Relation.OTHER:
         return
     if not isinstance(actor, SystemActor):
