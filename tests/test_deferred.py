@@ -191,3 +191,16 @@ def test_a_quick_result_or_failure_is_the_answer_itself(settings: Any) -> None:
     assert quick.events == [("ack", "result")]
     assert len(failing.events) == 1 and failing.events[0][0] == "ack"
     assert "could not be looked up" in failing.events[0][1]
+
+
+def test_without_a_response_url_of_slacks_nothing_is_posted_anywhere(settings: Any) -> None:
+    helper = AnswerFirst(workers=1, waiting=0, answer_within=0.01)
+    request = _Request(settings)
+    request.respond.response_url = "https://attacker.example/hook"  # type: ignore[misc]
+
+    def charts() -> None:
+        raise OSError(SECRET)
+
+    _run(helper, request, lambda: (time.sleep(0.1), Reply("result", then=charts))[1])
+    # Computed in the listener (nowhere to follow up), answered in the ack; the failing charts are logged.
+    assert request.events == [("ack", "result")]

@@ -167,7 +167,10 @@ def _follow_up(request: CommandRequest, reply: Reply | None, failure: str | None
 
 
 def _respond(request: CommandRequest, message: Any, *, replace: bool) -> None:
-    """Through the command's response_url (checked in `run`); `replace`: instead of "Looking it up…"."""
+    """Through the command's response_url, only Slack's; `replace`: instead of "Looking it up…"."""
+    if not is_response_url(getattr(request.respond, "response_url", None), request.services.settings):
+        logger.warning("a deferred answer has no response_url of Slack's to go to")
+        return
     try:
         request.respond(
             text=message.get("text", ""),
