@@ -74,7 +74,7 @@ def test_coordinators_set_the_selection_criteria_and_members_cannot(slack: BotUn
     refused = ask(slack, HANS, 'criteria "Impact op de wijk" 3 5')
     assert "Alleen een coördinator of beheerder" in refused
     assert snapshot(slack.services.engine) == before
-    assert "“Impact op de wijk” is nu een selectiecriterium." in ask(
+    assert "Criterium “Impact op de wijk” is toegevoegd." in ask(
         slack, FATIMA, 'criteria "Impact op de wijk" 3 5'
     )
     assert "“Impact op de wijk” stond al zo ingesteld." in ask(

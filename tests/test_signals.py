@@ -483,7 +483,7 @@ def test_the_coordinator_weighs_in_three_steps_and_makes_it_a_case(slack: BotUnd
         outcome_reason="Meerdere partners, complex",
         case_focus="OPROLLEN",
     )
-    assert done is not None and "Signaal 1: gewogen: casus geworden." in visible_text(done["view"]["blocks"])
+    assert done is not None and "Signaal 1: gewogen, nu een casus." in visible_text(done["view"]["blocks"])
     with slack.services.session() as session:
         stored = session.get(Signal, signal.id)
         assert stored is not None and stored.status is SignalStatus.CASUS
@@ -493,14 +493,14 @@ def test_the_coordinator_weighs_in_three_steps_and_makes_it_a_case(slack: BotUnd
     texts = channel_texts(slack.double)
     assert any("*Nieuwe casus 1*" in t and "Trekker: Politie" in t for t in texts)
     updated = slack.double.delivered("chat.update")
-    assert updated and "gewogen: casus geworden · casus 1" in visible_text(updated[-1].args["blocks"])
+    assert updated and "gewogen, nu een casus · casus 1" in visible_text(updated[-1].args["blocks"])
     assert "Het is casus 1 geworden" in dms_to(slack.double, MARLEEN)[-1]
     for text_ in texts:
         assert "Jansen" not in text_ and "Hazeldonk 12" not in text_
 
     before = snapshot(slack.services.engine)
     click(slack, FATIMA, "signal_weigh", value=str(signal.id))  # an old button: weighing is done
-    assert "Signaal 1 is al gewogen (gewogen: casus geworden)" in confirmation(slack)
+    assert "Signaal 1 is al gewogen (gewogen, nu een casus)" in confirmation(slack)
     assert snapshot(slack.services.engine) == before
 
 

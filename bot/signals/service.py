@@ -68,9 +68,9 @@ CLOSED: Final = (SignalStatus.GEEN_ACTIE, SignalStatus.DOORVERWEZEN, SignalStatu
 STATUS_LABELS: Final[dict[SignalStatus, str]] = {
     SignalStatus.NIEUW: N_("new, not yet weighed"),
     SignalStatus.IN_WEGING: N_("being weighed"),
-    SignalStatus.GEEN_ACTIE: N_("weighed: no action"),
-    SignalStatus.DOORVERWEZEN: N_("weighed: referred"),
-    SignalStatus.CASUS: N_("weighed: became a case"),
+    SignalStatus.GEEN_ACTIE: N_("weighed, no action"),
+    SignalStatus.DOORVERWEZEN: N_("weighed, referred"),
+    SignalStatus.CASUS: N_("weighed, now a case"),
 }
 
 RECENCY_LABELS: Final[dict[Recency, str]] = {
