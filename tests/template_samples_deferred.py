@@ -1,4 +1,4 @@
-"""Samples for the answer-first notices (bot/slack/deferred.py); HOSTILE is injected by tests/test_templates.py."""
+"""Samples for the answer-first notices (bot/slack/deferred.py); HOSTILE is set by tests/test_templates.py."""
 
 # ruff: noqa: F821  (HOSTILE is provided by tests/test_templates.py)
 
