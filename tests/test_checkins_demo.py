@@ -18,22 +18,28 @@ from bot.demo.scene_signals import scene_signals
             "nl",
             [
                 "Afstemmoment 1 is gepland in",
-                "*Afstemmoment van maandag",
+                "Afstemmoment 1 is gepland in #afstemming. Het eerste moment: woensdag 9 december 09:00.",
+                "*Afstemmoment van woensdag 9 december*",
                 "heeft Politie Rotterdam nodig @Jan",
-                "Samenvatting: 2 van 3 hebben geantwoord",
+                "Samenvatting: 2 van 3 geantwoord",
+                "Het afstemmoment in #afstemming sluit om 11:00",
                 "belegt een korte afstemming over",
-                "Bibob-toets en sluiting loods",
+                "Sluiting loods S-2026-",
+                "uiterlijk donderdag 10 december",
             ],
         ),
         (
             "en",
             [
                 "Check-in 1 is planned in",
-                "*Check-in of Monday",
+                "Check-in 1 is planned in #afstemming. The first moment: Wednesday 9 December 09:00.",
+                "*Check-in of Wednesday 9 December*",
                 "needs Politie Rotterdam @Jan",
                 "Summary: 2 of 3 answered",
+                "The check-in in #afstemming closes at 11:00",
                 "calls a short alignment on",
-                "Bibob check and closure",
+                "Closure of warehouse S-2026-",
+                "by Thursday 10 December",
             ],
         ),
     ],
@@ -45,5 +51,12 @@ def test_the_check_in_scene_plays(language: str, expected: list[str]) -> None:
     for line in expected:
         assert line in transcript
     # The gemeente's invitation names the caller, never the other partners asked.
-    invitation = transcript.split("[DM] Samen → alleen zichtbaar voor Fatima:")[-1].split("[DM] Fatima")[0]
+    only_for = "alleen zichtbaar voor" if language == "nl" else "only visible to"
+    invitation = transcript.split(f"[DM] Samen → {only_for} Fatima:")[-1].split("[DM] Fatima")[0]
     assert "Belastingdienst" not in invitation and "RIEC" not in invitation
+    # Each answer is shown once, in the thread, before the reminder.
+    answers = transcript.split("10:30")[0]
+    assert (
+        answers.count("*@Fatima (Gemeente Rotterdam)*") == 1
+        and answers.count("*@Jan (Politie Rotterdam)*") == 1
+    )

@@ -2,6 +2,12 @@
 
 No Slack account and no network: a throw-away SQLite database, the double on a local port, and
 real signed requests from a driver, exactly as the tests do. Each feature adds its scene to SCENES.
+
+The demo runs on its own clock (bot/clock.py: set_demo_time): one week in December 2026, from Friday
+afternoon to the next Friday's digest. Each scene says when it happens (`stage.at`) and moves the clock
+on as its story does (`stage.later`), so every time a message shows agrees with the narration, however
+fast the demo plays. The worker sends the outbox but runs no scheduled job: a scene runs the job its
+story needs at the moment it needs it, as a worker would.
 """
 
 from __future__ import annotations
@@ -11,16 +17,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from slack_sdk import WebClient
+from sqlmodel import col, func, select
 
+from bot.clock import set_demo_time, utcnow
 from bot.config import load_settings
 from bot.crypto import generate_key
 from bot.db import upgrade
 from bot.demo.transcript import blocks_to_text, mrkdwn_to_text
 from bot.outbox.dispatcher import DispatcherConfig
+from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
 from bot.slack.app import create_app
 from bot.slack.localserver import serve_in_thread
@@ -30,6 +40,7 @@ from slackdouble import SlackDouble, SlackDriver
 DEMO_SECRET = "samen-demo-signing-secret"  # noqa: S105  (the demo signs its own requests locally)
 TEAM = "T0SAMEN"
 CHANNEL = "C0SAMEN"  # #ondermijning, the partnership's shared channel
+START = "2026-12-04 15:30"  # a Friday afternoon, local time; the digest ends the demo a week later
 
 
 @dataclass(frozen=True)
@@ -50,12 +61,59 @@ class Stage:
     out: TextIO
     language: str
     people: dict[str, Person] = field(default_factory=dict)
+    now: datetime | None = None  # the demo's clock, once a scene has set it
 
     def name_of(self, user_id: str) -> str:
+        """A person's name, or a channel's: what Slack shows in place of the id."""
         for person in self.people.values():
             if person.user_id == user_id:
                 return person.name
-        return user_id
+        channel = self.double.channels.get(user_id)
+        return channel.name if channel is not None and channel.name else user_id
+
+    def at(self, local: str) -> datetime:
+        """Set the demo's clock to a local moment ("2026-12-07 09:00"); the story only moves forward."""
+        moment = datetime.fromisoformat(local).replace(tzinfo=self.services.settings.timezone)
+        assert self.now is None or moment >= self.now, f"the demo's story goes back in time: {local}"
+        return self.move_to(moment)
+
+    def later(self, **delta: float) -> datetime:
+        """Move the demo's clock on (minutes=2, seconds=40): what falls due meanwhile is sent."""
+        return self.move_to(utcnow() + timedelta(**delta))
+
+    def now_local(self) -> datetime:
+        return utcnow().astimezone(self.services.settings.timezone)
+
+    def local(self, moment: datetime, pattern: str = "%H:%M") -> str:
+        """A moment as the narration says it, in the partnership's zone."""
+        return moment.astimezone(self.services.settings.timezone).strftime(pattern)
+
+    def move_to(self, moment: datetime) -> datetime:
+        self._settle()
+        self.now = moment
+        set_demo_time(moment)
+        self.services.outbox_wakeup.set()  # messages due by now go out without waiting for a poll
+        return moment
+
+    def _settle(self, timeout: float = 10.0) -> None:
+        """Wait until what is due has been sent and no lane is being sent to: a lease taken before the
+        clock jumps would look expired after it, and its message would be sent a second time."""
+        due = select(func.count()).select_from(OutboxMessage)
+        due = due.where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= utcnow()
+        )
+        busy = select(func.count()).select_from(OutboxLane).where(col(OutboxLane.owner).is_not(None))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.services.session(read_only=True) as session:
+                if not session.exec(due).one() and not session.exec(busy).one():
+                    return
+            self.services.outbox_wakeup.set()
+            time.sleep(0.02)
+
+    def only_for(self, who: str) -> str:
+        name = self.people[who].name
+        return f"alleen zichtbaar voor {name}" if self.language == "nl" else f"only visible to {name}"
 
     def title(self, text: str) -> None:
         self.out.write(f"\n=== {text} ===\n")
@@ -69,7 +127,7 @@ class Stage:
     def bot_says(
         self, blocks: list[dict[str, Any]], *, to: str | None = None, where: str = "#ondermijning"
     ) -> None:
-        header = f"[{where}] Samen" + (f" → alleen zichtbaar voor {self.people[to].name}" if to else "")
+        header = f"[{where}] Samen" + (f" → {self.only_for(to)}" if to else "")
         self.out.write(header + ":\n")
         for line in blocks_to_text(blocks, self.name_of):
             self.out.write(f"    {line}\n")
@@ -97,9 +155,9 @@ def _scene_help_and_home(stage: Stage) -> None:
     stage.title("Kennismaken met Samen" if stage.language == "nl" else "Meeting Samen")
     fatima = stage.people["fatima"]
     stage.narrate(
-        f"{fatima.name} opent het tabblad Samen in Slack"
+        f"Vrijdag 4 december, 15:30. {fatima.name} opent het tabblad Samen in Slack"
         if stage.language == "nl"
-        else f"{fatima.name} opens the Samen tab in Slack"
+        else f"Friday 4 December, 15:30. {fatima.name} opens the Samen tab in Slack"
     )
     stage.driver.event(
         {"type": "app_home_opened", "user": fatima.user_id, "channel": "D0FATIMA", "tab": "home"}, team=TEAM
@@ -145,6 +203,8 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+    # A library's warning (SQLAlchemy reflecting an index it cannot read) is not part of the conversation.
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="samen-demo-") as workdir, SlackDouble() as double:
         database_url = f"sqlite:///{Path(workdir) / 'demo.db'}"
         settings = load_settings(
@@ -175,6 +235,7 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
             services,
             client=WebClient(token=settings.slack_bot_token, base_url=double.base_url, retry_handlers=[]),
             config=DispatcherConfig(concurrency=8, poll_seconds=0.1, lane_interval=0.0),
+            jobs=[],  # the scenes run the jobs they need, on the demo's clock (above)
         )
         worker.start()
         stage = Stage(
@@ -191,6 +252,7 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
             else "Samen — demo. No Slack account needed: Samen talks to a simulated Slack.\n"
         )
         try:
+            stage.at(START)
             for scene in scenes or SCENES:
                 scene(stage)
                 time.sleep(0.05)
@@ -198,4 +260,5 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
             worker.stop()
             server.stop()
             services.engine.dispose()
+            set_demo_time(None)
         out.write("\nEinde van de demo.\n" if language == "nl" else "\nEnd of the demo.\n")

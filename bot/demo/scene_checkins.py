@@ -1,19 +1,20 @@
 """Demo scene: "een kort afstemmingsmoment is vaak voldoende".
 
-A Monday-morning check-in in #afstemming with three partners: the RIEC coordinator plans it; at nine the
-bot posts the questions; the gemeente answers and asks for the politie's help, the politie answers, the
-Belastingdienst is reminded and does not answer; at the close the thread gets the summary, with the
-politie mentioned where it is needed. Then an ad-hoc alignment on the subject of the signals scene: the
-politie calls it, the gemeente is asked privately, joins, and they meet in a group conversation where
-they record who does what, by when.
+A Wednesday-morning check-in in #afstemming with three partners: the RIEC coordinator plans it on
+Monday; on Wednesday at nine the bot posts the questions; the gemeente answers and asks for the
+politie's help, the politie answers, the Belastingdienst is reminded and does not answer; at the close
+the thread gets the summary, with the politie mentioned where it is needed. Then an ad-hoc alignment on
+the subject of the signals scene: the politie calls it, the gemeente is asked privately, joins, and they
+meet in a group conversation where they record who does what, by when.
 
-The every-minute job is run as a worker's scheduler would fire it, at the moments that matter (Monday
-09:00, the reminder, the close): the demo does not wait for Monday.
+The every-minute job is run as a worker's scheduler would fire it, at the moments that matter
+(Wednesday 09:00, the reminder, the close), with the demo's clock set to each: the demo does not wait
+for Wednesday.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
@@ -71,10 +72,11 @@ def scene_checkins(stage: Stage) -> None:
 def _weekly_check_in(stage: Stage, ids: dict[str, int], nl: bool) -> None:
     ruud, fatima, jan, ilse = (stage.people[k] for k in ("ruud", "fatima", "jan", "ilse"))
     where = "#afstemming"
+    stage.at("2026-12-07 11:30")
     stage.narrate(
-        f"{ruud.name} (RIEC) plant in #afstemming een vast afstemmoment op maandagochtend."
+        f"Maandag 11:30. {ruud.name} (RIEC) plant in #afstemming een vast afstemmoment op woensdagochtend."
         if nl
-        else f"{ruud.name} (RIEC) plans a Monday-morning check-in in #afstemming."
+        else f"Monday 11:30. {ruud.name} (RIEC) plans a Wednesday-morning check-in in #afstemming."
     )
     stage.says("ruud", "/samen afstemming plan", where=where)
     opened = len(stage.double.calls_to("views.open"))
@@ -85,7 +87,7 @@ def _weekly_check_in(stage: Stage, ids: dict[str, int], nl: bool) -> None:
         "initial_value"
     ]
     values = {
-        "days": ["0"],
+        "days": ["2"],  # Wednesday
         "time": "09:00",
         "zone": "Europe/Amsterdam",
         "questions": questions,
@@ -104,20 +106,26 @@ def _weekly_check_in(stage: Stage, ids: dict[str, int], nl: bool) -> None:
     with stage.services.session() as session:
         schedule = session.exec(select(CheckinSchedule).order_by(col(CheckinSchedule.id).desc())).first()
         assert schedule is not None and schedule.next_at is not None
-        monday = schedule.next_at
-    stage.narrate("Maandag, 09:00." if nl else "Monday, 09:00.")
+        first = schedule.next_at
+    stage.move_to(first)
+    stage.narrate(
+        f"Woensdag 9 december, {stage.local(first)}."
+        if nl
+        else f"Wednesday 9 December, {stage.local(first)}."
+    )
     posted = len(_posts(stage, CHECKIN_CHANNEL))
-    run_once(stage.services, JOB, worker="demo", now=monday)
+    run_once(stage.services, JOB, worker="demo", now=first)
     prompt = _wait_posted(stage, lambda c: c.args.get("channel") == CHECKIN_CHANNEL, posted + 1)
     stage.bot_says(prompt.args["blocks"], where=where)
     with stage.services.session() as session:
         moment = session.exec(select(CheckinMoment).order_by(col(CheckinMoment.id).desc())).first()
         assert moment is not None
 
+    stage.later(minutes=20)
     stage.narrate(
         f"{fatima.name} (gemeente) antwoordt en vraagt de politie om hulp; {jan.name} antwoordt ook."
         if nl
-        else f"{fatima.name} (gemeente) answers and asks the politie for help; {jan.name} answers too."
+        else f"{fatima.name} (municipality) answers and asks the police for help; {jan.name} answers too."
     )
     _answer(
         stage,
@@ -134,34 +142,40 @@ def _weekly_check_in(stage: Stage, ids: dict[str, int], nl: bool) -> None:
         },
         "V0DEMOANS1",
     )
+    stage.later(minutes=15)
     _answer(
         stage,
         "jan",
         {"q0": "Wijkagent heeft de loods in beeld." if nl else "Our officer keeps an eye on the warehouse."},
         "V0DEMOANS2",
     )
-    _wait_posted(
-        stage, lambda c: c.args.get("channel") == CHECKIN_CHANNEL and bool(c.args.get("thread_ts")), 2
-    )
-    for reply in stage.double.messages_in(CHECKIN_CHANNEL)[-2:]:
-        stage.bot_says(reply["blocks"], where=f"{where} (draad)" if nl else f"{where} (thread)")
+    # Each answer as it arrives in the thread: the worker sends them in their own time, in any order.
+    for person in (fatima, jan):
+        answer = _wait_posted(
+            stage, lambda c, p=person: _in_thread(c) and f"*<@{p.user_id}>" in str(c.args), 1
+        )
+        stage.bot_says(answer.args["blocks"], where=f"{where} (draad)" if nl else f"{where} (thread)")
 
+    reminded = stage.local(stage.move_to(moment.remind_at))
     stage.narrate(
-        f"Om 10:30 heeft {ilse.name} (Belastingdienst) nog niet geantwoord."
+        f"Om {reminded} heeft {ilse.name} (Belastingdienst) nog niet geantwoord: Samen herinnert haar eraan."
         if nl
-        else f"At 10:30 {ilse.name} (Belastingdienst) has not answered yet."
+        else f"At {reminded} {ilse.name} (Belastingdienst) has not answered yet: Samen reminds her."
     )
+    before = len(_posts(stage, ilse.user_id))
     run_once(stage.services, JOB, worker="demo", now=moment.remind_at)
-    reminder = _wait_posted(stage, lambda c: c.args.get("channel") == ilse.user_id, 1)
+    # Her check-in reminder, not an earlier message to her (the backup alert's escalation, say).
+    reminder = _wait_posted(
+        stage, lambda c: c.args.get("channel") == ilse.user_id and "checkin_answer" in str(c.args), 1
+    )
+    assert len(_posts(stage, ilse.user_id)) == before + 1
     stage.bot_says(reminder.args["blocks"], to="ilse", where="DM")
 
-    stage.narrate("11:00: het afstemmoment sluit." if nl else "11:00: the check-in closes.")
+    closes = stage.local(stage.move_to(moment.closes_at))
+    stage.narrate(f"{closes}: het afstemmoment sluit." if nl else f"{closes}: the check-in closes.")
+    in_thread = len([c for c in _posts(stage, CHECKIN_CHANNEL) if _in_thread(c)])
     run_once(stage.services, JOB, worker="demo", now=moment.closes_at)
-    summary = _wait_posted(
-        stage,
-        lambda c: c.args.get("channel") == CHECKIN_CHANNEL and bool(c.args.get("thread_ts")),
-        3,
-    )
+    summary = _wait_posted(stage, _in_thread, in_thread + 1)
     stage.bot_says(summary.args["blocks"], where=f"{where} (draad)" if nl else f"{where} (thread)")
 
 
@@ -181,12 +195,14 @@ def _answer(stage: Stage, who: str, values: dict[str, Any], view_id: str) -> Non
 def _ad_hoc_alignment(stage: Stage, nl: bool) -> None:
     jan, fatima = stage.people["jan"], stage.people["fatima"]
     code = _subject_of_the_signals_scene(stage)
+    stage.at("2026-12-09 11:30")
     stage.narrate(
-        f"{jan.name} wil over {code} kort afstemmen met wie er iets op heeft, zonder te weten wie dat zijn."
+        f"11:30. {jan.name} wil over {code} kort afstemmen met wie er iets op heeft, zonder te weten wie "
+        "dat zijn."
         if nl
-        else f"{jan.name} wants a short alignment on {code} with whoever has something on it."
+        else f"11:30. {jan.name} wants a short alignment on {code} with whoever has something on it."
     )
-    stage.command("jan", "/samen", f"afstemmen {code} loods De Hoogt")
+    stage.command("jan", "/samen", f"afstemmen {code} {'loods De Hoogt' if nl else 'warehouse De Hoogt'}")
     invite = _wait_posted(
         stage, lambda c: c.args.get("channel") == fatima.user_id and "alignment_join" in str(c.args), 1
     )
@@ -200,8 +216,11 @@ def _ad_hoc_alignment(stage: Stage, nl: bool) -> None:
     where = "groepsgesprek" if nl else "group conversation"
     stage.bot_says(board.args["blocks"], where=where)
 
+    stage.later(minutes=20)
     stage.narrate(
-        f"{fatima.name} legt vast wat ze afspreken." if nl else f"{fatima.name} records what they agree."
+        f"{fatima.name} legt vast wat ze afspreken: de sluiting morgenochtend."
+        if nl
+        else f"{fatima.name} records what they agree: the closure tomorrow morning."
     )
     opened = len(stage.double.calls_to("views.open"))
     stage.driver.action("alignment_agree", user=fatima.user_id, channel=conversation, team=TEAM)
@@ -211,10 +230,12 @@ def _ad_hoc_alignment(stage: Stage, nl: bool) -> None:
         "alignment_agreement",
         {
             "what": {
-                "value": f"Bibob-toets en sluiting loods {code}" if nl else f"Bibob check and closure {code}"
+                "value": f"Sluiting loods {code} (art. 13b Opiumwet); de politie staat klaar"
+                if nl
+                else f"Closure of warehouse {code} (art. 13b Opiumwet); the police stand ready"
             },
             "who": {"value": fatima.user_id},
-            "when": {"value": (date.today() + timedelta(days=14)).isoformat()},
+            "when": {"value": (stage.now_local().date() + timedelta(days=1)).isoformat()},
         },
         user=fatima.user_id,
         view={**form, "id": "V0DEMOAGR1"},
@@ -254,6 +275,11 @@ def _subject_of_the_signals_scene(stage: Stage) -> str:
         session.flush()
         session.add(SignalSubject(signal_id=signal.id or 0, subject_id=subject.id or 0))
         return subject.code
+
+
+def _in_thread(call: Call) -> bool:
+    """A reply in the check-in's thread: an answer, or the summary."""
+    return call.args.get("channel") == CHECKIN_CHANNEL and bool(call.args.get("thread_ts"))
 
 
 def _posts(stage: Stage, channel: str) -> list[Call]:

@@ -26,6 +26,7 @@ def scene_digest(stage: Stage) -> None:
 
     nl = stage.language == "nl"
     stage.title("Het weekoverzicht" if nl else "The weekly digest")
+    stage.at("2026-12-11 15:00")  # SAMEN_DIGEST_AT's default: Friday 15:00
     stage.narrate(
         "Vrijdag 15:00: Samen zet de week in het partnerschapskanaal, stukje bij beetje"
         if nl

@@ -5,7 +5,8 @@ materials for synthetic drugs are found in his loods: the gemeente closes it. Th
 politie to place its equipment (the subject thinks himself safe, but the government listens in), and the
 Belastingdienst's assessment becomes collectable at once. To pay it he sells a large batch of cocaine,
 and the arrest follows. In Samen: four interventions in a chain, each owner told the moment it is their
-turn, and a success celebrated in the partnership channel.
+turn, and a success celebrated in the partnership channel. The loods is the signals scene's case 1
+(made here when this scene plays alone); Wednesday afternoon to Thursday afternoon on the demo's clock.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlmodel import select
 
 from bot.authz import CLI_ACTOR
 from bot.cases.models import Case, CasePartner
+from bot.demo.scene_signals import CASE_TITLE
 from bot.interventions.models import Intervention
 from bot.partners import service as partners
 from bot.partners.importer import import_partners
@@ -59,29 +61,15 @@ def scene_interventions(stage: Stage) -> None:
             who: partners.require_partner(session, name=stage.people[who].partner).id or 0
             for who in ("fatima", "jan", "ilse", "ruud")
         }
-        case = Case(
-            title="C-2026-0007 loods Waalhaven",
-            lead_partner_id=ids["fatima"],
-            focus_element=FocusElement.VERDIENMODEL_VERSTOREN,
-            created_by_team_id=TEAM,
-            created_by_user_id=stage.people["fatima"].user_id,
-        )
-        session.add(case)
-        session.flush()
-        case_id = case.id or 0
-        for who, contribution in (
-            ("jan", Contribution.SLAGKRACHT),
-            ("ilse", Contribution.INFORMATIEPOSITIE),
-            ("ruud", Contribution.INFORMATIEPOSITIE),
-        ):
-            session.add(CasePartner(case_id=case_id, partner_id=ids[who], contribution=contribution))
+        case_id = _the_case(stage, session, ids)
 
+    stage.at("2026-12-09 14:00")
     stage.narrate(
-        "In de loods van een belangrijke speler in de cocaïne zijn grondstoffen voor synthetische drugs "
-        "gevonden. Ruud (RIEC) zet de interventies klaar, op volgorde."
+        "Woensdag 14:00. In de loods op De Hoogt liggen grondstoffen voor synthetische drugs; hij is van "
+        "een belangrijke speler in de cocaïne. Ruud (RIEC) zet de interventies op casus 1 klaar, op volgorde."
         if nl
-        else "Raw materials for synthetic drugs were found in the loods of a key player in cocaine. "
-        "Ruud (RIEC) lines up the interventions, in order."
+        else "Wednesday 14:00. The warehouse on De Hoogt holds raw materials for synthetic drugs; it belongs "
+        "to a key player in cocaine. Ruud (RIEC) lines up the interventions on case 1, in order."
     )
     closure = _plan(
         stage,
@@ -89,15 +77,27 @@ def scene_interventions(stage: Stage) -> None:
         ids["fatima"],
         "fatima",
         "BESTUURSRECHTELIJK",
-        "Sluiting loods (art. 13b Opiumwet)",
-        window="dinsdag 08:15-08:45" if nl else "tuesday 08:15-08:45",
+        "Sluiting loods (art. 13b Opiumwet)" if nl else "Closure of the warehouse (art. 13b Opiumwet)",
+        window="donderdag 08:15-08:45" if nl else "thursday 08:15-08:45",
         show=True,
     )
     equipment = _plan(
-        stage, case_id, ids["jan"], "jan", "STRAFRECHTELIJK", "Opnameapparatuur plaatsen", after=closure
+        stage,
+        case_id,
+        ids["jan"],
+        "jan",
+        "STRAFRECHTELIJK",
+        "Opnameapparatuur plaatsen" if nl else "Place recording equipment",
+        after=closure,
     )
     assessment = _plan(
-        stage, case_id, ids["ilse"], "ilse", "FISCAAL", "Naheffingsaanslag direct invorderbaar", after=closure
+        stage,
+        case_id,
+        ids["ilse"],
+        "ilse",
+        "FISCAAL",
+        "Naheffingsaanslag direct invorderbaar" if nl else "Additional tax assessment, collectable at once",
+        after=closure,
     )
     arrest = _plan(
         stage,
@@ -105,20 +105,26 @@ def scene_interventions(stage: Stage) -> None:
         ids["jan"],
         "jan",
         "STRAFRECHTELIJK",
-        "Aanhouding bij verkoop partij",
+        "Aanhouding bij verkoop partij" if nl else "Arrest at the sale of the batch",
         after=assessment,
     )
 
+    stage.at("2026-12-09 15:00")
     stage.narrate(
-        "Fatima (gemeente) zegt de sluiting toe" if nl else "Fatima (gemeente) commits to the closure"
+        "15:00. Fatima (gemeente) zegt de sluiting toe en plant hem in"
+        if nl
+        else "15:00. Fatima (municipality) commits to the closure and plans it"
     )
     _click(stage, "fatima", "intervention_to_TOEGEZEGD", closure, in_dm=True)
     _click(stage, "fatima", "intervention_to_GEPLAND", closure)
+    stage.at("2026-12-10 08:15")
+    stage.narrate("Donderdag 08:15: de sluiting begint." if nl else "Thursday 08:15: the closure starts.")
     _click(stage, "fatima", "intervention_to_IN_UITVOERING", closure)
+    stage.at("2026-12-10 08:50")
     stage.narrate(
-        "De loods is gesloten. Fatima rondt de interventie af, met resultaat, effect en leerpunt."
+        "08:50. De loods is gesloten. Fatima rondt de interventie af, met resultaat, effect en leerpunt."
         if nl
-        else "The loods is closed. Fatima finishes the intervention, with result, effect and lesson."
+        else "08:50. The warehouse is closed. Fatima finishes the intervention: result, effect and lesson."
     )
     _finish(
         stage,
@@ -126,10 +132,10 @@ def scene_interventions(stage: Stage) -> None:
         closure,
         result="Loods gesloten; grondstoffen in beslag genomen."
         if nl
-        else "Loods closed; raw materials seized.",
+        else "Warehouse closed; raw materials seized.",
         lesson="Sluit op een moment dat de partners klaarstaan: dan kan de politie meteen door."
         if nl
-        else "Close when the partners are ready: the politie can follow at once.",
+        else "Close when the partners are ready: the police can follow at once.",
     )
     for who, number in (("jan", equipment), ("ilse", assessment)):
         _show_turn(stage, who, number)
@@ -140,12 +146,16 @@ def scene_interventions(stage: Stage) -> None:
     )[-1]
     stage.bot_says(success.args["blocks"], where="#ondermijning")
 
+    stage.at("2026-12-10 13:00")
     stage.narrate(
-        "De aanslag is invorderbaar; om te betalen verkoopt het subject een grote partij. Ilse rondt af."
+        "13:00. Ilse zegt de aanslag toe vanuit haar bericht; hij is opgelegd en direct invorderbaar. Om te "
+        "betalen verkoopt het subject een grote partij. Ilse rondt af."
         if nl
-        else "The assessment is collectable; to pay it, the subject sells a large batch. Ilse finishes."
+        else "13:00. Ilse commits to the assessment from her message; it is imposed and collectable at once. "
+        "To pay it, the subject sells a large batch. Ilse finishes."
     )
-    _click(stage, "ilse", "intervention_to_TOEGEZEGD", assessment, in_dm=True)
+    # Her turn notice is above: she clicks in it, it is not shown twice.
+    _click(stage, "ilse", "intervention_to_TOEGEZEGD", assessment, in_dm=True, show_dm=False)
     _finish(
         stage,
         "ilse",
@@ -153,8 +163,35 @@ def scene_interventions(stage: Stage) -> None:
         result="Aanslag opgelegd en ingevorderd." if nl else "Assessment collected.",
     )
     _show_turn(stage, "jan", arrest)
-    stage.narrate("Jan kijkt wat er nu van hem is" if nl else "Jan looks at what is his now")
+    stage.at("2026-12-10 16:30")
+    stage.narrate("16:30. Jan kijkt wat er nu van hem is" if nl else "16:30. Jan looks at what is his now")
     stage.command("jan", "/samen", "mijn")
+
+
+def _the_case(stage: Stage, session: Any, ids: dict[str, int]) -> int:
+    """Case 1 of the signals scene, joined by every partner that carries out or supports a step; made
+    here (the same loods) when this scene plays alone."""
+    case = session.exec(select(Case).order_by(Case.id)).first()  # type: ignore[arg-type]
+    if case is None:
+        case = Case(
+            title=CASE_TITLE[stage.language],
+            lead_partner_id=ids["jan"],
+            focus_element=FocusElement.VERDIENMODEL_VERSTOREN,
+            created_by_team_id=TEAM,
+            created_by_user_id=stage.people["ruud"].user_id,
+        )
+        session.add(case)
+        session.flush()
+    joined = set(session.exec(select(CasePartner.partner_id).where(CasePartner.case_id == case.id)).all())
+    for who, contribution in (
+        ("fatima", Contribution.SPELER_IN_POSITIE),
+        ("jan", Contribution.SLAGKRACHT),
+        ("ilse", Contribution.INFORMATIEPOSITIE),
+        ("ruud", Contribution.INFORMATIEPOSITIE),
+    ):
+        if ids[who] != case.lead_partner_id and ids[who] not in joined:
+            session.add(CasePartner(case_id=case.id, partner_id=ids[who], contribution=contribution))
+    return int(case.id or 0)
 
 
 def _first_text(args: dict[str, Any]) -> str:
@@ -232,7 +269,9 @@ def _plan(
         return newest.id if newest and newest.id else 0
 
 
-def _click(stage: Stage, who: str, action_id: str, number: int, *, in_dm: bool = False) -> None:
+def _click(
+    stage: Stage, who: str, action_id: str, number: int, *, in_dm: bool = False, show_dm: bool = True
+) -> None:
     person = stage.people[who]
     message: dict[str, Any] = {"ts": "1.0", "text": "", "blocks": []}
     if in_dm:
@@ -242,7 +281,8 @@ def _click(stage: Stage, who: str, action_id: str, number: int, *, in_dm: bool =
                 c.ok and c.args.get("channel") == person.user_id and action_id in str(c.args.get("blocks"))
             ),
         )[-1]
-        stage.bot_says(wanted.args["blocks"], to=who, where="DM")
+        if show_dm:
+            stage.bot_says(wanted.args["blocks"], to=who, where="DM")
         message = next(
             m
             for m in reversed(stage.double.messages_to(person.user_id))

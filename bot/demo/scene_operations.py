@@ -20,10 +20,12 @@ def scene_operations(stage: Stage) -> None:
     stage.title("Hoe draait Samen?" if nl else "How is Samen running?")
     ruud, jan = stage.people["ruud"], stage.people["jan"]
     _ensure_members(stage)
+    stage.at("2026-12-11 09:00")
     stage.narrate(
-        f"{ruud.name}, coördinator bij het RIEC, kijkt of alle berichten op tijd de deur uit gaan"
+        f"Vrijdag 09:00. {ruud.name}, coördinator bij het RIEC, kijkt of alle berichten op tijd de deur uit "
+        "gaan"
         if nl
-        else f"{ruud.name}, coordinator at the RIEC, checks that every message leaves on time"
+        else f"Friday 09:00. {ruud.name}, coordinator at the RIEC, checks that every message leaves on time"
     )
     stage.command("ruud", "/samen", "status")
     stage.narrate(

@@ -16,10 +16,11 @@ def scene_privacy(stage: Stage) -> None:
     stage.title("Hoe lang bewaart Samen het?" if nl else "How long does Samen keep it?")
     ruud, jan = stage.people["ruud"], stage.people["jan"]
     _ensure_members(stage)
+    stage.at("2026-12-11 09:30")
     stage.narrate(
-        f"{jan.name} wil weten wat er met zijn signalen gebeurt als er niets mee gedaan wordt"
+        f"09:30. {jan.name} wil weten wat er met zijn signalen gebeurt als er niets mee gedaan wordt"
         if nl
-        else f"{jan.name} wants to know what happens to his signals when nothing is done with them"
+        else f"09:30. {jan.name} wants to know what happens to his signals when nothing is done with them"
     )
     stage.command("jan", "/samen", "privacy")
     stage.narrate(

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from slackdouble import Call
 
 TEAM = "T0SAMEN"
+CASE_TITLE = {"nl": "Loods De Hoogt", "en": "Warehouse De Hoogt"}  # also the interventions scene's case
 
 
 def _partnership(stage: Stage) -> str:
@@ -51,10 +52,13 @@ def scene_signals(stage: Stage) -> None:
     assert channel, "the demo sets SAMEN_PARTNERSHIP_CHANNEL"
     fatima, ruud = stage.people["fatima"], stage.people["ruud"]
 
+    stage.at("2026-12-07 08:30")
     stage.narrate(
-        "Een toezichthouder van de gemeente ziet 's nachts busjes bij een loods op een bedrijventerrein."
+        "Maandag 7 december, 08:30. Een toezichthouder van de gemeente zag dit weekend 's nachts busjes "
+        "bij een loods op een bedrijventerrein; Fatima legt het vast."
         if nl
-        else "A municipal inspector sees vans at night at a warehouse on a business park."
+        else "Monday 7 December, 08:30. A municipal inspector saw vans at night this weekend at a "
+        "warehouse on a business park; Fatima records it."
     )
     loods = (
         "Loods op bedrijventerrein De Hoogt: 's nachts busjes, ramen afgeplakt"
@@ -68,10 +72,14 @@ def scene_signals(stage: Stage) -> None:
         {
             "category": "VASTGOED",
             "new_kind": "LOCATIE",
-            "new_identity": "Loods De Hoogt 7, Rotterdam (eigenaar: Hoogt Vastgoed BV)",
-            "location": "bedrijventerrein De Hoogt",
+            "new_identity": "Loods De Hoogt 7, Rotterdam (eigenaar: Hoogt Vastgoed BV)"
+            if nl
+            else "Warehouse De Hoogt 7, Rotterdam (owner: Hoogt Vastgoed BV)",
+            "location": "bedrijventerrein De Hoogt" if nl else "De Hoogt business park",
             "focus": "VERDIENMODEL_VERSTOREN",
-            "details": "Huurder onbekend; buurman belt 06-12345678 bij nieuwe activiteit.",
+            "details": "Huurder onbekend; buurman belt 06-12345678 bij nieuwe activiteit."
+            if nl
+            else "Tenant unknown; a neighbour calls 06-12345678 when something happens.",
         },
     )
     posted = _wait_posted(stage, lambda c: c.args.get("channel") == channel and '"signal_1"' in _json(c))
@@ -83,18 +91,24 @@ def scene_signals(stage: Stage) -> None:
             .where(SignalSubject.signal_id == 1)
         ).one()
 
+    stage.at("2026-12-07 10:15")
     stage.narrate(
-        f"Een week later ziet de politie hetzelfde pand; de wijkagent vindt code {code} in het kanaal."
+        f"10:15. De wijkagent van de politie ziet hetzelfde pand en vindt code {code} in het kanaal."
         if nl
-        else f"A week later the politie sees the same premises; its officer finds code {code} in the channel."
+        else f"10:15. The police's community officer sees the same premises and finds code {code} in the "
+        "channel."
     )
     _register(
         stage,
         "jan",
         "Veel verkeer bij de loods, mogelijk opslag voor een drugslab"
         if nl
-        else "Much traffic at the warehouse",
-        {"category": "DRUGS", "subject_codes": code, "details": "Informant: zag jerrycans uitladen."},
+        else "Much traffic at the warehouse, maybe storage for a drugs lab",
+        {
+            "category": "DRUGS",
+            "subject_codes": code,
+            "details": "Informant: zag jerrycans uitladen." if nl else "Informant: saw jerrycans unloaded.",
+        },
     )
     for key in ("fatima", "jan", "ruud"):
         person = stage.people[key]
@@ -103,10 +117,11 @@ def scene_signals(stage: Stage) -> None:
         )
         stage.bot_says(notice.args["blocks"], to=key, where="DM")
 
+    stage.at("2026-12-07 11:00")
     stage.narrate(
-        f"{ruud.name} (RIEC) weegt het signaal van de gemeente met de knop in het kanaal."
+        f"11:00. {ruud.name} (RIEC) weegt het signaal van de gemeente met de knop in het kanaal."
         if nl
-        else f"{ruud.name} (RIEC) weighs the gemeente's signal with the button in the channel."
+        else f"11:00. {ruud.name} (RIEC) weighs the municipality's signal with the button in the channel."
     )
     opened = len(stage.double.calls_to("views.open"))
     stage.driver.action("signal_weigh", value="1", user=ruud.user_id, channel=channel, team=TEAM)
@@ -117,16 +132,24 @@ def scene_signals(stage: Stage) -> None:
         politie = session.exec(select(Signal.partner_id).where(Signal.id == 2)).one()
     values: dict[str, Any] = {
         "verdict": "ja",
-        "verdict_reason": "Twee partners, patroon past bij drugsproductie",
+        "verdict_reason": "Twee partners, patroon past bij drugsproductie"
+        if nl
+        else "Two partners, the pattern fits drugs production",
         "task_partner": str(politie),
-        "legal_basis": "Opiumwet; art. 13b Opiumwet voor de gemeente",
-        "task_reason": "Opsporing eerst, bestuurlijke sluiting als tweede ronde",
+        "legal_basis": "Opiumwet; art. 13b Opiumwet voor de gemeente"
+        if nl
+        else "Opiumwet; art. 13b Opiumwet for the municipality",
+        "task_reason": "Opsporing eerst, bestuurlijke sluiting als tweede ronde"
+        if nl
+        else "Investigation first, administrative closure as the second round",
         "seriousness": "4",
         "recency": "WEEK",
-        "seriousness_reason": "Actueel en groot",
+        "seriousness_reason": "Actueel en groot" if nl else "Current and large",
         "outcome": "CASUS",
-        "outcome_reason": "Samen oppakken",
-        "case_focus": "OPROLLEN",
+        "outcome_reason": "Samen oppakken" if nl else "Take it up together",
+        "case_focus": "VERDIENMODEL_VERSTOREN",  # as the signal said: closure and assessment hit his income
+        # One short name for the case, the same in every message that names it.
+        "case_title": CASE_TITLE[stage.language],
     }
     stage.driver.view_submission(
         "signal_weigh", {k: {"value": v} for k, v in values.items()}, user=ruud.user_id, view_id=form["id"]

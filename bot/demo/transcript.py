@@ -14,7 +14,8 @@ _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 
 def mrkdwn_to_text(text: str, name_of: Callable[[str], str]) -> str:
     text = _MENTION.sub(lambda m: "@" + name_of(m.group(1)), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    # Slack shows a channel link by its name; so does the transcript (name_of knows channels too).
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or name_of(m.group(1))), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     return html.unescape(text)  # Slack shows &lt; as <: so does the transcript
 
