@@ -9,7 +9,7 @@ rule 6). A case shows its subjects by code; the details of its signals follow ea
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, or_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from bot import audit
@@ -468,34 +469,51 @@ class QueueEntry:
 
 
 def card(session: Session, case: Case) -> CaseCard:
-    case_id = _id(case)
-    subject_rows = session.exec(
-        select(Subject)
+    return cards(session, [case])[0]
+
+
+def cards(session: Session, shown: Sequence[Case]) -> list[CaseCard]:
+    """Cards for a page of cases in three queries (subjects, partners, partner names), not per case."""
+    ids = [_id(case) for case in shown]
+    subjects: dict[int, list[Subject]] = {case_id: [] for case_id in ids}
+    for case_id, subject in session.exec(
+        select(CaseSubject.case_id, Subject)
         .join(CaseSubject, col(CaseSubject.subject_id) == col(Subject.id))
-        .where(CaseSubject.case_id == case_id)
+        .where(col(CaseSubject.case_id).in_(ids))
         .order_by(col(Subject.code))
-    ).all()
-    joined = session.exec(
-        select(CasePartner).where(CasePartner.case_id == case_id).order_by(col(CasePartner.joined_at))
-    ).all()
-    return CaseCard(
-        id=case_id,
-        title=case.title,
-        lead=_partner_name(session, case.lead_partner_id),
-        focus=case.focus_element.value,
-        focus_label=FOCUS_LABELS[case.focus_element],
-        status=case.status.value,
-        status_label=STATUS_LABELS[case.status],
-        strategic=case.strategic,
-        subjects=[signals.subject_ref(s) for s in subject_rows],
-        partners=[
-            {
-                "name": _partner_name(session, j.partner_id),
-                "contribution_label": CONTRIBUTION_LABELS[j.contribution],
-            }
-            for j in joined
-        ],
-    )
+        .options(defer(Subject.identity))  # type: ignore[arg-type]  # sealed, and not shown on a card
+    ).all():
+        subjects[case_id].append(subject)
+    joined: dict[int, list[CasePartner]] = {case_id: [] for case_id in ids}
+    for row in session.exec(
+        select(CasePartner).where(col(CasePartner.case_id).in_(ids)).order_by(col(CasePartner.joined_at))
+    ).all():
+        joined[row.case_id].append(row)
+    wanted = {case.lead_partner_id for case in shown} | {
+        j.partner_id for rows in joined.values() for j in rows
+    }
+    names = dict(session.exec(select(Partner.id, Partner.name).where(col(Partner.id).in_(wanted))).all())
+    return [
+        CaseCard(
+            id=_id(case),
+            title=case.title,
+            lead=names.get(case.lead_partner_id, "-"),
+            focus=case.focus_element.value,
+            focus_label=FOCUS_LABELS[case.focus_element],
+            status=case.status.value,
+            status_label=STATUS_LABELS[case.status],
+            strategic=case.strategic,
+            subjects=[signals.subject_ref(s) for s in subjects[_id(case)]],
+            partners=[
+                {
+                    "name": names.get(j.partner_id, "-"),
+                    "contribution_label": CONTRIBUTION_LABELS[j.contribution],
+                }
+                for j in joined[_id(case)]
+            ],
+        )
+        for case in shown
+    ]
 
 
 def score_lines(session: Session, case_id: int, active: list[SelectionCriterion]) -> list[ScoreLine]:
@@ -565,6 +583,7 @@ def _ranked(session: Session, active: list[SelectionCriterion]) -> Any:
     earned = (
         select(col(CaseScore.case_id).label("case_id"), func.sum(weighed).label("earned"))
         .where(col(CaseScore.criterion_id).in_(list(factors)))
+        .where(col(CaseScore.case_id).in_(select(Case.id).where(Case.status == CaseStatus.OPEN)))
         .group_by(col(CaseScore.case_id))
         .subquery()
     )
@@ -596,10 +615,11 @@ def work_queue(
     ids = [case_id for case_id, _rank in page]
     cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids))).all()} if ids else {}
     lines = _lines_of(session, ids, active)
+    shown = dict(zip(ids, cards(session, [cases[case_id] for case_id in ids]), strict=True))
     entries = [
         QueueEntry(
             rank=rank,
-            case=card(session, cases[case_id]),
+            case=shown[case_id],
             total=total_of(lines[case_id]),
             lines=lines[case_id],
             unscored=sum(1 for line in lines[case_id] if line.score is None),
@@ -678,7 +698,7 @@ def home_cases(session: Session, *, actor: Principal) -> list[CaseCard]:
         .order_by(col(Case.created_at).desc(), col(Case.id).desc())
         .limit(HOME_LIMIT)
     ).all()
-    return [card(session, c) for c in found]
+    return cards(session, found)
 
 
 def _partner_name(session: Session, partner_id: int) -> str:

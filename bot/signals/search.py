@@ -3,8 +3,9 @@
 Each typed word must occur (case-insensitive, as a substring, accents ignored: "cafe" finds "café" and
 "ruïne" finds "ruine") in one of those. The words are looked up through an index, never a table scan
 (issue 21): on PostgreSQL a trigram GIN index (pg_trgm) on the folded text and on the subject codes; on
-SQLite two FTS5 tables with the trigram tokenizer (`signal_fts`, `subject_fts`), kept in step by
-triggers, so every way a row is written (registration, retention, erasure, a bulk load) is covered.
+SQLite an FTS5 table with the trigram tokenizer (`signal_fts`: each signal's folded text and its subject
+codes), kept in step by triggers on signal and signal_subject, so every way a row is written
+(registration, retention, erasure, a bulk load) is covered.
 Migration 0011 creates both. Only columns that are not restricted are indexed: the sealed ones (details,
 identities, the source message) never reach an index, in clear or otherwise.
 
@@ -16,6 +17,7 @@ here; tests/test_search.py checks that the migration carries the same table.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, bindparam, func, literal_column, table, union
@@ -27,19 +29,20 @@ FOLD_FROM: Final = "àáâãäåèéêëìíîïòóôõöøùúûüýÿçñÀÁ
 FOLD_TO: Final = "aaaaaaeeeeiiiioooooouuuuyycnaaaaaaeeeeiiiioooooouuuuyycn"
 _FOLD: Final = str.maketrans(FOLD_FROM, FOLD_TO)
 
-# The expression PostgreSQL's index ix_signal_search is built on; a query must repeat it to the letter
-# (constants, not parameters) for the planner to use the index.
+# PostgreSQL's stored column signal.search_text (migration 0011), which ix_signal_search indexes.
 PG_SIGNAL_TEXT: Final = (
     "translate(lower(summary || E'\\n' || coalesce(location_or_sector, '') || E'\\n' || category), "
     f"'{FOLD_FROM}', '{FOLD_TO}')"
 )
 # The trigram index needs three characters; shorter words are matched by scanning the FTS5 table.
 TRIGRAM: Final = 3
+# How many of the newest signals are matched directly before the index is asked (newest_matching).
+WINDOW: Final = 400
 
 
-# What migration 0011 makes outside the SQLModel tables (FTS5 tables with their shadow tables, and
+# What migration 0011 makes outside the SQLModel tables (the FTS5 table with its shadow tables, and
 # expression indexes): schema comparisons against the models leave them out.
-OUTSIDE_MODELS: Final = ("signal_fts", "subject_fts", "ix_signal_search", "ix_subject_code_search")
+OUTSIDE_MODELS: Final = ("signal_fts", "ix_signal_search", "ix_subject_code_search", "search_text")
 
 
 def outside_models(name: str | None, _type: str, _parents: object) -> bool:
@@ -62,17 +65,64 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def matching(session: Session, word: str) -> Any:
-    """A subquery of the ids of the signals in which `word` occurs, through the dialect's index."""
-    folded = fold(word)
+def newest_matching(session: Session, words: list[str], limit: int) -> list[Signal]:
+    """The newest `limit` signals holding every word (newest first; on a tie the higher id).
+
+    A common word ("melding") is in thousands of signals: the index would hand them all over to be
+    sorted. So the newest WINDOW signals are read first and matched here, the same way (folded text,
+    codes); only when fewer than `limit` of them match is the index asked, and then it has few rows."""
+    folded = [fold(word) for word in words]
+    newest = (col(Signal.created_at).desc(), col(Signal.id).desc())
+    if not folded:
+        return list(session.exec(select(Signal).order_by(*newest).limit(limit)).all())
+    recent = session.exec(
+        select(Signal.id, Signal.summary, Signal.location_or_sector, Signal.category)
+        .order_by(*newest)
+        .limit(WINDOW)
+    ).all()
+    codes = _codes_of(session, [row[0] for row in recent])
+    hits = [row[0] for row in recent if _holds(row, codes.get(row[0] or 0, ()), folded)]
+    if len(hits) < limit and len(recent) == WINDOW:  # not enough among the newest: ask the index
+        query = select(Signal).where(*where_all_words(session, folded)).order_by(*newest).limit(limit)
+        return list(session.exec(query).all())
+    shown = {s.id: s for s in session.exec(select(Signal).where(col(Signal.id).in_(hits[:limit]))).all()}
+    return [shown[signal_id] for signal_id in hits[:limit]]
+
+
+def _codes_of(session: Session, signal_ids: list[int | None]) -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = {}
+    if signal_ids:
+        rows = session.exec(
+            select(SignalSubject.signal_id, Subject.code)
+            .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
+            .where(col(SignalSubject.signal_id).in_(signal_ids))
+        ).all()
+        for signal_id, code in rows:
+            codes.setdefault(signal_id, []).append(code.lower())
+    return codes
+
+
+def _holds(row: Any, codes: Sequence[str], folded: list[str]) -> bool:
+    """The index's rule in Python: each word in the folded text or in one of the codes."""
+    _id, summary, location, category = row
+    searchable = fold(f"{summary}\n{location or ''}\n{category}")
+    return all(word in searchable or any(word in code for code in codes) for word in folded)
+
+
+def where_all_words(session: Session, folded: list[str]) -> list[ColumnElement[bool]]:
+    """Conditions on Signal (all must hold): every folded word occurs in the signal's searchable text
+    or in one of its subject codes, looked up through the dialect's index."""
+    if not folded:
+        return []
     if session.get_bind().dialect.name == "postgresql":
-        return _matching_pg(folded)
-    return _matching_sqlite(folded)
+        return [col(Signal.id).in_(_matching_pg(word)) for word in folded]
+    return [col(Signal.id).in_(_matching_sqlite(folded))]
 
 
 def _matching_pg(folded: str) -> Any:
+    """One word: the signals whose text holds it, and those with a subject whose code holds it."""
     pattern = _like(folded)
-    by_text = select(col(Signal.id)).where(literal_column(PG_SIGNAL_TEXT).like(pattern, escape="\\"))
+    by_text = select(col(Signal.id)).where(literal_column("signal.search_text").like(pattern, escape="\\"))
     by_code = (
         select(col(SignalSubject.signal_id))
         .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
@@ -81,23 +131,17 @@ def _matching_pg(folded: str) -> Any:
     return union(by_text, by_code)
 
 
-def _matching_sqlite(folded: str) -> Any:
-    by_text: Any = (
-        select(literal_column("rowid")).select_from(table("signal_fts")).where(_fts("signal_fts", folded))
-    )
-    coded: Any = (
-        select(literal_column("rowid")).select_from(table("subject_fts")).where(_fts("subject_fts", folded))
-    )
-    by_code = select(col(SignalSubject.signal_id)).where(col(SignalSubject.subject_id).in_(coded))
-    return union(by_text, by_code)
-
-
-def _fts(name: str, folded: str) -> ColumnElement[bool]:
-    if len(folded) >= TRIGRAM:
-        return literal_column(name).op("MATCH")(bindparam(None, _phrase(folded), unique=True))
-    return literal_column(f"{name}.text").like(_like(folded), escape="\\")
-
-
-def where_all_words(session: Session, words: list[str]) -> list[ColumnElement[bool]]:
-    """One condition per word (all must hold): the signal's id is among that word's matches."""
-    return [col(Signal.id).in_(matching(session, word)) for word in words]
+def _matching_sqlite(folded: list[str]) -> Any:
+    """All words in one FTS5 query (signal_fts holds the codes too): phrases for words of three
+    characters or more, LIKE on the table for shorter ones (the trigram index cannot help those)."""
+    conditions: list[ColumnElement[bool]] = []
+    phrases = " ".join(_phrase(word) for word in folded if len(word) >= TRIGRAM)
+    if phrases:  # FTS5: phrases side by side must all match
+        conditions.append(literal_column("signal_fts").op("MATCH")(bindparam(None, phrases, unique=True)))
+    conditions += [
+        literal_column("signal_fts.text").like(_like(word), escape="\\")
+        for word in folded
+        if len(word) < TRIGRAM
+    ]
+    found: Any = select(literal_column("rowid")).select_from(table("signal_fts"))
+    return found.where(*conditions)

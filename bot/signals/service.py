@@ -978,12 +978,9 @@ def search(session: Session, *, actor: Principal, term: str = "") -> list[Signal
 
     Only what the whole partnership may see; details need `detail` (one signal, audited).
     """
-    # Every word through the search index (bot/signals/search.py): substring, case and accents ignored.
-    query = select(Signal).where(*signal_search.where_all_words(session, term.split()))
-    found = session.exec(
-        query.order_by(col(Signal.created_at).desc(), col(Signal.id).desc()).limit(SEARCH_LIMIT)
-    )
-    return [card(session, signal) for signal in found.all()]
+    # Substring, case and accents ignored, through the search index (bot/signals/search.py).
+    found = signal_search.newest_matching(session, term.split(), SEARCH_LIMIT)
+    return [card(session, signal) for signal in found]
 
 
 def detail(session: Session, *, actor: Principal, signal_id: int, purpose: str) -> SignalDetail:
