@@ -355,3 +355,16 @@ def test_independent_interventions_on_both_databases(world_on: World) -> None:
     assert (
         world_on.intervention(number).status is S.UITGEVOERD and world_on.intervention(number).case_id is None
     )
+
+
+def test_a_chain_without_a_case_tells_the_next_owner_it_is_their_turn(world: World) -> None:
+    first = plan_independent(world, joining_SLAGKRACHT=[], joining_INFORMATIEPOSITIE=[])
+    second = plan_independent(
+        world, view_id="V0INDEP02", instrument="Pand opnieuw verhuren", after=f"I-{first}"
+    )
+    assert world.intervention(second).depends_on_id == first
+    world.click(KOEN, "intervention_to_TOEGEZEGD", str(first))
+    finish(world, KOEN, first, lesson="Kort afstemmen was genoeg.", success=False)
+    world.dispatch()
+    turn = world.message_with(KOEN, "intervention_to_TOEGEZEGD", str(second))
+    assert f"Nu is het *I-{second}*: Pand opnieuw verhuren." in visible_text(turn["blocks"])
