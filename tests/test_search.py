@@ -17,7 +17,7 @@ import pytest
 from conftest import ENCRYPTION_KEY, BotUnderTest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from test_signals import BERT, HANS, ask, register, set_up
 
 from bot.clock import utcnow
@@ -193,8 +193,7 @@ def test_the_index_follows_every_write(engine: Engine, way: str) -> None:
 
 def test_the_search_asks_the_index(signals: Engine) -> None:
     with Session(signals) as session:
-        conditions = search.where_all_words(session, [search.fold("Ruïne"), search.fold("loods")])
-        query = select(col(Signal.id)).where(*conditions)
+        query = search.index_query(session, [search.fold("Ruïne"), search.fold("loods")], 15)
         compiled = query.compile(signals, compile_kwargs={"literal_binds": True})
         if signals.dialect.name == "postgresql":
             session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")

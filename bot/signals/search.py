@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, bindparam, func, literal_column, table, union
+from sqlalchemy import ColumnElement, bindparam, func, intersect, literal_column, table, union
 from sqlmodel import Session, col, select
 
 from bot.signals.models import Signal, SignalSubject, Subject
@@ -83,10 +83,30 @@ def newest_matching(session: Session, words: list[str], limit: int) -> list[Sign
     codes = _codes_of(session, [row[0] for row in recent])
     hits = [row[0] for row in recent if _holds(row, codes.get(row[0] or 0, ()), folded)]
     if len(hits) < limit and len(recent) == WINDOW:  # not enough among the newest: ask the index
-        query = select(Signal).where(*where_all_words(session, folded)).order_by(*newest).limit(limit)
-        return list(session.exec(query).all())
+        hits = list(session.exec(index_query(session, folded, limit)).all())
     shown = {s.id: s for s in session.exec(select(Signal).where(col(Signal.id).in_(hits[:limit]))).all()}
     return [shown[signal_id] for signal_id in hits[:limit]]
+
+
+def index_query(session: Session, folded: list[str], limit: int) -> Any:
+    """The ids of the newest `limit` signals holding every folded word, through the dialect's index."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _newest_pg(folded, limit)
+    newest = (col(Signal.created_at).desc(), col(Signal.id).desc())
+    return (
+        select(col(Signal.id))
+        .where(col(Signal.id).in_(_matching_sqlite(folded)))
+        .order_by(*newest)
+        .limit(limit)
+    )
+
+
+def _newest_pg(folded: list[str], limit: int) -> Any:
+    """Each word's matches carry their created_at, so the newest are picked among the matches alone:
+    `signal.id IN (…)` had PostgreSQL read every signal to join them (~100 ms at 100,000)."""
+    per_word = [_matching_pg(word) for word in folded]
+    found: Any = (intersect(*per_word) if len(per_word) > 1 else per_word[0]).subquery()
+    return select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc()).limit(limit)
 
 
 def _codes_of(session: Session, signal_ids: list[int | None]) -> dict[int, list[str]]:
@@ -109,22 +129,15 @@ def _holds(row: Any, codes: Sequence[str], folded: list[str]) -> bool:
     return all(word in searchable or any(word in code for code in codes) for word in folded)
 
 
-def where_all_words(session: Session, folded: list[str]) -> list[ColumnElement[bool]]:
-    """Conditions on Signal (all must hold): every folded word occurs in the signal's searchable text
-    or in one of its subject codes, looked up through the dialect's index."""
-    if not folded:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return [col(Signal.id).in_(_matching_pg(word)) for word in folded]
-    return [col(Signal.id).in_(_matching_sqlite(folded))]
-
-
 def _matching_pg(folded: str) -> Any:
-    """One word: the signals whose text holds it, and those with a subject whose code holds it."""
+    """One word: (id, created_at) of the signals whose text holds it, or one of whose codes does."""
     pattern = _like(folded)
-    by_text = select(col(Signal.id)).where(literal_column("signal.search_text").like(pattern, escape="\\"))
+    by_text = select(col(Signal.id), col(Signal.created_at)).where(
+        literal_column("signal.search_text").like(pattern, escape="\\")
+    )
     by_code = (
-        select(col(SignalSubject.signal_id))
+        select(col(Signal.id), col(Signal.created_at))
+        .join(SignalSubject, col(SignalSubject.signal_id) == col(Signal.id))
         .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
         .where(func.lower(col(Subject.code)).like(pattern, escape="\\"))
     )
