@@ -75,12 +75,9 @@ def newest_matching(session: Session, words: list[str], limit: int) -> list[Sign
     newest = (col(Signal.created_at).desc(), col(Signal.id).desc())
     if not folded:
         return list(session.exec(select(Signal).order_by(*newest).limit(limit)).all())
-    recent = session.exec(
-        select(Signal.id, Signal.summary, Signal.location_or_sector, Signal.category)
-        .order_by(*newest)
-        .limit(WINDOW)
-    ).all()
-    codes = _codes_of(session, [row[0] for row in recent])
+    window = select(Signal.id, Signal.summary, Signal.location_or_sector, Signal.category)
+    recent = session.exec(window.order_by(*newest).limit(WINDOW)).all()
+    codes = _codes_of(session, select(col(Signal.id)).order_by(*newest).limit(WINDOW))
     hits = [row[0] for row in recent if _holds(row, codes.get(row[0] or 0, ()), folded)]
     if len(hits) < limit and len(recent) == WINDOW:  # not enough among the newest: ask the index
         hits = list(session.exec(index_query(session, folded, limit)).all())
@@ -105,20 +102,22 @@ def _newest_pg(folded: list[str], limit: int) -> Any:
     """Each word's matches carry their created_at, so the newest are picked among the matches alone:
     `signal.id IN (…)` had PostgreSQL read every signal to join them (~100 ms at 100,000)."""
     per_word = [_matching_pg(word) for word in folded]
-    found: Any = (intersect(*per_word) if len(per_word) > 1 else per_word[0]).subquery()
+    every: Any = intersect  # (mypy 2.4 crashes inferring intersect(*list))
+    found: Any = (every(*per_word) if len(per_word) > 1 else per_word[0]).subquery()
     return select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc()).limit(limit)
 
 
-def _codes_of(session: Session, signal_ids: list[int | None]) -> dict[int, list[str]]:
+def _codes_of(session: Session, signal_ids: Any) -> dict[int, list[str]]:
+    """The subject codes of the signals `signal_ids` (a subquery: 400 bound ids cost PostgreSQL more
+    to plan than to run)."""
     codes: dict[int, list[str]] = {}
-    if signal_ids:
-        rows = session.exec(
-            select(SignalSubject.signal_id, Subject.code)
-            .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
-            .where(col(SignalSubject.signal_id).in_(signal_ids))
-        ).all()
-        for signal_id, code in rows:
-            codes.setdefault(signal_id, []).append(code.lower())
+    rows = session.exec(
+        select(SignalSubject.signal_id, Subject.code)
+        .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
+        .where(col(SignalSubject.signal_id).in_(signal_ids))
+    ).all()
+    for signal_id, code in rows:
+        codes.setdefault(signal_id, []).append(code.lower())
     return codes
 
 
