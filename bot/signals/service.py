@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from bot import audit
@@ -934,31 +935,58 @@ def assessments_of(session: Session, signal_id: int) -> list[Assessment]:
 def card(
     session: Session, signal: Signal, *, new_codes: set[str] | frozenset[str] = frozenset()
 ) -> SignalCard:
-    signal_id = _id(signal)
-    rows = session.exec(
-        select(Subject, SignalSubject.role)
+    return cards(session, [signal], new_codes=new_codes)[0]
+
+
+def cards(
+    session: Session, shown: Sequence[Signal], *, new_codes: set[str] | frozenset[str] = frozenset()
+) -> list[SignalCard]:
+    """Cards for a list of signals in three queries (subjects, cases, partner names), not per signal."""
+    from bot.cases.models import CaseSignal
+
+    ids = [_id(signal) for signal in shown]
+    subjects: dict[int, list[tuple[Subject, str]]] = {signal_id: [] for signal_id in ids}
+    for signal_id, subject, role in session.exec(
+        select(SignalSubject.signal_id, Subject, SignalSubject.role)
         .join(SignalSubject, col(SignalSubject.subject_id) == col(Subject.id))
-        .where(SignalSubject.signal_id == signal_id)
+        .where(col(SignalSubject.signal_id).in_(ids))
         .order_by(col(Subject.code))
-    ).all()
-    return SignalCard(
-        id=signal_id,
-        partner=_partner_name(session, signal.partner_id),
-        category=signal.category.value,
-        category_label=CATEGORY_LABELS[signal.category],
-        focus_label=FOCUS_LABELS[signal.focus_element] if signal.focus_element else None,
-        status=signal.status.value,
-        status_label=STATUS_LABELS[signal.status],
-        summary=signal.summary,
-        location=signal.location_or_sector,
-        subjects=[
-            subject_ref(subject, SubjectRole(role), new=subject.code in new_codes) for subject, role in rows
-        ],
-        case_id=_case_of(session, signal_id),
-        referred_to=_partner_name(session, signal.referred_to_partner_id)
-        if signal.referred_to_partner_id
-        else None,
-    )
+        .options(defer(Subject.identity))  # type: ignore[arg-type]  # sealed, and not on a card
+    ).all():
+        subjects[signal_id].append((subject, role))
+    case_of: dict[int, int] = {}
+    for signal_id, case_id in session.exec(
+        select(CaseSignal.signal_id, CaseSignal.case_id)
+        .where(col(CaseSignal.signal_id).in_(ids))
+        .order_by(col(CaseSignal.case_id))
+    ).all():
+        case_of.setdefault(signal_id, case_id)  # the first case it became part of
+    wanted = {s.partner_id for s in shown} | {
+        s.referred_to_partner_id for s in shown if s.referred_to_partner_id
+    }
+    names = dict(session.exec(select(Partner.id, Partner.name).where(col(Partner.id).in_(wanted))).all())
+    return [
+        SignalCard(
+            id=_id(signal),
+            partner=names.get(signal.partner_id, "-"),
+            category=signal.category.value,
+            category_label=CATEGORY_LABELS[signal.category],
+            focus_label=FOCUS_LABELS[signal.focus_element] if signal.focus_element else None,
+            status=signal.status.value,
+            status_label=STATUS_LABELS[signal.status],
+            summary=signal.summary,
+            location=signal.location_or_sector,
+            subjects=[
+                subject_ref(subject, SubjectRole(role), new=subject.code in new_codes)
+                for subject, role in subjects[_id(signal)]
+            ],
+            case_id=case_of.get(_id(signal)),
+            referred_to=names.get(signal.referred_to_partner_id, "-")
+            if signal.referred_to_partner_id
+            else None,
+        )
+        for signal in shown
+    ]
 
 
 def subject_ref(subject: Subject, role: SubjectRole | None = None, *, new: bool = False) -> SubjectRef:
@@ -979,8 +1007,7 @@ def search(session: Session, *, actor: Principal, term: str = "") -> list[Signal
     Only what the whole partnership may see; details need `detail` (one signal, audited).
     """
     # Substring, case and accents ignored, through the search index (bot/signals/search.py).
-    found = signal_search.newest_matching(session, term.split(), SEARCH_LIMIT)
-    return [card(session, signal) for signal in found]
+    return cards(session, signal_search.newest_matching(session, term.split(), SEARCH_LIMIT))
 
 
 def detail(session: Session, *, actor: Principal, signal_id: int, purpose: str) -> SignalDetail:
@@ -1124,10 +1151,10 @@ def home_overview(session: Session, *, actor: Principal) -> HomeOverview:
     ).all()
     to_weigh: list[SignalCard] = []
     if Role(actor.role) in MANAGING_ROLES:
-        to_weigh = [card(session, signal) for signal in _waiting_for(session, actor)]
+        to_weigh = cards(session, _waiting_for(session, actor))
     return HomeOverview(
         partner=_partner_name(session, actor.partner_id),
-        recent=[card(session, s) for s in recent],
+        recent=cards(session, recent),
         to_weigh=to_weigh,
     )
 
