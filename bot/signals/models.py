@@ -47,7 +47,7 @@ class Signal(SQLModel, table=True):
     __tablename__ = "signal"
     # The coordinator's Home: the oldest signals waiting to be weighed. The search indexes (PostgreSQL
     # trigram GIN, SQLite FTS5) are made by migration 0011 only: they are not SQLModel tables or columns.
-    __table_args__ = (sa.Index("ix_signal_status_created", "status", "created_at"),)
+    __table_args__ = (sa.Index("ix_signal_status_created", "status", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     summary: str = Field(max_length=300)  # checked for personal data before it may be shown in a channel

@@ -4,7 +4,7 @@ PostgreSQL: pg_trgm (when the server has it) with GIN trigram indexes on the sig
 text (a stored generated column, search_text) and on the subject codes. SQLite: an FTS5 table with the
 trigram tokenizer (`signal_fts`: the folded text and the subject codes of each signal), filled from the
 existing rows and kept in step by triggers on signal and signal_subject. Only columns that are not
-restricted: sealed ones are never indexed. Both: (status, created_at) on signal and on case.
+restricted: sealed ones are never indexed. Both: (status, created_at[, id]) on signal and on case.
 
 The fold table is bot/signals/search.py's FOLD_FROM/FOLD_TO, copied (a migration stays as it was
 written); tests/test_search.py checks that the two agree.
@@ -64,7 +64,8 @@ def _signal_text(row: str) -> str:
 
 
 def upgrade() -> None:
-    op.create_index("ix_signal_status_created", "signal", ["status", "created_at"])
+    # With id: the Home's order (created_at, id) straight from the index, so the planner walks it.
+    op.create_index("ix_signal_status_created", "signal", ["status", "created_at", "id"])
     op.create_index("ix_case_status_created", "case", ["status", "created_at"])
     if op.get_bind().dialect.name == "postgresql":
         _upgrade_postgresql()
