@@ -204,6 +204,23 @@ class World:
         view = view or self.open_answer(person)
         return self.submit(person, "checkin_answer_form", values, view, view_id)
 
+    def close_now(self, person: PersonRef, moment_id: int | None = None) -> dict[str, Any]:
+        """Press "Nu afsluiten" on the prompt (after a close the button is gone: pass the moment's id, as
+        a click on a copy of the old prompt would); what the person was told, only to them."""
+        before = len(self.double.calls_to("response_url"))
+        value = None if moment_id is None else str(moment_id)
+        response = self.driver.action("checkin_close", value, user=person.user_id, channel=CHANNEL, team=TEAM)
+        assert response.status == 200, response.body
+        return dict(self.double.wait_for("response_url", count=before + 1)[-1].args)
+
+    def summaries(self) -> list[str]:
+        """The summaries posted in the prompt's thread, as people read them."""
+        return [
+            visible_text(m.get("blocks") or [])
+            for m in self.thread_replies()
+            if "Samenvatting" in visible_text(m.get("blocks") or [])
+        ]
+
     def thread_replies(self) -> list[dict[str, Any]]:
         messages = self.double.messages_in(CHANNEL)
         return [m for m in messages if m.get("thread_ts") and m.get("thread_ts") != m.get("ts")]

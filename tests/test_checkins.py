@@ -13,7 +13,7 @@ fire it (`run_once`), at simulated moments; the outbox is dispatched as the work
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,15 +28,19 @@ from checkins_support import (
     MARLEEN,
     QUIET,
     RUUD,
+    TEAM,
     World,
     block,
     build_world,
 )
+from sqlmodel import Session
 
 from bot.calendar import is_holiday
-from bot.checkins import timing
-from bot.checkins.models import CheckinSchedule, ScheduleStatus
+from bot.checkins import closing, service, timing
+from bot.checkins.models import CheckinSchedule, MomentStatus, ScheduleStatus
 from bot.interventions.models import Intervention, InterventionStatus
+from bot.partners import service as partners
+from bot.partners.models import PersonRef
 from bot.vocabulary import FocusElement, InstrumentType
 from slackdouble import SlackDouble, visible_text
 
@@ -502,6 +506,224 @@ def test_two_workers_post_each_moment_once_and_remind_once(world_on: World) -> N
     assert len(summaries) == 3
     assert world.count("SELECT count(*) FROM checkin_moment") == 3
     assert DIRK.user_id not in str([c.args for c in world.double.delivered("chat.postMessage")])
+
+
+# --- closing early: everyone answered, or a coordinator closes it now -------------------------------------
+
+
+def test_the_last_expected_answer_closes_it_at_once_and_nobody_is_reminded(world_on: World) -> None:
+    """The window is the latest it closes: when everyone expected has answered, the summary comes at once,
+    no reminder goes out at three quarters and the window's end adds nothing."""
+    world = world_on
+    open_first_moment(world, partners_=["gemeente"], people=[JAN])
+    moment = world.moments()[0]
+    (prompt,) = world.prompts()
+    assert "Het sluit zodra iedereen heeft geantwoord." in visible_text(prompt["blocks"])
+
+    world.answer(ILSE, {"q0": "Ik val in voor een collega"}, "V0EARLY001")  # not expected: changes nothing
+    world.answer(FATIMA, {"q0": "Loods bekeken"}, "V0EARLY002")
+    world.answer(MARLEEN, {"q0": "Vergunning nagekeken"}, "V0EARLY003")
+    world.dispatch()
+    assert world.summaries() == [] and world.moments()[0].status is MomentStatus.OPEN
+
+    last = world.answer(JAN, {"q0": "Observatie gepland"}, "V0EARLY004")
+    assert "Nu heeft iedereen geantwoord: de samenvatting volgt in de draad." in visible_text(
+        last["view"]["blocks"]
+    )
+    world.dispatch()
+    (summary,) = world.summaries()
+    assert "Samenvatting: 3 van 3 geantwoord" in summary  # Ilse answered too, but was not asked
+    assert "Iedereen heeft geantwoord, dus het afstemmoment is eerder gesloten." in summary
+    assert world.thread_replies()[-1]["thread_ts"] == prompt["ts"]
+    (prompt,) = world.prompts()
+    assert "Gesloten." in visible_text(prompt["blocks"])
+    assert not any(b.get("type") == "actions" for b in prompt["blocks"])  # no buttons any more
+    closed = world.moments()[0]
+    assert closed.status is MomentStatus.GESLOTEN and closed.next_step_at is None
+
+    updates = len(world.double.delivered("chat.update"))
+    for minute in (0, 1):  # the three-quarter mark and the window's end, each fired twice
+        world.tick(moment.remind_at + timedelta(minutes=minute))
+        world.tick(moment.closes_at + timedelta(minutes=minute))
+    world.dispatch()
+    for person in (FATIMA, MARLEEN, JAN, ILSE):
+        assert world.double.messages_to(person.user_id) == []  # nobody reminded
+    assert len(world.summaries()) == 1 and len(world.double.delivered("chat.update")) == updates
+    assert world.count("SELECT count(*) FROM outbox WHERE key LIKE 'checkin-summary:%'") == 1
+    assert world.rows("SELECT actor_user_id, details FROM audit_entry WHERE action = 'checkin.closed'") == [
+        (JAN.user_id, '{"answered":3,"expected":3,"reason":"all_answered"}')
+    ]
+
+
+def test_a_coordinator_closes_it_now_and_a_member_is_told_whom_to_ask(world_on: World) -> None:
+    world = world_on
+    open_first_moment(world, partners_=["gemeente", "politie"])
+    moment = world.moments()[0]
+    (prompt,) = world.prompts()
+    button = next(
+        e
+        for b in prompt["blocks"]
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "checkin_close"
+    )
+    assert button["text"]["text"] == "Nu afsluiten" and "Het afstemmoment nu afsluiten?" in str(
+        button["confirm"]
+    )
+    world.answer(FATIMA, {"q0": "Loods bekeken"}, "V0CLOSE001")
+    world.tick(moment.remind_at)  # reminders to Marleen and Jan queued, not yet sent
+
+    refused = world.close_now(JAN)
+    said = visible_text(refused["blocks"])
+    assert refused["response_type"] == "ephemeral" and refused.get("replace_original") is False
+    assert (
+        f"Alleen een coördinator kan een afstemmoment eerder sluiten: vraag het aan <@{RUUD.user_id}>."
+        in said
+    )
+    assert "Anders sluit het vanzelf om 11:00, of zodra iedereen heeft geantwoord." in said
+    assert world.moments()[0].status is MomentStatus.OPEN
+    assert world.count("SELECT count(*) FROM outbox WHERE key LIKE 'checkin-summary:%'") == 0
+
+    marleens_form = world.open_answer(MARLEEN)  # open when the coordinator closes it
+    done = world.close_now(RUUD)
+    assert "Het afstemmoment is gesloten: de samenvatting volgt in de draad." in visible_text(done["blocks"])
+    world.dispatch()
+    (summary,) = world.summaries()
+    assert "Samenvatting: 1 van 3 geantwoord" in summary
+    assert f"Eerder gesloten door <@{RUUD.user_id}>." in summary
+    assert f"niet geantwoord: <@{MARLEEN.user_id}>" in summary
+    for silent in (MARLEEN, JAN):  # the reminders queued a moment ago were cancelled
+        assert world.double.messages_to(silent.user_id) == []
+    assert world.rows("SELECT DISTINCT status FROM outbox WHERE key LIKE 'checkin-reminder:%'") == [
+        ("cancelled",)
+    ]
+    (prompt,) = world.prompts()
+    assert "Gesloten. 1 van 3 geantwoord" in visible_text(prompt["blocks"])
+
+    again = world.close_now(RUUD, moment_id=moment.id)  # a second click, or a colleague's
+    assert "Dit afstemmoment is gesloten; de samenvatting staat in de draad." in visible_text(again["blocks"])
+    late = world.answer(MARLEEN, {"q0": "Te laat"}, "V0CLOSE002", view=marleens_form)
+    assert "gesloten" in late["errors"]["q0"]
+    world.tick(moment.closes_at)
+    world.tick(moment.closes_at + timedelta(hours=1))
+    world.dispatch()
+    assert len(world.summaries()) == 1  # the window's end posts nothing more
+    assert world.count("SELECT count(*) FROM outbox WHERE key LIKE 'checkin-summary:%'") == 1
+    assert world.rows("SELECT actor_user_id, details FROM audit_entry WHERE action = 'checkin.closed'") == [
+        (RUUD.user_id, '{"answered":1,"expected":3,"reason":"coordinator"}')
+    ]
+
+
+def test_the_close_button_speaks_english_to_an_english_member(world: World) -> None:
+    world.double.add_user(JAN.user_id, team_id=JAN.team_id, locale="en-GB")
+    open_first_moment(world, partners_=["politie"])
+    world.driver.event(  # opening the App Home is where Samen learns a person's Slack locale
+        {"type": "app_home_opened", "user": JAN.user_id, "channel": "D0JAN", "tab": "home"}, team=TEAM
+    )
+    world.double.wait_for("views.publish")
+    said = visible_text(world.close_now(JAN)["blocks"])
+    assert f"Only a coordinator can close a check-in early: ask <@{RUUD.user_id}>." in said
+
+
+def test_closers_racing_close_it_once(world_on: World) -> None:
+    """A coordinator's click, two last answers at the same time, and the window's end job of two workers,
+    all at once: one summary, one prompt edit, and the moment closed."""
+    world = world_on
+    open_first_moment(world, partners_=["gemeente"], people=[JAN])
+    moment = world.moments()[0]
+    world.answer(FATIMA, {"q0": "Loods bekeken"}, "V0RACE0001")
+    barrier = threading.Barrier(5)
+    failures: list[BaseException] = []
+
+    def answer_last(person: PersonRef) -> None:
+        barrier.wait()  # then begin: on SQLite a transaction holds the write lock from its start
+        with world.services.session() as session:
+            member = partners.find_member(session, team_id=person.team_id, user_id=person.user_id)
+            assert member is not None
+            service.answer(
+                session,
+                actor=member,
+                moment_id=moment.id or 0,
+                data=service.AnswerInput(answers=("Gedaan",)),
+                settings=world.services.settings,
+            )
+
+    def coordinator() -> None:
+        barrier.wait()
+        with world.services.session() as session:
+            member = partners.find_member(session, team_id=RUUD.team_id, user_id=RUUD.user_id)
+            assert member is not None
+            closing.close_now(session, actor=member, moment_id=moment.id or 0, language="nl")
+
+    def job(worker: str) -> None:
+        barrier.wait()
+        world.tick(moment.closes_at, worker=worker)
+
+    def guarded(run: Callable[[], None]) -> Callable[[], None]:
+        def wrapped() -> None:
+            try:
+                run()
+            except service.CheckinError:
+                pass  # the moment was closed by someone else first: refused, nothing saved
+            except BaseException as problem:
+                failures.append(problem)
+
+        return wrapped
+
+    runs = [
+        lambda: answer_last(MARLEEN),
+        lambda: answer_last(JAN),
+        coordinator,
+        lambda: job("worker-1"),
+        lambda: job("worker-2"),
+    ]
+    threads = [threading.Thread(target=guarded(run)) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    world.dispatch()
+    assert world.moments()[0].status is MomentStatus.GESLOTEN
+    assert len(world.summaries()) == 1
+    assert world.count("SELECT count(*) FROM outbox WHERE key LIKE 'checkin-summary:%'") == 1
+    assert world.count("SELECT count(*) FROM outbox WHERE key LIKE 'checkin-closed:%'") == 1
+    assert world.count("SELECT count(*) FROM audit_entry WHERE action = 'checkin.closed'") <= 1
+
+
+def test_two_last_answers_at_once_still_close_it(world_on: World) -> None:
+    """Each of the last two would see the other as silent if they counted at the same time: the second
+    waits for the first to commit (an answer locks the moment's row on PostgreSQL, BEGIN IMMEDIATE on
+    SQLite), then counts and closes."""
+    world = world_on
+    open_first_moment(world, partners_=["gemeente"], people=[JAN])
+    moment_id = world.moments()[0].id or 0
+    world.answer(FATIMA, {"q0": "Loods bekeken"}, "V0TWO00001")
+    closed: list[bool] = []
+
+    def answer(session: Session, person: PersonRef) -> bool:
+        member = partners.find_member(session, team_id=person.team_id, user_id=person.user_id)
+        assert member is not None
+        data = service.AnswerInput(answers=("Gedaan",))
+        settings = world.services.settings
+        return service.answer(session, actor=member, moment_id=moment_id, data=data, settings=settings).closed
+
+    def jan() -> None:
+        with world.services.session() as session:
+            closed.append(answer(session, JAN))
+
+    with world.services.session() as first:
+        closed.append(answer(first, MARLEEN))  # Jan is still silent for her
+        second = threading.Thread(target=jan)
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive(), "Jan's answer waits until Marleen's is committed"
+    second.join()
+    assert closed == [False, True]
+    assert world.moments()[0].status is MomentStatus.GESLOTEN
+    world.dispatch()
+    (summary,) = world.summaries()
+    assert "Samenvatting: 3 van 3 geantwoord" in summary
 
 
 # --- help and the App Home --------------------------------------------------------------------------------

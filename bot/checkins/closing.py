@@ -197,7 +197,8 @@ def _queue_close(
     schedule = session.get(CheckinSchedule, moment.schedule_id)
     rows = answers_of(session, moment)
     names = _partner_names(session, rows)
-    answered = sum(1 for row in rows if row.version > 0)
+    # "3 of 3 answered" counts those asked: a colleague stepping in is named, but not counted as a 4th.
+    answered = sum(1 for row in rows if row.expected and row.version > 0)
     expected = sum(1 for row in rows if row.expected)
     team_id = schedule.team_id if schedule and schedule.team_id else None
     enqueue(
