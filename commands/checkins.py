@@ -331,7 +331,7 @@ def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], context:
 def click_close(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
-    """ "Close now" on the prompt: a coordinator closes the moment before its window ends; anyone else is
+    """The prompt's "Close now": a coordinator closes the moment before its window ends; anyone else is
     told, only to themselves, whom to ask. Committed before the answer, so the summary is on its way."""
     ack()
     services: Services = context["services"]

@@ -102,6 +102,21 @@ def test_the_riec_plans_a_monday_morning_check_in(world: World) -> None:
     assert "checkin.planned" in [r[0] for r in world.rows("SELECT action FROM audit_entry")]
 
 
+def test_the_time_is_picked_not_typed(world: World) -> None:
+    """Slack's timepicker, 09:00 to start with; the time picked is the time on the clock in the zone."""
+    view = world.open_plan()
+    picker = block(view, "time")["element"]
+    assert picker["type"] == "timepicker" and picker["initial_time"] == "09:00"
+    assert "tijdzone hieronder" in block(view, "time")["hint"]["text"]
+    assert "Uiterlijk dan sluit het" in block(view, "window")["hint"]["text"]
+    answer = world.plan(time="07:45", zone="Europe/London")  # dressed as the picker sends it
+    assert answer["response_action"] == "update", answer
+    schedule = world.schedule()
+    assert (schedule.clock, schedule.timezone) == ("07:45", "Europe/London")
+    assert schedule.next_at is not None
+    assert schedule.next_at.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M") == "07:45"
+
+
 @pytest.mark.parametrize(
     ("change", "field", "says"),
     [
