@@ -84,8 +84,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
     ),
     "intervention_problem.json.j2": (
         {
-            "message": "%(partner)s already carries %(count)s open interventions, its capacity is "
-            "%(capacity)s. Take on no more than you can finish: finish or call off one of these first.",
+            "message": "%(partner)s is at its capacity for open interventions (%(count)s of %(capacity)s). "
+            "Take on no more than you can finish: finish or call off one of these first.",
             "values": {"partner": HOSTILE, "count": 2, "capacity": 2},  # noqa: F821
             "usage": None,
             "open": [IV],

@@ -131,7 +131,7 @@ class CapacityExceeded(InterventionError):
     def __init__(self, *, partner: Partner, open_ones: Sequence[Intervention], can_override: bool) -> None:
         super().__init__(
             N_(
-                "%(partner)s already carries %(count)s open interventions, its capacity is %(capacity)s. "
+                "%(partner)s is at its capacity for open interventions (%(count)s of %(capacity)s). "
                 "Take on no more than you can finish: finish or call off one of these first."
             ),
             partner=partner.name,
