@@ -1141,6 +1141,7 @@ def submit_finish(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
             iv=card["iv"],
             kind="finished",
             changed=outcome.changed,
+            told=list(outcome.told),
         ),
     )
     _after_change(client, context, _origin_of(data), card)

@@ -40,7 +40,15 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
         {"iv": IV, "event": "status", "actor": "U0ACTOR01", "reason": HOSTILE, "success": True},  # noqa: F821
         True,
     ),
-    "intervention_assigned.json.j2": ({"iv": PROPOSED, "by": "U0ACTOR01", "event": "proposed"}, True),
+    "intervention_assigned.json.j2": (
+        {
+            "iv": PROPOSED,
+            "by": "U0ACTOR01",
+            "event": "proposed",
+            "after": {"code": "I-3", "partner": HOSTILE},  # noqa: F821
+        },
+        True,
+    ),
     "intervention_window.json.j2": ({"iv": IV}, True),
     "intervention_turn.json.j2": (
         {"done": IV, "iv": DAY_ONLY, "by": "U0ACTOR01", "done_at": "2026-12-01T08:00:00+00:00"},

@@ -17,7 +17,13 @@ from bot.cases import service as cases
 from bot.cases.models import Case
 from bot.config import Settings
 from bot.i18n import language_for
-from bot.interventions.models import STATUS_LABELS, Intervention, InterventionAsk, next_steps
+from bot.interventions.models import (
+    ACTIVE_STATUSES,
+    STATUS_LABELS,
+    Intervention,
+    InterventionAsk,
+    next_steps,
+)
 from bot.outbox import Priority, cancel, enqueue, ts_of
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners.models import Partner, PersonRef
@@ -180,8 +186,25 @@ def tell_new_owner(
         person=owner,
         key=f"intervention:{intervention.id}:v{intervention.version}:owner",
         template="intervention_assigned.json.j2",
-        context={"iv": summary(session, intervention, for_channel=False), "by": by_user_id, "event": event},
+        context={
+            "iv": summary(session, intervention, for_channel=False),
+            "by": by_user_id,
+            "event": event,
+            "after": waits_on(session, intervention),
+        },
     )
+
+
+def waits_on(session: Session, intervention: Intervention) -> dict[str, str] | None:
+    """The intervention this one waits on while that is not carried out yet: its code and owner partner,
+    so the owner knows why it cannot start and that they will hear it (bot.interventions.service.finish)."""
+    if intervention.depends_on_id is None:
+        return None
+    before = session.get(Intervention, intervention.depends_on_id)
+    if before is None or before.status not in ACTIVE_STATUSES:
+        return None
+    partner = session.get(Partner, before.owner_partner_id)
+    return {"code": before.code, "partner": partner.name if partner else "?"}
 
 
 def announce_window(session: Session, *, settings: Settings, intervention: Intervention) -> None:

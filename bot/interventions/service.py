@@ -194,6 +194,8 @@ class Draft:
 class Outcome:
     intervention: Intervention
     changed: bool
+    # Finishing: the codes of the interventions that waited on it, whose owners were told it is their turn.
+    told: tuple[str, ...] = ()
 
 
 @dataclass
@@ -902,17 +904,19 @@ def finish(
         actor_user_id=actor.user_id,
         extra={"success": bool(success)},
     )
+    told = []
     for waiting in session.exec(
-        select(Intervention).where(
-            Intervention.depends_on_id == intervention.id, col(Intervention.status).in_(ACTIVE_STATUSES)
-        )
+        select(Intervention)
+        .where(Intervention.depends_on_id == intervention.id, col(Intervention.status).in_(ACTIVE_STATUSES))
+        .order_by(col(Intervention.id))
     ).all():
         messages.tell_turn(
             session, settings=settings, done=intervention, waiting=waiting, by_user_id=actor.user_id
         )
+        told.append(waiting.code)
     if success:
         messages.celebrate(session, settings=settings, intervention=intervention)
-    return Outcome(intervention, changed=True)
+    return Outcome(intervention, changed=True, told=tuple(told))
 
 
 def cancel(
