@@ -955,6 +955,8 @@ def _measure_commands(
 ) -> None:
     """Each command in turn, once the servers are idle; then the overview with its deliveries."""
     for command in [*commands(load.facts), OVERVIEW]:
+        if args.only and not any(word in command.name for word in args.only):
+            continue
         waited = settle(pids)
         if command is OVERVIEW:
             samples = load.run(OVERVIEW, args.overview_requests, 1)
@@ -1029,6 +1031,8 @@ def _report_overview(figures: Figures, sizes: list[str], large: str) -> bool:
     ok = True
     for size in sizes:
         samples = figures.by.get((OVERVIEW.name, size), [])
+        if not samples:  # left out with --only
+            continue
         delivered = [s.delivered for s in samples if s.delivered is not None]
         missing = len(samples) - len(delivered)
         worst = max(delivered, default=float("nan"))
@@ -1070,10 +1074,12 @@ def main() -> int:
         "--pg-url", default=PG_URL, help="a PostgreSQL server: throw-away databases beside it"
     )
     parser.add_argument("--fill-only", action="store_true", help="fill the cache, measure nothing")
+    parser.add_argument("--only", default="", help="only the commands whose names hold one of these words")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     args = parser.parse_args()
     args.sizes = [s for s in args.sizes.split(",") if s]
+    args.only = [word for word in args.only.split(",") if word]
     kinds = [k for k in args.db.split(",") if k]
     if not set(args.sizes) <= set(SIZES) or not set(kinds) <= {"sqlite", "postgresql"}:
         parser.error("--sizes takes small and/or large; --db sqlite and/or postgresql")
