@@ -66,6 +66,7 @@ from bot.interventions.models import InterventionStatus
 from bot.partners.models import PersonRef
 from bot.partners.service import require_member, require_partner
 from bot.slack import surface
+from bot.slack.deferred import wait_until_idle
 from bot.slack.registry import Registry
 from bot.vocabulary import FocusElement, InstrumentType
 from slackdouble import SlackDouble, SlackDriver
@@ -224,6 +225,9 @@ def drain(bot: BotUnderTest, timeout: float = 10.0) -> None:
     for _ in range(workers):
         executor.submit(barrier.wait, timeout)
     barrier.wait(timeout)
+    # Answer-first look-ups (the overview) go on in a pool of their own after the listener has answered;
+    # the overview's charts are drawn by a fresh Python process, slow on a busy machine.
+    assert wait_until_idle(timeout=90.0), "an answer-first look-up did not finish"
 
 
 def settle(double: SlackDouble, quiet: float = 0.15, limit: float = 3.0) -> None:

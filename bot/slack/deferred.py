@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -26,6 +28,7 @@ from bot.slack.urls import is_response_url
 
 logger = logging.getLogger(__name__)
 
+_POOLS: weakref.WeakSet[AnswerFirst] = weakref.WeakSet()
 NOTICE: Final = "deferred_notice.json.j2"
 ACK_WAIT: Final = 5.0  # seconds the pool's thread waits for the listener's answer (Bolt's own limit is 3)
 LOOKING_UP: Final = N_("Looking it up…")
@@ -59,13 +62,36 @@ class _Handoff:
     deferred: bool = False
 
 
+def wait_until_idle(timeout: float = 10.0) -> bool:
+    """Every answer-first pool of this process has finished what it started (what follows a request,
+    such as the overview's charts, is written by then): for an orderly stop, and for tests that check
+    what one request wrote."""
+    return all(pool.wait_until_idle(timeout) for pool in list(_POOLS))
+
+
 class AnswerFirst:
     """One per app: `workers` look-ups at a time, `waiting` more queued; beyond that, "busy"."""
 
     def __init__(self, *, workers: int = 2, waiting: int = 8, answer_within: float = 0.5) -> None:
         self.answer_within = answer_within
         self._pool = ContextExecutor(max_workers=workers, thread_name_prefix="answer-first")
-        self._slots = threading.BoundedSemaphore(workers + waiting)
+        self._capacity = workers + waiting
+        self._slots = threading.BoundedSemaphore(self._capacity)
+        _POOLS.add(self)
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """True once nothing is computing or waiting here (every slot free at one moment)."""
+        deadline = time.monotonic() + timeout
+        taken = 0
+        try:
+            while taken < self._capacity:
+                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self._slots.release()
 
     def run(
         self, request: CommandRequest, work: Callable[[], Reply], *, what: str, failed: str = FAILED
