@@ -79,6 +79,29 @@ def format_minutes(minutes: float, language: str) -> str:
     return format_unit(round(minutes, 1), "duration-minute", length="long", locale=language)
 
 
+# The hour's abbreviation per language; "min" and "s" are the same in Dutch and English.
+HOUR_SYMBOL = {"nl": "u", "en": "h"}
+
+
+def format_duration(seconds: float | None, language: str) -> str:
+    """A measured span (how fast partners acknowledged) the one way people see it everywhere: "45 s",
+    "2 min 30 s", "5 min", "1 u 5 min" ("1 h 5 min"); "–" when there is none.
+
+    Whole seconds, cut off as a stopwatch does, so the board and the digest never disagree by rounding;
+    symbols rather than words, so a count never needs a plural and the line stays short under pressure."""
+    if seconds is None:
+        return "–"
+    whole = max(int(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:  # past an hour the seconds no longer matter
+        parts = [(hours, HOUR_SYMBOL.get(language, "h")), (minutes, "min")]
+    else:
+        parts = [(minutes, "min"), (secs, "s")]
+    shown = " ".join(f"{n} {unit}" for n, unit in parts if n)
+    return shown or "0 s"
+
+
 def N_(message: str) -> str:
     """Mark a message id for extraction where it is translated later (in a template)."""
     return message

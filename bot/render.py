@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from bot import blockkit_limits, mrkdwn
 from bot.blockkit_limits import DataTooLong, Fitted, Wording, fit
-from bot.i18n import format_minutes, translations
+from bot.i18n import format_duration, format_minutes, translations
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ class Renderer:
         )
         env.filters.update(json=_to_json, plain=_plain, clip=mrkdwn.clip, when=when)
         env.filters["minutes"] = lambda minutes: format_minutes(minutes, language)  # "2,5 minuten"
+        env.globals["duration"] = lambda seconds: format_duration(seconds, language)  # "2 min 30 s"
         return env
 
     @cached_property

@@ -12,7 +12,7 @@ _ALERT = {
     "seriousness": "High: danger now",
     "acknowledged": 3,
     "total": 4,
-    "first": "0:45",
+    "first": 45.0,
     "all": None,
 }
 _FULL: dict[str, Any] = {
@@ -36,7 +36,7 @@ _FULL: dict[str, Any] = {
     "lessons": [{"partner": HOSTILE, "focus": "Seize criminal assets", "text": HOSTILE}],
     "lessons_more": 2,
     "alerts": [_ALERT],
-    "drills": [{**_ALERT, "code": "RD-4", "all": "2:10"}],
+    "drills": [{**_ALERT, "code": "RD-4", "all": 130.0}],
     "checkins": {"moments": 5, "expected": 20, "answered": 17, "percent": 85},
     "goals": [
         {

@@ -22,9 +22,8 @@ from bot import audit
 from bot.alerts.models import SERIOUSNESS_LABELS, Seriousness
 from bot.authz import Action, Principal, SystemActor, authorize
 from bot.digest.figures import DigestFigures, figures
-from bot.digest.service import duration
 from bot.digest.timing import Period
-from bot.i18n import N_, t
+from bot.i18n import N_, format_duration, t
 from bot.vocabulary import (
     CATEGORY_LABELS,
     FOCUS_LABELS,
@@ -86,7 +85,7 @@ def tables(found: DigestFigures, language: str) -> list[Table]:
         return t(language, message)
 
     def seconds(value: float | None) -> str:
-        return duration(value) or ""
+        return "" if value is None else format_duration(value, language)
 
     shown = tr(NOT_SHOWN)
     checkins = found.checkins

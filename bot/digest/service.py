@@ -115,14 +115,6 @@ def send_charts(
     return len(drawn)
 
 
-def duration(seconds: float | None) -> str | None:
-    """Minutes and seconds, as people read a stopwatch: 4:05."""
-    if seconds is None:
-        return None
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
 def _alert(item: AlertItem) -> dict[str, Any]:
     return {
         "code": item.code,
@@ -131,8 +123,9 @@ def _alert(item: AlertItem) -> dict[str, Any]:
         "seriousness": SERIOUSNESS_LABELS[Seriousness(item.seriousness)],
         "acknowledged": item.acknowledged,
         "total": item.total,
-        "first": duration(item.first_ack_seconds),
-        "all": duration(item.all_ack_seconds),
+        # Seconds: the template writes them per language (bot.i18n.format_duration), as the board does.
+        "first": item.first_ack_seconds,
+        "all": item.all_ack_seconds,
     }
 
 
