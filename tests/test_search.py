@@ -191,6 +191,27 @@ def test_the_index_follows_every_write(engine: Engine, way: str) -> None:
     assert found(engine, "bedrijventerrein") == []
 
 
+def test_an_erased_signals_words_are_gone_from_the_sqlite_file(sqlite_url: str) -> None:
+    # FTS5 keeps a deleted row's trigrams in older index segments until they merge: erasure merges them,
+    # so "deleted" also means gone from the file (secure_delete overwrites the freed pages).
+    keyring.configure(ENCRYPTION_KEY)
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        session.add(Partner(name="Gemeente Breda", type=PartnerType.GEMEENTE))
+        session.flush()
+        for n in range(50):
+            add(session, f"Gewone melding {n} over de haven")
+        erased = add(session, "Zwaluwstaartvlinderkwekerij")
+        session.commit()
+    with Session(engine) as session:
+        erase_signal(session, erased)
+        session.commit()
+    engine.dispose()
+    stored = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
+    assert [piece for piece in (b"zwa", b"luw", b"vlin", b"kwe") if piece in stored] == []
+
+
 def test_the_search_asks_the_index(signals: Engine) -> None:
     with Session(signals) as session:
         query = search.index_query(session, [search.fold("Ruïne"), search.fold("loods")], 15)

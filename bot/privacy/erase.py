@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Table, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, exists, or_, select, text, update
 from sqlmodel import Session, SQLModel, col
 
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -89,7 +89,18 @@ def delete_rows(session: Session, table_name: str, condition: ColumnElement[bool
     its own, when a protected table depends on the rows.
     """
     session.flush()
-    return _delete(session, _tables()[table_name], condition, path=(table_name,))
+    counts = _delete(session, _tables()[table_name], condition, path=(table_name,))
+    if counts["signal"] or counts["signal_subject"]:
+        forget_in_search_index(session)
+    return counts
+
+
+def forget_in_search_index(session: Session) -> None:
+    """On SQLite, FTS5 keeps a deleted signal's trigrams in older index segments until they are merged:
+    merge them now, so erased words are gone from the file (secure_delete overwrites the freed pages).
+    PostgreSQL's trigram index lives with the row and goes with it (bot/signals/search.py)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO signal_fts(signal_fts) VALUES ('optimize')"))
 
 
 def _delete(
@@ -291,6 +302,7 @@ def unlink_subject_from_signal(session: Session, signal_id: int, subject_id: int
         )
     )
     purge_messages(session, [f"signal:{signal_id}"])
+    forget_in_search_index(session)  # the signal's indexed subject codes were written anew without it
     return Erased("signal", signal_id, "unlinked", counts)
 
 
