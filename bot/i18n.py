@@ -79,6 +79,15 @@ def format_minutes(minutes: float, language: str) -> str:
     return format_unit(round(minutes, 1), "duration-minute", length="long", locale=language)
 
 
+# A moment people see, one pattern per language (babel's "short" is US style in English: "12/4/26, 9:40 PM").
+# 24-hour in both: the partnership is Dutch, and an English reader there keeps its clock.
+MOMENT_PATTERNS = {"nl": "dd-MM-y HH:mm", "en": "d MMM y, HH:mm"}  # 04-12-2026 21:40 · 4 Dec 2026, 21:40
+
+
+def moment_pattern(language: str) -> str:
+    return MOMENT_PATTERNS.get(language, MOMENT_PATTERNS["en"])
+
+
 # The hour's abbreviation per language; "min" and "s" are the same in Dutch and English.
 HOUR_SYMBOL = {"nl": "u", "en": "h"}
 

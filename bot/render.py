@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from bot import blockkit_limits, mrkdwn
 from bot.blockkit_limits import DataTooLong, Fitted, Wording, fit
-from bot.i18n import format_duration, format_minutes, translations
+from bot.i18n import format_duration, format_minutes, moment_pattern, translations
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +102,14 @@ class Renderer:
             escaped = {k: mrkdwn.escape(v) for k, v in values.items()}
             return translated % {"num": n, **escaped}
 
-        def when(moment: datetime | str, fmt: str = "medium") -> str:
+        def when(moment: datetime | str, fmt: str = "moment") -> str:
             # An ISO string: the context of a message rendered at send time went through JSON.
             moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
             aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
-            return format_datetime(aware, fmt, tzinfo=self.timezone, locale=language)
+            # babel's named formats differ per language (12-hour in English): a date and time is one
+            # pattern per language; an explicit pattern ('HH:mm', 'EEEE d MMMM') stays as written.
+            pattern = moment_pattern(language) if fmt in ("moment", "short", "medium") else fmt
+            return format_datetime(aware, pattern, tzinfo=self.timezone, locale=language)
 
         env.globals.update(
             _=_,

@@ -22,7 +22,7 @@ EXPECTED = {
             "Bedoelde je `/samen help`?",
             "Einde van de demo.",
         ],
-        "raised": r"Gemeld ([^,\s]+), (\d\d:\d\d)",
+        "raised": r"Gemeld (\d\d-\d\d-\d{4}) (\d\d:\d\d)",  # 04-12-2026 21:40
         "escalation": "⏰ *Belastingdienst* heeft rugdekking RD-1 na 2 minuten nog niet bevestigd",
         "board_all": "allemaal na 2 min 30 s",
         "digest_all": "allemaal na 2 min 30 s",
@@ -34,7 +34,7 @@ EXPECTED = {
     },
     "en": {
         "lines": ["Meeting Samen", "What Samen can do", "Did you mean `/samen help`?", "End of the demo."],
-        "raised": r"Raised ([^,\s]+), (\d\d?:\d\d\s[AP]M)",
+        "raised": r"Raised (\d\d? [A-Z][a-z]{2} \d{4}), (\d\d:\d\d)",  # 4 Dec 2026, 21:40: 24-hour
         "escalation": "⏰ *Belastingdienst* has not acknowledged backup alert RD-1 after 2 minutes",
         "board_all": "all after 2 min 30 s",
         "digest_all": "all after 2 min 30 s",
