@@ -28,7 +28,7 @@ EXPECTED = {
         "digest_all": "allemaal na 2 min 30 s",
         "reminder_narration": "Om 10:30 heeft Ilse (Belastingdienst) nog niet geantwoord",
         "reminder": "Het afstemmoment in #afstemming sluit om 11:00",
-        "case": "Casus: Loods De Hoogt",
+        "case": "Casus: 1 (Loods De Hoogt)",  # the case by number and title, as the work queue names it
         "turn": "alleen zichtbaar voor Ilse:\n    :arrow_forward: Jouw beurt: *I-1*",
         "week": "Samen deze week (2026-12-04 tot en met 2026-12-11)",
     },
@@ -40,7 +40,7 @@ EXPECTED = {
         "digest_all": "all after 2 min 30 s",
         "reminder_narration": "At 10:30 Ilse (Belastingdienst) has not answered yet",
         "reminder": "The check-in in #afstemming closes at 11:00",
-        "case": "On case: Warehouse De Hoogt",
+        "case": "On case: 1 (Warehouse De Hoogt)",
         "turn": "only visible to Ilse:\n    :arrow_forward: Your turn: *I-1*",
         "week": "Samen this week (2026-12-04 to 2026-12-11)",
     },

@@ -329,7 +329,7 @@ def test_an_independent_intervention_is_attached_to_a_case_later(world: World) -
     assert "Alleen je eigen partner" in refused and f"<@{RUUD.user_id}>" in refused  # whom to ask
     assert world.intervention(number).case_id is None
     attached = answer_text(world.command(FATIMA, f"interventie I-{number} koppel {loods}"))
-    assert "C-2026-0007 loods Waalhaven" in attached
+    assert f"Casus {loods} (C-2026-0007 loods Waalhaven)" in attached  # its number and title
     assert world.intervention(number).case_id == loods
     again = answer_text(world.command(FATIMA, f"interventie I-{number} koppel {loods}"))
     assert "Er is niets veranderd" in again

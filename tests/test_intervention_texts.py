@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from interventions_support import FATIMA, JAN, MARLEEN, World, build_world, texts
+from interventions_support import CHANNEL, FATIMA, JAN, MARLEEN, World, build_world, texts
 
 from bot.partners.models import PersonRef
 from slackdouble import SlackDouble, visible_text
@@ -90,3 +90,15 @@ def test_carried_out_with_two_waiting_uses_the_plural(world: World) -> None:
         f"*I-{first}* is uitgevoerd. I-{second}, I-{third} wachtten hierop; "
         "hun eigenaars horen nu dat ze aan de beurt zijn." in shown
     )
+
+
+def test_a_case_is_named_by_its_number_and_title(world: World) -> None:
+    loods = world.case["loods"]
+    number = world.plan(MARLEEN, owner=FATIMA)
+    world.dispatch()
+    proposal = texts(world.double.messages_to(FATIMA.user_id))
+    assert any(f"op casus {loods} (C-2026-0007 loods Waalhaven), ronde 1" in t for t in proposal), proposal
+    card = visible_text(world.command(FATIMA, f"interventie I-{number}")["blocks"])
+    assert f"Casus {loods} (C-2026-0007 loods Waalhaven) · " in card
+    thread = texts(world.double.messages_in(CHANNEL))  # the case's thread in the partnership channel
+    assert any(f"op casus {loods} (C-2026-0007 loods Waalhaven)" in t for t in thread), thread
