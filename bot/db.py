@@ -183,3 +183,15 @@ def database_state(engine: Engine) -> dict[str, Any]:
         return {"reachable": False, "error": type(exc).__name__}
     revision = revisions[0] if len(revisions) == 1 else ",".join(revisions) or None
     return {"reachable": True, "revision": revision, "current": revisions == head_revisions()}
+
+
+def insert_for(dialect_name: str) -> Any:
+    """The dialect's INSERT (with ON CONFLICT), imported only for the database in use: the PostgreSQL
+    dialect's modules cost a process on SQLite ~2 MB it never needs (docs/operations.md, memory)."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert

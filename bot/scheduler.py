@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.clock import utcnow
+from bot.db import insert_for
 from bot.logs import bound
 from bot.outbox.models import JobRun
 from bot.runtime import Services
@@ -48,7 +47,7 @@ def claim(session: Session, *, job: str, slot: str, worker: str) -> bool:
     On PostgreSQL a concurrent claimer waits for the first transaction: if that commits, this one
     finds the row and does nothing; if it rolls back, this one gets the slot.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session.get_bind().dialect.name)
     result = session.execute(
         insert(JobRun)
         .values(job=job, slot=slot, worker=worker, started_at=utcnow())

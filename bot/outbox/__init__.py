@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from bot.clock import utcnow
@@ -278,7 +276,9 @@ def cancel(session: Session, *, ref: str) -> int:
 
 
 def _insert_for(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    from bot.db import insert_for
+
+    return insert_for(session.get_bind().dialect.name)
 
 
 def _wake_on_commit(session: Session) -> None:

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.response import BoltResponse
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from bot.clock import utcnow
+from bot.db import insert_for
 from bot.outbox.models import ProcessedEvent
 from bot.runtime import Services
 
@@ -21,7 +20,7 @@ logger = logging.getLogger(__name__)
 def first_time(services: Services, event_id: str) -> bool:
     """Record the event id; False when it was recorded before (a retry or a duplicate delivery)."""
     with services.session() as session:
-        insert = pg_insert if services.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(services.engine.dialect.name)
         result = session.execute(
             insert(ProcessedEvent)
             .values(event_id=event_id[:64], received_at=utcnow())
