@@ -107,33 +107,56 @@ def add_goal(
 
 
 def progress(session: Session, *, year: int | None = None) -> list[Progress]:
-    """Every goal of the year with the number of finished interventions that count towards it."""
+    """Every goal of the year with the number of finished interventions that count towards it.
+
+    One grouped query for all the year's goals: the finished interventions of the year that are the goal
+    partner's own work on its focus element (of its instrument type, when it names one), UNION ALL those
+    named under the goal (`goal_id`) that are not its own work already, so that one matching both ways
+    counts once; then counted per goal. Goals nothing counts towards are absent and count 0."""
     year = year or utcnow().year
     goals = session.exec(
         select(Goal)
         .where(Goal.year == year)
         .order_by(col(Goal.partner_id), col(Goal.focus_element), col(Goal.id))
     ).all()
+    if not goals:
+        return []
     names = {p.id: p.name for p in session.exec(select(Partner)).all()}
+    done = _done_per_goal(session, year)
+    return [Progress(goal, names.get(goal.partner_id, "?"), done.get(goal.id or 0, 0)) for goal in goals]
+
+
+def _done_per_goal(session: Session, year: int) -> dict[int, int]:
+    """{goal id: finished interventions counting towards it} for the year's goals (see `progress`)."""
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
-    found: list[Progress] = []
-    for goal in goals:
-        own_work = sa.and_(
-            col(Intervention.owner_partner_id) == goal.partner_id,
-            col(Intervention.focus_element) == goal.focus_element,
-        )
-        if goal.instrument_type is not None:
-            own_work = sa.and_(own_work, col(Intervention.instrument_type) == goal.instrument_type)
-        query = (
-            select(func.count())
-            .select_from(Intervention)
-            .where(
-                sa.or_(own_work, col(Intervention.goal_id) == goal.id),  # or named under it
-                Intervention.status == InterventionStatus.UITGEVOERD,
-                col(Intervention.done_at) >= start,
-                col(Intervention.done_at) < end,
-            )
-        )
-        found.append(Progress(goal, names.get(goal.partner_id, "?"), int(session.exec(query).one())))
-    return found
+    finished = (
+        col(Intervention.status) == InterventionStatus.UITGEVOERD,
+        col(Intervention.done_at) >= start,
+        col(Intervention.done_at) < end,
+    )
+    own_work = sa.and_(
+        col(Intervention.owner_partner_id) == col(Goal.partner_id),
+        col(Intervention.focus_element) == col(Goal.focus_element),
+        sa.or_(
+            col(Goal.instrument_type).is_(None),
+            col(Intervention.instrument_type) == col(Goal.instrument_type),
+        ),
+    )
+    # Every column in own_work is NOT NULL but goal.instrument_type, tested with IS NULL first: the rule
+    # is plainly true or false, so NOT(own_work) holds exactly for the named ones it does not cover.
+    by_rule: sa.Select[tuple[int | None]] = (
+        sa.select(col(Goal.id).label("goal_id"))
+        .select_from(Goal)
+        .join(Intervention, own_work)
+        .where(col(Goal.year) == year, *finished)
+    )
+    by_name: sa.Select[tuple[int | None]] = (
+        sa.select(col(Goal.id).label("goal_id"))
+        .select_from(Intervention)
+        .join(Goal, col(Goal.id) == col(Intervention.goal_id))
+        .where(col(Goal.year) == year, *finished, sa.not_(own_work))
+    )
+    counted = sa.union_all(by_rule, by_name).subquery("counted")
+    rows = session.execute(sa.select(counted.c.goal_id, func.count()).group_by(counted.c.goal_id)).all()
+    return {int(goal_id): int(n) for goal_id, n in rows}
