@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from babel.units import format_unit
 
+from bot import cldr
 from bot.config import SUPPORTED_LANGUAGES
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -75,8 +76,10 @@ def format_minutes(minutes: float, language: str) -> str:
     Babel writes the number per language (a decimal comma in Dutch) and picks the plural from CLDR;
     under a minute reads better in whole seconds than as "0,3 minuten"."""
     if minutes < 1:
-        return format_unit(round(minutes * 60), "duration-second", length="long", locale=language)
-    return format_unit(round(minutes, 1), "duration-minute", length="long", locale=language)
+        return format_unit(
+            round(minutes * 60), "duration-second", length="long", locale=cldr.locale(language)
+        )
+    return format_unit(round(minutes, 1), "duration-minute", length="long", locale=cldr.locale(language))
 
 
 # A moment people see, one pattern per language (babel's "short" is US style in English: "12/4/26, 9:40 PM").

@@ -21,7 +21,7 @@ from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot import blockkit_limits, mrkdwn
+from bot import blockkit_limits, cldr, mrkdwn
 from bot.blockkit_limits import DataTooLong, Fitted, Wording, fit
 from bot.i18n import format_duration, format_minutes, moment_pattern, translations
 
@@ -109,7 +109,7 @@ class Renderer:
             # babel's named formats differ per language (12-hour in English): a date and time is one
             # pattern per language; an explicit pattern ('HH:mm', 'EEEE d MMMM') stays as written.
             pattern = moment_pattern(language) if fmt in ("moment", "short", "medium") else fmt
-            return format_datetime(aware, pattern, tzinfo=self.timezone, locale=language)
+            return format_datetime(aware, pattern, tzinfo=self.timezone, locale=cldr.locale(language))
 
         env.globals.update(
             _=_,

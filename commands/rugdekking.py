@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot import cldr
 from bot.alerts import service
 from bot.alerts.messages import alert_context, board_context
 from bot.alerts.models import SERIOUSNESS_LABELS, SUPPORT_KIND_LABELS, Seriousness, SupportKind
@@ -799,4 +800,4 @@ def _tell(
 def _time(moment: datetime | None, services: Services, language: str) -> str:
     if moment is None:
         return "–"
-    return format_datetime(moment, "HH:mm", tzinfo=services.settings.timezone, locale=language)
+    return format_datetime(moment, "HH:mm", tzinfo=services.settings.timezone, locale=cldr.locale(language))

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, cldr
 from bot.authz import Action, NotAllowed, Principal, authorize
 from bot.checkins import timing
 from bot.checkins.models import (
@@ -425,7 +425,7 @@ def view_of(session: Session, schedule: CheckinSchedule, language: str) -> Sched
 
 def shown_time(moment: datetime, zone: ZoneInfo, language: str, fmt: str = "EEEE d MMMM HH:mm") -> str:
     """A moment as people in `zone` read it, in their language (e.g. "maandag 30 november 09:00")."""
-    return format_datetime(moment.astimezone(zone), fmt, tzinfo=zone, locale=language)
+    return format_datetime(moment.astimezone(zone), fmt, tzinfo=zone, locale=cldr.locale(language))
 
 
 def participants_of(session: Session, schedule: CheckinSchedule) -> list[Member]:

@@ -24,6 +24,7 @@ from babel.lists import format_list
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
+from bot import cldr
 from bot.authz import Action, NotAllowed, Principal, Role, authorize
 from bot.i18n import N_, t
 from bot.partners import service
@@ -394,7 +395,7 @@ def gap_warnings(gaps: list[SetupGap], language: str) -> list[str]:
     """Lines for the admin who ran the import: each partner with a gap, what it misses, the fix."""
     lines = []
     for gap in gaps:
-        missing = format_list([t(language, _MISSING[m]) for m in gap.missing], locale=language)
+        missing = format_list([t(language, _MISSING[m]) for m in gap.missing], locale=cldr.locale(language))
         lines.append(
             t(
                 language,
