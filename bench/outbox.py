@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,9 +41,10 @@ from _common import (
     samen_env,
     slack_double,
     stop_on_sigterm,
+    throwaway_postgres,
     verdict,
 )  # also puts the repository on sys.path
-from sqlalchemy import create_engine, func, text
+from sqlalchemy import func
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
@@ -150,16 +150,8 @@ def database(url: str | None) -> Iterator[str]:
         return
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    name = f"samen_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(parsed.render_as_string(hide_password=False)) as throwaway:
+        yield throwaway
 
 
 def max_in_flight(intervals: list[tuple[float, float]]) -> int:

@@ -23,15 +23,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-from _common import machine_notes, samen_env, stop_on_sigterm, verdict  # also puts the repo on sys.path
-from sqlalchemy import create_engine, insert, text, update
-from sqlalchemy.engine import make_url
+from _common import (  # also puts the repo on sys.path
+    machine_notes,
+    samen_env,
+    stop_on_sigterm,
+    throwaway_postgres,
+    verdict,
+)
+from sqlalchemy import insert, text, update
 
 from bot.authz import CLI_ACTOR
 from bot.calendar import at_local
@@ -61,16 +65,8 @@ def database(kind: str, pg_url: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="samen-bench-") as folder:
             yield f"sqlite:///{Path(folder) / 'bench.db'}"
         return
-    name = f"samen_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(pg_url) as url:
+        yield url
 
 
 def fill(services: Services, size: int, now: datetime) -> list[int]:

@@ -57,6 +57,7 @@ from _common import (  # also puts the repository and tests/ on sys.path
     start_process,
     stop_on_sigterm,
     stop_process,
+    throwaway_postgres,
     verdict,
     wait_until,
 )
@@ -627,16 +628,8 @@ def _database(kind: str, pg_url: str, workdir: Path) -> Iterator[str]:
             for leftover in workdir.glob(path.name + "*"):
                 leftover.unlink()
         return
-    name = f"samen_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(pg_url) as url:
+        yield url
 
 
 def _libpq(url: str) -> list[str]:
