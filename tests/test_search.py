@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ENCRYPTION_KEY, BotUnderTest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from test_signals import BERT, HANS, ask, register, set_up
@@ -202,11 +202,17 @@ def test_an_erased_signals_words_are_gone_from_the_sqlite_file(sqlite_url: str) 
         session.flush()
         for n in range(50):
             add(session, f"Gewone melding {n} over de haven")
-        erased = add(session, "Zwaluwstaartvlinderkwekerij")
+        erased = [add(session, "Zwaluwstaartvlinderkwekerij"), add(session, "Vlinderkwekerij Zwaluw")]
         session.commit()
+    merges: list[str] = []
+    event.listen(
+        engine, "before_cursor_execute", lambda *a: merges.append(a[2]) if "optimize" in a[2] else None
+    )
     with Session(engine) as session:
-        erase_signal(session, erased)
+        for signal_id in erased:
+            erase_signal(session, signal_id)
         session.commit()
+    assert len(merges) == 1  # once per transaction: a merge rewrites the whole index
     engine.dispose()
     stored = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
     assert [piece for piece in (b"zwa", b"luw", b"vlin", b"kwe") if piece in stored] == []

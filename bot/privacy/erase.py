@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Table, delete, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, delete, event, exists, or_, select, text, update
 from sqlmodel import Session, SQLModel, col
 
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -97,9 +97,20 @@ def delete_rows(session: Session, table_name: str, condition: ColumnElement[bool
 
 def forget_in_search_index(session: Session) -> None:
     """On SQLite, FTS5 keeps a deleted signal's trigrams in older index segments until they are merged:
-    merge them now, so erased words are gone from the file (secure_delete overwrites the freed pages).
-    PostgreSQL's trigram index lives with the row and goes with it (bot/signals/search.py)."""
+    the index is merged when this transaction commits, so erased words are gone from the file
+    (secure_delete overwrites the freed pages). Once per transaction, however many signals it erases
+    (retention erases many in one run; a merge rewrites the whole index). PostgreSQL's trigram index
+    lives with the row and goes with it (bot/signals/search.py)."""
     if session.get_bind().dialect.name == "sqlite":
+        session.info[_SEARCH_INDEX_TO_MERGE] = True
+
+
+_SEARCH_INDEX_TO_MERGE: Final = "samen_search_index_to_merge"
+
+
+@event.listens_for(Session, "before_commit")
+def _merge_search_index(session: Session) -> None:
+    if session.info.pop(_SEARCH_INDEX_TO_MERGE, False):
         session.execute(text("INSERT INTO signal_fts(signal_fts) VALUES ('optimize')"))
 
 
