@@ -16,6 +16,7 @@ from sqlalchemy import event, text, update
 from sqlmodel import Session, col
 
 from bot.clock import utcnow
+from bot.db import insert_for
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus, Priority
 
 NOTIFY_CHANNEL = "samen_outbox"
@@ -72,7 +73,7 @@ def enqueue(
         ref=ref,
         team_id=team_id,
     )
-    insert = _insert_for(session)
+    insert = insert_for(session.get_bind().dialect.name)
     result = session.execute(
         insert(OutboxMessage)
         .values(**values)
@@ -99,7 +100,7 @@ def enqueue_many(session: Session, messages: Iterable[dict[str, Any]]) -> int:
         rows.setdefault(row["key"], row)
     if not rows:
         return 0
-    insert = _insert_for(session)
+    insert = insert_for(session.get_bind().dialect.name)
     messages_table, lanes_table = OutboxMessage.__table__, OutboxLane.__table__  # type: ignore[attr-defined]
     # One statement executed for many rows: compiled once, sent as multi-row INSERTs by SQLAlchemy.
     connection = session.connection()
@@ -273,12 +274,6 @@ def cancel(session: Session, *, ref: str) -> int:
         .values(status=OutboxStatus.CANCELLED)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _insert_for(session: Session) -> Any:
-    from bot.db import insert_for
-
-    return insert_for(session.get_bind().dialect.name)
 
 
 def _wake_on_commit(session: Session) -> None:
