@@ -64,8 +64,8 @@ class _Handoff:
 
 def wait_until_idle(timeout: float = 10.0) -> bool:
     """Every answer-first pool of this process has finished what it started (what follows a request,
-    such as the overview's charts, is written by then): for an orderly stop, and for tests that check
-    what one request wrote."""
+    such as the overview's charts, is written by then): for tests that check what one request wrote.
+    A stopping process needs no call: the pools' threads are joined at interpreter exit."""
     return all(pool.wait_until_idle(timeout) for pool in list(_POOLS))
 
 
