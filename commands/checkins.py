@@ -35,7 +35,7 @@ from bot.i18n import N_, t
 from bot.mrkdwn import escape, mention
 from bot.partners import service as partners
 from bot.partners.models import Member, PersonRef
-from bot.privacy.pii import KIND_LABELS, Kind
+from bot.pii import KIND_LABELS, Kind
 from bot.runtime import Services
 from bot.slack.registry import HomeSection, Registry, Subcommand
 from bot.slack.requests import Actor, CommandRequest, HomeRequest

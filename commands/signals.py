@@ -22,7 +22,7 @@ from bot.i18n import N_, t
 from bot.mrkdwn import readable
 from bot.partners import service as partners
 from bot.partners.models import Member, PersonRef
-from bot.privacy.pii import KIND_LABELS, Kind
+from bot.pii import KIND_LABELS, Kind
 from bot.runtime import Services
 from bot.signals import service
 from bot.signals.models import Recency

@@ -5,7 +5,7 @@ every field a person can type: summaries, details, identities, reasons, titles, 
 from datetime import UTC, datetime
 
 from bot.cases.service import CaseCard, CaseView, QueueEntry, ScoreLine
-from bot.privacy.pii import KIND_LABELS, Kind
+from bot.pii import KIND_LABELS, Kind
 from bot.signals.service import (
     AssessmentView,
     HomeOverview,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
 
-from bot.privacy.pii import REDACTED, Kind, clean, counts, find, redact
+from bot.pii import REDACTED, Kind, clean, counts, find, redact
 
 SENTENCES = Path(__file__).parent / "data" / "dutch_sentences.txt"
 MAX_FALSE_POSITIVE_RATE = 0.02

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, pii
 from bot.authz import Action, Principal, Relation, Role, SystemActor, authorize, is_allowed
 from bot.cases.models import (
     Case,
@@ -35,7 +35,6 @@ from bot.clock import utcnow
 from bot.i18n import N_
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners.models import Partner
-from bot.privacy import pii
 from bot.signals import notices
 from bot.signals import service as signals
 from bot.signals.models import Signal, SignalSubject, Subject

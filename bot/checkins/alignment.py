@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, pii
 from bot.authz import Action, Relation, Role, SystemActor, authorize, relation_to
 from bot.calendar import at_local, local_date, next_working_day
 from bot.checkins.models import (
@@ -41,7 +41,6 @@ from bot.outbox import enqueue, ts_of
 from bot.partners import service as partners
 from bot.partners.models import Member, PersonRef
 from bot.people import get_person
-from bot.privacy import pii
 from bot.signals.models import Signal, SignalSubject, Subject
 from bot.vocabulary import SUBJECT_KIND_LABELS
 

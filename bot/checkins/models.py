@@ -12,7 +12,7 @@ people are asked privately (`AlignmentInvite`), and only those who join meet in 
 where they pick a short time slot (`AlignmentVote`) and record what they agree (`AlignmentAgreement`).
 
 Nothing here is restricted by nature: answers and agreements are posted to the people taking part, and
-are checked for personal data (bot.privacy.pii) before they are accepted.
+are checked for personal data (bot.pii) before they are accepted.
 """
 
 from __future__ import annotations

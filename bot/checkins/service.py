@@ -3,7 +3,7 @@
 Nothing here knows Slack. Every change is authorised (bot.authz) and audited (bot.audit) in the caller's
 transaction, and every message it causes is queued in the outbox in that same transaction: a refused or
 failed change leaves nothing behind. What people type for the channel (questions, answers, what they need
-a partner for) is checked for personal data first (bot.privacy.pii) and refused if it holds any.
+a partner for) is checked for personal data first (bot.pii) and refused if it holds any.
 
 The moments themselves, their reminders and their summaries are queued by the job (bot/checkins/jobs.py).
 """
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from sqlmodel import Session, col, select
 
-from bot import audit, cldr
+from bot import audit, cldr, pii
 from bot.authz import Action, NotAllowed, Principal, authorize
 from bot.checkins import timing
 from bot.checkins.models import (
@@ -36,7 +36,6 @@ from bot.i18n import N_, t
 from bot.outbox import enqueue, ts_of
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
-from bot.privacy import pii
 
 MAX_QUESTIONS: Final = 5
 MAX_QUESTION: Final = 150

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot import pii
 from bot.alerts.models import AlertPartner, BackupAlert
 from bot.authz import Principal, Role, SystemActor
 from bot.cases.models import Case, CasePartner
@@ -35,7 +36,6 @@ from bot.interventions.models import (
     Lesson,
 )
 from bot.partners.models import Partner
-from bot.privacy import pii
 from bot.signals.models import Signal
 from bot.vocabulary import FocusElement, SignalCategory
 

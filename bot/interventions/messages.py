@@ -3,7 +3,7 @@
 Each is a template reference rendered at send time in the recipient's language, under a unique key:
 a change's thread post is keyed by the intervention's version, a reminder by the owner's local day, a
 "your turn" by the pair of interventions, so none can be queued twice. Text people typed that goes to
-a channel passes bot.privacy.pii first; restricted fields (result, effect) never go anywhere here.
+a channel passes bot.pii first; restricted fields (result, effect) never go anywhere here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot import pii
 from bot.cases import service as cases
 from bot.cases.models import Case
 from bot.config import Settings
@@ -28,7 +29,6 @@ from bot.outbox import Priority, cancel, enqueue, ts_of
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners.models import Partner, PersonRef
 from bot.people import get_person
-from bot.privacy import pii
 from bot.vocabulary import CONTRIBUTION_LABELS, FOCUS_LABELS, INSTRUMENT_TYPE_LABELS
 
 

@@ -28,7 +28,7 @@ from typing import Final, Literal
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, pii
 from bot.authz import (
     Action,
     Principal,
@@ -64,7 +64,6 @@ from bot.interventions.models import (
 from bot.interventions.reminders import owner_zone, reschedule
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
-from bot.privacy import pii
 from bot.signals import subjects
 from bot.signals.models import Subject
 from bot.vocabulary import Contribution, FocusElement, InstrumentType, SubjectRole

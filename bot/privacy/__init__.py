@@ -1,1 +1,1 @@
-"""Privacy helpers shared by the features: personal-data detection (pii)."""
+"""Privacy: erasing, retention and access requests (top domain layer); pii detection is bot.pii."""

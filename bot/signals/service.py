@@ -22,14 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, pii
 from bot.authz import Action, Principal, Relation, Role, SystemActor, authorize, is_allowed, relation_to
 from bot.calendar import local_date
 from bot.clock import utcnow
 from bot.i18n import N_
 from bot.partners import service as partners
 from bot.partners.models import Partner, PersonRef
-from bot.privacy import pii
 from bot.signals import notices, subjects
 from bot.signals import search as signal_search
 from bot.signals.models import (
