@@ -232,7 +232,7 @@ def run(
             )
         _wait_for_a_stop_signal()
     elif settings.socket_mode:
-        from bot.socketmode import serve_socket_mode
+        from bot.slack.socketmode import serve_socket_mode
         from bot.startup import StartupFailed
 
         keep_releasing()

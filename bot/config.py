@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
     )
 
-    # One workspace: its bot token. Several workspaces (Slack's OAuth flow, bot/workspaces/): the app's
+    # One workspace: its bot token. Several workspaces (Slack's OAuth flow, bot/slack/workspaces/): the app's
     # client id and secret instead; each workspace's token is then kept in the database, sealed.
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
@@ -320,7 +320,7 @@ class Settings(BaseSettings):
 
     @property
     def oauth(self) -> bool:
-        """Installed through Slack's OAuth flow, possibly in several workspaces (bot/workspaces/)."""
+        """Installed through Slack's OAuth flow, possibly in several workspaces (bot/slack/workspaces/)."""
         return bool(self.slack_client_id and self.slack_client_secret)
 
 

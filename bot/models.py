@@ -42,7 +42,7 @@ from bot.people import Person
 from bot.signals.models import Assessment, Signal, SignalAccess, SignalSubject, Subject
 
 # Installations in several Slack workspaces: slack_sdk's installation and OAuth state tables (issue 9).
-from bot.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES
+from bot.slack.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES
 
 __all__ = [
     "BOTS",

@@ -1,4 +1,4 @@
-"""Running the bot over HTTP under gunicorn (Bolt's WSGI adapter). Socket Mode: bot/socketmode.py."""
+"""Running the bot over HTTP under gunicorn (Bolt's WSGI adapter). Socket Mode: bot/slack/socketmode.py."""
 
 from __future__ import annotations
 

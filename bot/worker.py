@@ -35,7 +35,7 @@ def team_clients(services: Services) -> ClientSource | None:
     """Installed in several workspaces (OAuth): a client per workspace; else None (SLACK_BOT_TOKEN)."""
     if not services.settings.oauth:
         return None
-    from bot.workspaces.clients import TeamClients
+    from bot.slack.workspaces.clients import TeamClients
 
     return TeamClients(services)
 

@@ -1,5 +1,5 @@
 """The Slack app's life cycle: a workspace uninstalls Samen (`app_uninstalled`) or Slack revokes its
-tokens (`tokens_revoked`). The listener reads the event; bot/workspaces/lifecycle.py does the rest."""
+tokens (`tokens_revoked`). The listener reads the event; bot/slack/workspaces/lifecycle.py does the rest."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 
 from bot.runtime import Services
 from bot.slack.registry import Registry
-from bot.workspaces.lifecycle import TOKENS_REVOKED, UNINSTALLED, handle_removal, removal_from
+from bot.slack.workspaces.lifecycle import TOKENS_REVOKED, UNINSTALLED, handle_removal, removal_from
 
 
 def register(app: App, _registry: Registry) -> None:

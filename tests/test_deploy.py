@@ -322,8 +322,8 @@ def test_the_service_and_ingress_reach_the_web_pods_and_publish_only_slacks_path
         for rule in ingress["spec"]["rules"]
         for path in rule["http"]["paths"]
     }
+    from bot.slack.workspaces.oauth import INSTALL_PATH, REDIRECT_PATH
     from bot.slack.wsgi import SLACK_PATH
-    from bot.workspaces.oauth import INSTALL_PATH, REDIRECT_PATH
 
     assert set(paths) == {SLACK_PATH, INSTALL_PATH, REDIRECT_PATH}, "never /metrics or /healthz outside"
     assert all(backend["name"] == web["metadata"]["name"] for backend in paths.values())

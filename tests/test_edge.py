@@ -53,7 +53,7 @@ from bot.signals.models import Assessment, Signal
 from bot.slack.app import create_app
 from bot.slack.edge import MAX_BODY_BYTES
 from bot.slack.sanitize import REPLACEMENT, clean_text
-from bot.socketmode import socket_mode_handler
+from bot.slack.socketmode import socket_mode_handler
 from slackdouble import Payloads, SlackDouble, SlackDriver
 
 FORM = "application/x-www-form-urlencoded"

@@ -366,7 +366,7 @@ def test_every_request_url_is_the_path_samen_serves() -> None:
 def test_the_oauth_manifest_is_the_http_one_plus_the_install_redirect() -> None:
     """Issue 9: the same app, installable in several workspaces; Slack sends the administrator's browser
     back to the path where Samen finishes the installation."""
-    from bot.workspaces.oauth import REDIRECT_PATH
+    from bot.slack.workspaces.oauth import REDIRECT_PATH
 
     http, oauth = load(HTTP_MANIFEST), load(OAUTH_MANIFEST)
     redirects = oauth["oauth_config"].pop("redirect_urls")

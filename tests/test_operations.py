@@ -28,7 +28,7 @@ from bot.partners import service as partners
 from bot.partners.models import PartnerType
 from bot.probes import serve_operations
 from bot.runtime import Services
-from bot.workspaces.tables import BOTS
+from bot.slack.workspaces.tables import BOTS
 from slackdouble import visible_text
 
 RUUD, JAN, STRANGER = "U0RUUD001", "U0JAN0001", "U0STRANGE"

@@ -32,7 +32,7 @@ from bot.runtime import Services
 from bot.slack import surface
 from bot.slack.app import create_app
 from bot.slack.localserver import serve_in_thread
-from bot.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES, SEALED_COLUMNS
+from bot.slack.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES, SEALED_COLUMNS
 from slackdouble import SlackDouble, SlackDriver, visible_text
 
 CLIENT_ID = "1111111111.2222222222"
@@ -287,7 +287,7 @@ def _lower(headers: object) -> dict[str, str]:
 
 
 def _clients(services: Services) -> object:
-    from bot.workspaces.clients import TeamClients
+    from bot.slack.workspaces.clients import TeamClients
 
     return TeamClients(services)
 

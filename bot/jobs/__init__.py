@@ -12,7 +12,7 @@ from bot.interventions import reminders as intervention_reminders
 from bot.jobs import housekeeping
 from bot.privacy import jobs as privacy_jobs
 from bot.scheduler import ScheduledJob
-from bot.workspaces import jobs as workspace_jobs
+from bot.slack.workspaces import jobs as workspace_jobs
 
 
 def all_jobs(settings: Settings | None = None) -> list[ScheduledJob]:

@@ -16,7 +16,7 @@ from bot.authz import Action, Principal, authorize, is_allowed
 from bot.config import Settings
 from bot.db import head_revisions, revisions_of
 from bot.outbox.status import OutboxReport, report
-from bot.workspaces.service import Workspace, installed_workspaces
+from bot.slack.workspaces.service import Workspace, installed_workspaces
 
 WAITING_TOO_LONG_SECONDS: Final = 60.0  # a due message older than this: the workers are behind or down
 MAX_REASONS: Final = 5
@@ -26,7 +26,7 @@ MAX_REASONS: Final = 5
 class OperationsStatus:
     version: str
     socket_mode: bool
-    several_workspaces: bool  # installed through Slack's OAuth flow (bot/workspaces/)
+    several_workspaces: bool  # installed through Slack's OAuth flow (bot/slack/workspaces/)
     database_reachable: bool
     database_current: bool
     revision: str | None

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event, text, update
 from sqlmodel import Session, col
 
-from bot.clock import utcnow
+from bot import clock
 from bot.db import insert_for
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus, Priority
 
@@ -58,9 +58,10 @@ def enqueue(
     """Queue one message; False when a message with this key was queued before (nothing changes).
 
     `team_id`: the workspace whose installation sends it, when Samen is installed in several
-    (bot/workspaces/); leave it None for the person's own workspace (DMs) or the home workspace.
+    (bot/slack/workspaces/); leave it None for the person's own workspace (DMs) or the home workspace.
     """
     values = _row(
+        now=clock.now(session),
         key=key,
         method=method,
         lane=lane,
@@ -83,7 +84,9 @@ def enqueue(
     if result.first() is None:
         return False
     session.execute(
-        insert(OutboxLane).values(lane=lane, next_at=utcnow()).on_conflict_do_nothing(index_elements=["lane"])
+        insert(OutboxLane)
+        .values(lane=lane, next_at=clock.now(session))
+        .on_conflict_do_nothing(index_elements=["lane"])
     )
     if priority <= Priority.URGENT:
         _wake_on_commit(session)
@@ -94,9 +97,10 @@ def enqueue_many(session: Session, messages: Iterable[dict[str, Any]]) -> int:
     """Queue many messages in a few statements instead of two per message (a backup alert queues
     hundreds: its fan-out and every escalation). Each item holds `enqueue`'s keyword arguments; a key
     queued before is skipped, as by `enqueue`. Returns how many were queued."""
+    now = clock.now(session)
     rows: dict[str, dict[str, Any]] = {}
     for message in messages:
-        row = _row(**message)
+        row = _row(now=now, **message)
         rows.setdefault(row["key"], row)
     if not rows:
         return 0
@@ -116,7 +120,6 @@ def enqueue_many(session: Session, messages: Iterable[dict[str, Any]]) -> int:
     queued = [row for row in rows.values() if row["key"] in inserted]
     if not queued:
         return 0
-    now = utcnow()
     connection.execute(
         insert(lanes_table).on_conflict_do_nothing(index_elements=["lane"]),
         [{"lane": lane, "next_at": now} for lane in sorted({row["lane"] for row in queued})],
@@ -128,6 +131,7 @@ def enqueue_many(session: Session, messages: Iterable[dict[str, Any]]) -> int:
 
 def _row(
     *,
+    now: datetime,
     key: str,
     method: str,
     lane: str,
@@ -151,11 +155,11 @@ def _row(
         "template": template,
         "language": language,
         "context": json.dumps(context, ensure_ascii=False, default=str) if context is not None else None,
-        "not_before": not_before or utcnow(),
+        "not_before": not_before or now,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "ref": ref,
-        "created_at": utcnow(),
+        "created_at": now,
     }
 
 

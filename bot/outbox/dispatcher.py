@@ -33,7 +33,6 @@ from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot import metrics
-from bot.clock import utcnow
 from bot.logs import bound
 from bot.outbox import UPLOAD_METHOD
 from bot.outbox.errors import OPERATOR_ERRORS, Outcome, classify
@@ -84,7 +83,7 @@ RETURNING lane
 
 
 class ClientSource(Protocol):
-    """Where a row's WebClient comes from when Samen is in several workspaces (bot/workspaces/clients.py)."""
+    """Where a row's WebClient comes from when Samen is in several workspaces (bot/slack/workspaces/clients.py)."""
 
     def client_for(self, row: OutboxMessage) -> WebClient: ...
 
@@ -257,7 +256,7 @@ class Dispatcher:
 
     # -- claiming --------------------------------------------------------------------------------
     def claim_lanes(self, limit: int) -> list[str]:
-        now = utcnow()
+        now = self.services.clock.now()
         lock = "FOR UPDATE OF l SKIP LOCKED" if self.services.engine.dialect.name == "postgresql" else ""
         with self.services.session() as session:
             claim = text(_CLAIM_SQL.format(lock=lock)).bindparams(
@@ -279,7 +278,7 @@ class Dispatcher:
         """Send the lane's first due row, record the outcome, release the lane. 1 if delivered."""
         claimed = self._mark_sending(lane)
         if claimed is None:
-            self._release(lane, next_at=utcnow())
+            self._release(lane, next_at=self.services.clock.now())
             return 0
         row, unsure_since = claimed
         with bound(outbox_id=row.id, method=row.method):
@@ -303,7 +302,7 @@ class Dispatcher:
     def _mark_sending(self, lane: str) -> tuple[OutboxMessage, datetime | None] | None:
         """The lane's first due row, marked as being sent, with the start of an earlier attempt whose
         outcome is unknown (a worker that died mid-call, a dropped connection), if there was one."""
-        now = utcnow()
+        now = self.services.clock.now()
         with self.services.session() as session:
             found = session.execute(
                 _FIRST_DUE, {"p_lane": lane, "p_owner": self.worker_id, "p_now": now}
@@ -429,7 +428,7 @@ class Dispatcher:
         return args
 
     def _record_sent(self, row: OutboxMessage, response: dict[str, Any]) -> None:
-        now = utcnow()
+        now = self.services.clock.now()
         with self.services.session() as session:
             session.execute(
                 _MARK_SENT,
@@ -443,7 +442,7 @@ class Dispatcher:
             self._release_in(session, row.lane, next_at=now + timedelta(seconds=self.config.lane_interval))
 
     def _record_failure(self, row: OutboxMessage, outcome: Outcome, *, unsure: bool = False) -> None:
-        now = utcnow()
+        now = self.services.clock.now()
         with self.services.session() as session:
             stored = session.get(OutboxMessage, row.id)
             if stored is None:

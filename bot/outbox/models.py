@@ -38,7 +38,7 @@ class OutboxMessage(SQLModel, table=True):
     method: str = Field(max_length=64)  # the Web API method, e.g. chat.postMessage
     # The rate-limit lane: the channel, or the person a DM goes to. Order is kept per lane.
     lane: str = Field(max_length=64)
-    # The workspace whose installation sends it (several workspaces through OAuth, bot/workspaces/);
+    # The workspace whose installation sends it (several workspaces through OAuth, bot/slack/workspaces/);
     # None: the workspace of the person a DM goes to, else the partnership's home workspace.
     team_id: str | None = Field(default=None, max_length=32)
     args: str = Field(sa_column=Column(Text, nullable=False))  # JSON: the method's arguments

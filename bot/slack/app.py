@@ -7,7 +7,7 @@ import logging
 import uuid
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -16,8 +16,8 @@ from bot.logs import ContextExecutor
 from bot.people import get_person
 from bot.runtime import Services
 from bot.slack.idempotency import drop_event_retries
+from bot.slack.interaction import Actor, Interaction, kind_of, run_answering_problems
 from bot.slack.registry import Registry
-from bot.slack.requests import Actor, CommandRequest
 from bot.slack.teams import refuse_other_teams
 from bot.slack.unfurl import no_unfurling
 from bot.slack.urls import is_response_url
@@ -39,9 +39,9 @@ def create_app(
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     installation: dict[str, Any] = {}
     if settings.oauth:
-        # Several workspaces (bot/workspaces/): each request is answered with the token of the
+        # Several workspaces (bot/slack/workspaces/): each request is answered with the token of the
         # workspace it came from, read from the installations in Samen's database.
-        from bot.workspaces.oauth import not_installed_message, oauth_settings
+        from bot.slack.workspaces.oauth import not_installed_message, oauth_settings
 
         client = WebClient(token=None, base_url=client.base_url, timeout=client.timeout)
         installation = {
@@ -85,6 +85,16 @@ def _context_middleware(services: Services, registry: Registry) -> Any:
         actor = actor_of(body, context)
         context["actor"] = actor
         context["language"] = resolve_language(services, actor, body)
+        context["interaction"] = Interaction(
+            kind=kind_of(body),
+            body=body,
+            services=services,
+            registry=registry,
+            acting=actor,
+            language=context["language"],
+            context=context,
+            command=str(body.get("command") or ""),
+        )
         return next()
 
     return middleware
@@ -118,32 +128,19 @@ def resolve_language(services: Services, actor: Actor | None, body: dict[str, An
 
 def _register_samen_command(app: App) -> None:
     @app.command(SAMEN_COMMAND)
-    def samen(
-        ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext
-    ) -> None:
-        text = (body.get("text") or "").strip()
-        word, _, rest = text.partition(" ")
-        registry: Registry = context["registry"]
-        request = CommandRequest(
-            ack=ack,
-            respond=respond,
-            client=client,
-            body=body,
-            services=context["services"],
-            registry=registry,
-            actor=context["actor"],
-            language=context["language"],
-            command=SAMEN_COMMAND,
-            name=word,
-            args=rest.strip(),
-        )
-        subcommand = registry.find(word or "help")
+    def samen(context: BoltContext) -> None:
+        request: Interaction = context["interaction"]
+        word, _, rest = (request.body.get("text") or "").strip().partition(" ")
+        request.name, request.args = word, rest.strip()
+        subcommand = request.registry.find(word or "help")
         if subcommand is None:
-            request.ack_ephemeral("unknown_command.json.j2", word=word, suggestion=registry.closest(word))
+            request.ack_ephemeral(
+                "unknown_command.json.j2", word=word, suggestion=request.registry.closest(word)
+            )
             return
-        if subcommand.members_only and not registry.admits(request):
+        if subcommand.members_only and not request.registry.admits(request):
             return
-        subcommand.handler(request)
+        run_answering_problems(subcommand.handler, request)
 
 
 def _handle_error(

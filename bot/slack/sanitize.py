@@ -5,7 +5,7 @@ escape such as `"\\udfff"` decodes to one) and nothing else breaks like it — e
 database, for Slack or for a log line raises. U+0000 is valid UTF-8, but PostgreSQL cannot store it in a
 text column. Noncharacters (U+FFFE, U+FFFF, U+FDD0…U+FDEF and the last two of every plane) are meant
 never to be exchanged. None of them is anything a person typed, so the edge (bot/slack/wsgi.py for
-HTTP, bot/socketmode.py for Socket Mode) cleans every payload before Bolt sees it: NUL is removed, the
+HTTP, bot/slack/socketmode.py for Socket Mode) cleans every payload before Bolt sees it: NUL is removed, the
 others become U+FFFD, the character Unicode has for "something was here that cannot be shown".
 """
 

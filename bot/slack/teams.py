@@ -5,7 +5,7 @@ app-level token proves the connection is the app's; neither proves the request i
 whose bot token Samen holds. An app that is (also) installed elsewhere, a distributed app, or a Socket
 Mode envelope for another team would otherwise reach the listeners, answered with the home workspace's
 token. Bolt checks the team itself only in OAuth mode, where each workspace has its own installation
-(bot/workspaces/); with one bot token (`SLACK_BOT_TOKEN`) it accepts any team_id. So, in that mode:
+(bot/slack/workspaces/); with one bot token (`SLACK_BOT_TOKEN`) it accepts any team_id. So, in that mode:
 
 - the home team is `SAMEN_HOME_TEAM` when set, else the team of the bot token (Bolt asks `auth.test`
   once, on the first request);

@@ -1,6 +1,6 @@
 """installations in several Slack workspaces: slack_sdk's installation, bot and OAuth state tables
 
-Mirrors bot/workspaces/tables.py (slack_sdk's SQLAlchemy stores, tokens sealed as Text).
+Mirrors bot/slack/workspaces/tables.py (slack_sdk's SQLAlchemy stores, tokens sealed as Text).
 
 Revision ID: 0009
 Revises: 0008

@@ -28,15 +28,14 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from bot import audit
+from bot import audit, clock
 from bot.authz import SystemActor
-from bot.clock import utcnow
 from bot.i18n import language_for
 from bot.outbox import send_dm
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.people import Person, get_person
 from bot.runtime import Services
-from bot.workspaces.tables import BOTS, INSTALLATIONS
+from bot.slack.workspaces.tables import BOTS, INSTALLATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +224,7 @@ def _tell_coordinators(
 ) -> int:
     from bot.partners.service import coordinators
 
-    day = utcnow().date().isoformat()
+    day = clock.now(session).date().isoformat()
     told = 0
     for coordinator in coordinators(session):
         if coordinator.team_id == removal.team_id:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from bot.workspaces.tables import BOTS, OAUTH_STATES
+from bot.slack.workspaces.tables import BOTS, OAUTH_STATES
 
 
 @dataclass(frozen=True)

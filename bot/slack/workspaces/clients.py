@@ -23,8 +23,8 @@ from sqlmodel import col, select
 from bot.outbox.errors import OperatorError
 from bot.outbox.models import OutboxMessage
 from bot.runtime import Services
-from bot.workspaces.service import installed_workspaces
-from bot.workspaces.store import SamenInstallationStore
+from bot.slack.workspaces.service import installed_workspaces
+from bot.slack.workspaces.store import SamenInstallationStore
 
 CACHE_SECONDS: Final = 300.0
 _PERSON: Final = re.compile(r"^[UW][A-Z0-9]{2,30}$")

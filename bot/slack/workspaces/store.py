@@ -1,6 +1,6 @@
 """slack_sdk's SQLAlchemy installation and OAuth state stores, on Samen's engine and tables.
 
-The tables are declared in bot/workspaces/tables.py (with the tokens sealed); these subclasses only
+The tables are declared in bot/slack/workspaces/tables.py (with the tokens sealed); these subclasses only
 point slack_sdk's stores at them. Importing this module imports SQLAlchemy's asyncio support (through
 slack_sdk): only OAuth mode does.
 """
@@ -15,7 +15,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from bot.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES
+from bot.slack.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob
-from bot.workspaces.service import forget_expired_states
+from bot.slack.workspaces.service import forget_expired_states
 
 
 def purge_oauth_states(session: Session, _services: Services, now: datetime) -> None:

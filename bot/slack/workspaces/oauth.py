@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.i18n import language_for, t
 from bot.slack import surface
-from bot.workspaces.store import OAUTH_STATE_SECONDS, SamenInstallationStore, SamenOAuthStateStore
+from bot.slack.workspaces.store import OAUTH_STATE_SECONDS, SamenInstallationStore, SamenOAuthStateStore
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Slack's install flow at `/slack/install`; each workspace that installs Samen get
 `slack_installations` and `slack_bots` (slack_sdk's SQLAlchemy installation store, on Samen's own
 database, with the tokens sealed like restricted data). Bolt then answers each request with the token
 of the workspace it came from, and the outbox sends each message with the token of the workspace it is
-for (`bot/workspaces/clients.py`). People stay `(team_id, user_id)`.
+for (`bot/slack/workspaces/clients.py`). People stay `(team_id, user_id)`.
 
 Single-token mode (`SLACK_BOT_TOKEN`) is untouched by all of this.
 """

@@ -2,7 +2,7 @@
 
 They mirror `SQLAlchemyInstallationStore.build_installations_table`, `.build_bots_table` and
 `SQLAlchemyOAuthStateStore.build_oauth_states_table` (slack_sdk 3.x) column for column, so that
-slack_sdk's stores read and write them (bot/workspaces/store.py), Alembic creates them (migration 0009)
+slack_sdk's stores read and write them (bot/slack/workspaces/store.py), Alembic creates them (migration 0009)
 and tests/test_migrations.py compares them like every other table. One change, on purpose: the token
 columns are `Sealed` (encrypted with SAMEN_ENCRYPTION_KEY, like restricted data), because a database
 dump must not hand out every partner workspace's bot token; slack_sdk declares them String(200), and a
