@@ -47,6 +47,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot commands
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/import_circles.py --quiet
 
 # Which texts lack a Dutch translation, or are no longer used (the same check CI runs).
 messages: $(STAMP)
