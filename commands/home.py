@@ -12,8 +12,9 @@ from slack_sdk.errors import SlackApiError
 from bot.i18n import language_for
 from bot.people import remember_profile
 from bot.runtime import Services
+from bot.slack.interaction import Actor, Interaction
 from bot.slack.registry import HomeSection, Registry
-from bot.slack.requests import Actor, HomeRequest
+from bot.slack.requests import HomeRequest
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +26,10 @@ def register(app: App, registry: Registry) -> None:
     def app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab", "home") != "home":
             return
-        services: Services = context["services"]
+        interaction: Interaction = context["interaction"]
         actor = Actor(team_id=context.team_id or "", user_id=event["user"])
-        language = _learn_language(services, client, actor) or context["language"]
-        publish_home(client, HomeRequest(services, registry, actor, language))
+        language = _learn_language(interaction.services, client, actor) or interaction.language
+        publish_home(client, interaction.for_home(actor, language))
 
 
 def publish_home(client: WebClient, request: HomeRequest) -> None:

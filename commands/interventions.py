@@ -20,9 +20,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlmodel import Session
 
+from bot import clock
 from bot.authz import NotAllowed
 from bot.cases.models import Case
-from bot.clock import utcnow
 from bot.i18n import N_, t
 from bot.interventions import goals as goal_service
 from bot.interventions import lessons as lesson_service
@@ -390,7 +390,7 @@ def _goal_options(session: Session) -> list[dict[str, Any]]:
             "label": f"{names.get(goal.partner_id, '?')}: {goal.description}",
             "focus": FOCUS_LABELS[goal.focus_element],
         }
-        for goal in interventions.goals_for(session, year=utcnow().year)
+        for goal in interventions.goals_for(session, year=clock.now(session).year)
     ]
 
 
@@ -478,7 +478,7 @@ def attach_to_case(request: CommandRequest, number: int, rest: str) -> None:
 def propose_window(request: CommandRequest, number: int, text: str) -> None:
     """Read the window and show it back, resolved, with a button to confirm it."""
     settings = request.services.settings
-    window = parse_window(text, now=utcnow(), zone=settings.timezone)
+    window = parse_window(text, now=request.services.clock.now(), zone=settings.timezone)
     with request.services.session() as session:
         actor = _member(session, request.actor)
         intervention = interventions.get(session, intervention_id=number)
@@ -520,7 +520,7 @@ def submit_new(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             _picked(values, "window_day"),
             _picked(values, "window_from"),
             _picked(values, "window_to"),
-            now=utcnow(),
+            now=services.clock.now(),
             zone=services.settings.timezone,
         )
     except WindowError as bad:
@@ -541,7 +541,7 @@ def submit_new(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
             return
         draft = _draft(session, values, actor, window, depends_on, problems)
         if draft is not None:
-            problems += interventions.check_draft(session, actor=actor, draft=draft, now=utcnow())
+            problems += interventions.check_draft(session, actor=actor, draft=draft, now=clock.now(session))
         if problems or draft is None:
             ack(response_action="errors", errors=_errors(problems, language, "instrument"))
             return
@@ -909,8 +909,7 @@ def client_respond(body: dict[str, Any], message: dict[str, Any], *, replace: bo
 def refresh_home(client: WebClient, context: BoltContext) -> None:
     from commands.home import publish_home
 
-    registry: Registry = context["registry"]
-    publish_home(client, HomeRequest(context["services"], registry, context["actor"], context["language"]))
+    publish_home(client, context["interaction"].for_home(context["actor"], context["language"]))
 
 
 @_answered_after_the_change
@@ -1333,7 +1332,7 @@ def handle_goals(request: CommandRequest) -> None:
             }
             for item in progress
         ]
-    request.ack_ephemeral("goal_list.json.j2", goals=goals, year=utcnow().year)
+    request.ack_ephemeral("goal_list.json.j2", goals=goals, year=request.services.clock.now().year)
 
 
 def submit_goal(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

@@ -33,6 +33,7 @@ from bot.mrkdwn import mention
 from bot.partners import service as partners
 from bot.partners.models import Member, PersonRef
 from bot.runtime import Services
+from bot.slack.interaction import Interaction
 from bot.slack.registry import HomeSection, Registry, Subcommand
 from bot.slack.requests import Actor, CommandRequest, HomeRequest
 from bot.vocabulary import INCIDENT_TYPE_LABELS, IncidentType
@@ -73,22 +74,9 @@ def register(app: App, registry: Registry) -> None:
     registry.add_home_section(HomeSection(name="rugdekking", order=10, render=home_section))
 
     @app.command(COMMAND)
-    def rugdekking(
-        ack: Ack, respond: Respond, client: WebClient, body: dict[str, Any], context: BoltContext
-    ) -> None:
-        request = CommandRequest(
-            ack=ack,
-            respond=respond,
-            client=client,
-            body=body,
-            services=context["services"],
-            registry=registry,
-            actor=context["actor"],
-            language=context["language"],
-            command=COMMAND,
-            name="",
-            args=(body.get("text") or "").strip(),
-        )
+    def rugdekking(context: BoltContext) -> None:
+        request: Interaction = context["interaction"]
+        request.args = (request.body.get("text") or "").strip()
         # Only members raise an alert: the partners feature's guard tells anyone else whom to ask.
         if not registry.admits(request):
             return
@@ -380,7 +368,7 @@ def _acknowledge(
         return
     ack()
     if _in_home(body):
-        _refresh_home(client, services, registry, context["actor"], language)
+        _refresh_home(client, context["interaction"])
         return
     _tell(body, respond, client, services, language, notice)
 
@@ -646,13 +634,11 @@ def home_section(request: HomeRequest) -> list[dict[str, Any]]:
     return list(request.render("rugdekking_home.json.j2", boards=boards, more=more)["blocks"])
 
 
-def _refresh_home(
-    client: WebClient, services: Services, registry: Registry, actor: Actor, language: str
-) -> None:
+def _refresh_home(client: WebClient, interaction: Interaction) -> None:
     from commands.home import publish_home
 
     try:
-        publish_home(client, HomeRequest(services, registry, actor, language))
+        publish_home(client, interaction.for_home(interaction.actor or Actor("", "")))
     except SlackApiError as exc:
         logger.warning("could not refresh the App Home: %s", exc.response.get("error"))
 
