@@ -11,15 +11,29 @@ import re
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.config_values import (
+    DEFAULT_DIGEST_AT,
+    DEFAULT_ESCALATION,
+    DEFAULT_SAFETY,
+    DigestAt,
+    Escalation,
+    RetentionKind,
+    SafetyCheck,
+    parse_digest_at,
+    parse_escalation,
+    parse_periods,
+    parse_safety,
+)
+from bot.i18n import SUPPORTED_LANGUAGES
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
-SUPPORTED_LANGUAGES = ("nl", "en")
 
 # How to obtain each setting, shown when it is missing or malformed.
 HOW_TO_OBTAIN: dict[str, str] = {
@@ -131,19 +145,27 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         default=30.0, ge=1, le=3600, validation_alias="SAMEN_OUTBOX_LEASE_SECONDS"
     )
-    # Backup alerts (bot/alerts/timing.py): escalation times per seriousness, and the safety check.
-    rugdekking_escalation: str = Field(
-        default="hoog:2,5,10;midden:5,15,30;laag:10,30,60", validation_alias="SAMEN_RUGDEKKING_ESCALATION"
+    # The settings below are read as text and kept typed (bot/config_values.py parses them, once).
+    # Backup alerts: escalation times per seriousness (keyed by bot.alerts.models.Seriousness), and the
+    # safety check.
+    rugdekking_escalation: Annotated[dict[str, Escalation], NoDecode] = Field(
+        default=DEFAULT_ESCALATION, validate_default=True, validation_alias="SAMEN_RUGDEKKING_ESCALATION"
     )
-    rugdekking_safety: str = Field(default="10,10", validation_alias="SAMEN_RUGDEKKING_SAFETY")
-    # Interventions without any update for this many days go to their owner, then to the partner's lead.
+    rugdekking_safety: Annotated[SafetyCheck, NoDecode] = Field(
+        default=DEFAULT_SAFETY, validate_default=True, validation_alias="SAMEN_RUGDEKKING_SAFETY"
+    )
     # The weekly digest to the partnership channel (bot/digest/): day and time, skipped on holidays.
-    samen_digest_at: str = Field(default="vrijdag 15:00", validation_alias="SAMEN_DIGEST_AT")
+    samen_digest_at: Annotated[DigestAt, NoDecode] = Field(
+        default=DEFAULT_DIGEST_AT, validate_default=True, validation_alias="SAMEN_DIGEST_AT"
+    )
+    # Interventions without any update for this many days go to their owner, then to the partner's lead.
     samen_stale_days: int = Field(default=14, ge=1, le=365, validation_alias="SAMEN_STALE_DAYS")
     # How long a starting process waits for PostgreSQL and Slack before it gives up (bot/startup.py).
     startup_timeout: float = Field(default=120.0, ge=0, le=3600, validation_alias="SAMEN_STARTUP_TIMEOUT")
     # Retention (bot/privacy/retention.py): days per kind after which what was kept is deleted or anonymised.
-    samen_retention: str = Field(default="", validation_alias="SAMEN_RETENTION")
+    samen_retention: Annotated[dict[RetentionKind, int], NoDecode] = Field(
+        default="", validate_default=True, validation_alias="SAMEN_RETENTION"
+    )
 
     @field_validator("samen_log_level", mode="before")
     @classmethod
@@ -222,37 +244,25 @@ class Settings(BaseSettings):
             raise ValueError("must be a Slack channel id such as C0123ABCD (not its #name)")
         return value
 
-    @field_validator("rugdekking_escalation")
+    @field_validator("rugdekking_escalation", mode="before")
     @classmethod
-    def _rugdekking_escalation(cls, value: str) -> str:
-        from bot.alerts.timing import parse_escalation
+    def _rugdekking_escalation(cls, value: object) -> object:
+        return parse_escalation(value) if isinstance(value, str) else value
 
-        parse_escalation(value)
-        return value
-
-    @field_validator("rugdekking_safety")
+    @field_validator("rugdekking_safety", mode="before")
     @classmethod
-    def _rugdekking_safety(cls, value: str) -> str:
-        from bot.alerts.timing import parse_safety
+    def _rugdekking_safety(cls, value: object) -> object:
+        return parse_safety(value) if isinstance(value, str) else value
 
-        parse_safety(value)
-        return value
-
-    @field_validator("samen_digest_at")
+    @field_validator("samen_digest_at", mode="before")
     @classmethod
-    def _digest_at(cls, value: str) -> str:
-        from bot.digest.timing import parse_digest_at
+    def _digest_at(cls, value: object) -> object:
+        return parse_digest_at(value) if isinstance(value, str) else value
 
-        parse_digest_at(value)
-        return value
-
-    @field_validator("samen_retention")
+    @field_validator("samen_retention", mode="before")
     @classmethod
-    def _retention(cls, value: str) -> str:
-        from bot.privacy.retention import parse_periods
-
-        parse_periods(value)
-        return value
+    def _retention(cls, value: object) -> object:
+        return parse_periods(value) if isinstance(value, str) else value
 
     @field_validator("slack_app_token")
     @classmethod

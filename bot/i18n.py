@@ -19,8 +19,8 @@ from babel.support import Translations
 from babel.units import format_unit
 
 from bot import cldr
-from bot.config import SUPPORTED_LANGUAGES
 
+SUPPORTED_LANGUAGES = ("nl", "en")  # Dutch first: the default (SAMEN_LANGUAGE, bot/config.py)
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 

@@ -15,9 +15,8 @@ from typing import Any, Final
 from slack_bolt import App
 
 from bot.authz import Action, NotAllowed, authorize
-from bot.clock import utcnow
 from bot.digest import service
-from bot.digest.timing import DAY_NAMES, Period, PeriodError, parse_digest_at, parse_period
+from bot.digest.timing import DAY_NAMES, Period, PeriodError, parse_period
 from bot.i18n import N_
 from bot.slack.deferred import AnswerFirst, Reply
 from bot.slack.registry import HomeSection, Registry, Subcommand
@@ -54,7 +53,7 @@ def register(app: App, registry: Registry) -> None:
 
 def show_overview(request: CommandRequest, *, answer_first: AnswerFirst) -> None:
     settings = request.services.settings
-    now = utcnow()
+    now = request.services.clock.now()
     try:
         period = parse_period(request.args, now=now, zone=settings.timezone)
         authorize(request.member, Action.VIEW_DIGEST)
@@ -86,7 +85,7 @@ def _overview(request: CommandRequest, period: Period, now: datetime) -> Reply:
 
 
 def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    at = parse_digest_at(request.services.settings.samen_digest_at)
+    at = request.services.settings.samen_digest_at
     rendered = request.render(
         "digest_home.json.j2", day=DAY_NAMES[at.weekday], time=at.clock.strftime("%H:%M")
     )

@@ -29,9 +29,10 @@ from bot.alerts.models import AlertPartner, BackupAlert, Seriousness
 from bot.audit import AuditEntry
 from bot.cases.models import Case, CaseStatus
 from bot.cli import cli
+from bot.config_values import parse_digest_at
 from bot.digest import job as digest_job
 from bot.digest.figures import figures
-from bot.digest.timing import last_week, parse_digest_at, parse_period
+from bot.digest.timing import last_week, parse_period
 from bot.interventions.models import Goal, Intervention, InterventionStatus, Lesson
 from bot.scheduler import run_once
 from bot.signals.models import Signal

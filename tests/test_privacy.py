@@ -39,6 +39,7 @@ from bot.audit import AuditEntry, verify
 from bot.cases.models import Case, CaseScore, CaseSignal, CaseSubject
 from bot.cli import cli
 from bot.clock import utcnow
+from bot.config_values import parse_periods
 from bot.crypto import KeyringError, generate_key, keyring
 from bot.interventions.models import Intervention, Lesson
 from bot.jobs import all_jobs
@@ -82,7 +83,7 @@ def samen(
         "SAMEN_ENCRYPTION_KEY": keys,
         "DATABASE_URL": settings.database_url,
         "SAMEN_TIMEZONE": "Europe/Amsterdam",
-        "SAMEN_RETENTION": settings.samen_retention,
+        "SAMEN_RETENTION": ";".join(f"{kind}:{days}" for kind, days in settings.samen_retention.items()),
     }.items():
         monkeypatch.setenv(name, value)
     try:
@@ -336,9 +337,9 @@ def test_what_was_not_taken_up_goes_after_a_year_but_never_what_an_open_case_nee
     # Four more years: the closed case is anonymised; the open case is untouched.
     days_pass(bot, 4 * 365)
     with bot.services.session() as session:
-        applied = retention.apply(session, periods=retention.parse_periods(""), now=utcnow())
+        applied = retention.apply(session, periods=parse_periods(""), now=utcnow())
     with bot.services.session() as session:  # the next night: nothing left to do, nothing audited twice
-        again = retention.apply(session, periods=retention.parse_periods(""), now=utcnow())
+        again = retention.apply(session, periods=parse_periods(""), now=utcnow())
         assert again.erased == [] and again.messages == 0
     assert [(e.object_type, e.object_id, e.how) for _, e in applied.erased][:2] == [
         ("case", old_case, "anonymised"),
@@ -548,7 +549,7 @@ def test_answers_to_a_check_in_are_removed_after_their_period(slack: BotUnderTes
         checkin_jobs.tick(session, services, moment.closes_at)
         closes_at = moment.closes_at
 
-    periods = retention.parse_periods("")
+    periods = parse_periods("")
     with services.session() as session:
         early = retention.apply(session, periods=periods, now=closes_at + timedelta(days=89))
         assert early.erased == []

@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy import event, func, text
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, clock
 from bot.alerts import messages
 from bot.alerts.models import (
     AlertPartner,
@@ -37,9 +37,7 @@ from bot.alerts.reading import (
     reporter_of,
     seconds_between,
 )
-from bot.alerts.timing import parse_escalation, parse_safety
 from bot.authz import Action, Principal, Relation, authorize
-from bot.clock import utcnow
 from bot.config import Settings
 from bot.i18n import N_
 from bot.partners import service as partners
@@ -169,7 +167,7 @@ def raise_alert(
     authorize(actor, Action.RAISE_BACKUP_ALERT)
     description = _text(request.description, MAX_DESCRIPTION, TOO_LONG_DESCRIPTION)
     place = _text(request.place, MAX_PLACE, TOO_LONG_PLACE)
-    now = now or utcnow()
+    now = now or clock.now(session)
     reporter = actor.person
     _lock_reporter(session, reporter)
 
@@ -180,8 +178,8 @@ def raise_alert(
     if recent is not None:
         return _join(session, actor, recent, request, description, place, settings)
 
-    plan = parse_escalation(settings.rugdekking_escalation)[request.seriousness]
-    safety = parse_safety(settings.rugdekking_safety)
+    plan = settings.rugdekking_escalation[request.seriousness]
+    safety = settings.rugdekking_safety
     alert = BackupAlert(
         source_key=request.source_key[:128],
         drill=request.drill,
@@ -321,7 +319,7 @@ def acknowledge(session: Session, *, actor: Member, alert_id: int, settings: Set
 def _acknowledge_row(
     session: Session, alert: BackupAlert, row: AlertPartner, actor: Member, settings: Settings
 ) -> None:
-    row.acknowledged_at = utcnow()
+    row.acknowledged_at = clock.now(session)
     row.acknowledged_by_team_id = actor.team_id
     row.acknowledged_by_user_id = actor.user_id
     session.add(row)
@@ -425,7 +423,7 @@ def answer_safety(
         return SafetyAnswer(alert, changed=False)  # the same button again: nothing twice
     previous = alert.safety
     alert.safety = wanted
-    alert.safety_answered_at = utcnow()
+    alert.safety_answered_at = clock.now(session)
     session.add(alert)
     # Any answer is an answer: the "no answer" follow-up is not needed any more.
     messages.cancel_safety_follow_up(session, alert=alert)
@@ -475,7 +473,7 @@ def close_alert(
     if not summary_text:
         raise InvalidInput(N_("Write a short summary: what happened, and what the partners did."))
     _refuse_while_silent(session, alert)
-    alert.closed_at = utcnow()
+    alert.closed_at = clock.now(session)
     alert.closed_by_team_id = actor.team_id
     alert.closed_by_user_id = actor.user_id
     alert.summary = summary_text

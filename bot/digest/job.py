@@ -7,8 +7,8 @@ from datetime import datetime
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
+from bot.config_values import DEFAULT_DIGEST_AT, DigestAt, parse_digest_at
 from bot.digest import service
-from bot.digest.timing import DEFAULT_DIGEST_AT, parse_digest_at
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob
 
@@ -17,8 +17,9 @@ def run(session: Session, services: Services, now: datetime) -> None:
     service.post_weekly(session, services, now)
 
 
-def job(digest_at: str = DEFAULT_DIGEST_AT) -> ScheduledJob:
-    at = parse_digest_at(digest_at)
+def job(at: DigestAt | None = None) -> ScheduledJob:
+    """The job at `at` (the setting SAMEN_DIGEST_AT, parsed); without it, at the default day and time."""
+    at = at or parse_digest_at(DEFAULT_DIGEST_AT)
     return ScheduledJob(
         name="weekly_digest",
         trigger=lambda zone: CronTrigger(

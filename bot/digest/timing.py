@@ -1,7 +1,7 @@
 """When the weekly digest goes out, and the periods `/samen overzicht` and `samen export` accept.
 
-Pure functions, no database: the setting `SAMEN_DIGEST_AT` ("vrijdag 15:00", "fri 15:00") and the
-period words people type ("", "4w", "maand", "2026-W10", "2026-03-01..2026-03-31").
+Pure functions, no database: the period words people type ("", "4w", "maand", "2026-W10",
+"2026-03-01..2026-03-31"). The setting `SAMEN_DIGEST_AT` ("vrijdag 15:00") is parsed in bot/config_values.py.
 """
 
 from __future__ import annotations
@@ -14,36 +14,8 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
 
-# Day names people write, Dutch and English, full and short → Monday is 0 (APScheduler's numbering).
-DAYS: Final[dict[str, int]] = {
-    **dict.fromkeys(("ma", "maandag", "mon", "monday"), 0),
-    **dict.fromkeys(("di", "dinsdag", "tue", "tuesday"), 1),
-    **dict.fromkeys(("wo", "woensdag", "wed", "wednesday"), 2),
-    **dict.fromkeys(("do", "donderdag", "thu", "thursday"), 3),
-    **dict.fromkeys(("vr", "vrijdag", "fri", "friday"), 4),
-    **dict.fromkeys(("za", "zaterdag", "sat", "saturday"), 5),
-    **dict.fromkeys(("zo", "zondag", "sun", "sunday"), 6),
-}
-DEFAULT_DIGEST_AT: Final = "vrijdag 15:00"
 MAX_DAYS: Final = 366  # the longest period one overview or export covers
 WEEKS_CHARTED: Final = 12
-
-
-@dataclass(frozen=True)
-class DigestAt:
-    weekday: int  # Monday is 0
-    clock: time
-
-
-def parse_digest_at(text: str) -> DigestAt:
-    """`vrijdag 15:00` → (4, 15:00); ValueError with a readable reason otherwise."""
-    match = re.fullmatch(r"\s*([a-zA-Z]+)\s+(\d{1,2})[:.](\d{2})\s*", text or "")
-    if not match or match.group(1).lower() not in DAYS:
-        raise ValueError("must be a day and a time, e.g. 'vrijdag 15:00' or 'fri 15:00'")
-    hour, minute = int(match.group(2)), int(match.group(3))
-    if hour > 23 or minute > 59:
-        raise ValueError("the time must be between 00:00 and 23:59")
-    return DigestAt(DAYS[match.group(1).lower()], time(hour, minute))
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def retention_command(
 
     settings = load()
     keyring.configure(settings.samen_encryption_key)
-    periods = retention.parse_periods(settings.samen_retention)
+    periods = settings.samen_retention
     now = utcnow()
     zone = settings.timezone
     engine = make_engine(settings.database_url)

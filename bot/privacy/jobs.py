@@ -13,7 +13,7 @@ from bot.scheduler import ScheduledJob
 
 
 def run_retention(session: Session, services: Services, now: datetime) -> None:
-    retention.apply(session, periods=retention.parse_periods(services.settings.samen_retention), now=now)
+    retention.apply(session, periods=services.settings.samen_retention, now=now)
 
 
 JOBS = [

@@ -35,7 +35,7 @@ class PrivacyOverview:
 
 def overview(session: Session, *, actor: Principal, settings: Settings, now: datetime) -> PrivacyOverview:
     """The retention periods for everyone; what is due only for those allowed to see it."""
-    periods = retention.parse_periods(settings.samen_retention)
+    periods = settings.samen_retention
     allowed = is_allowed(actor, Action.VIEW_RETENTION)
     plan = retention.plan(session, periods=periods, now=now) if allowed else None
     return PrivacyOverview(

@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import delete, func, or_, update
@@ -37,6 +36,7 @@ from sqlmodel import Session, col, select
 
 from bot import audit
 from bot.authz import SystemActor
+from bot.config_values import RetentionKind as Kind
 from bot.i18n import N_
 from bot.privacy import erase
 from bot.privacy.erase import Erased
@@ -45,25 +45,8 @@ logger = logging.getLogger(__name__)
 
 RETENTION_ACTOR: Final = SystemActor("samen:retention")
 BATCH: Final = 500  # objects per kind per run
-MAX_DAYS: Final = 36500
-
-
-class Kind(StrEnum):
-    SIGNALS = "signalen"
-    CASES = "casussen"
-    BACKUP_ALERTS = "rugdekking"
-    CHECKINS = "afstemmomenten"
-    MESSAGES = "berichten"
-
-
-DEFAULT_DAYS: Final[Mapping[Kind, int]] = {
-    Kind.SIGNALS: 365,
-    Kind.CASES: 1825,
-    Kind.BACKUP_ALERTS: 365,
-    Kind.CHECKINS: 90,
-    Kind.MESSAGES: 30,
-}
-DEFAULT_RETENTION: Final = ";".join(f"{kind.value}:{days}" for kind, days in DEFAULT_DAYS.items())
+# The kinds, their default days and the parser of SAMEN_RETENTION live in the core (bot/config_values.py):
+# the settings parse it once, and `Settings.samen_retention` (days per kind) is what this module is given.
 
 # What people are told each kind is (`/samen privacy`), and what happens to it.
 KIND_LABELS: Final[Mapping[Kind, str]] = {
@@ -73,42 +56,6 @@ KIND_LABELS: Final[Mapping[Kind, str]] = {
     Kind.CHECKINS: N_("Answers to check-ins"),
     Kind.MESSAGES: N_("Copies of messages Samen sent"),
 }
-_ALIASES: Final = {
-    "signals": Kind.SIGNALS,
-    "cases": Kind.CASES,
-    "backup_alerts": Kind.BACKUP_ALERTS,
-    "alerts": Kind.BACKUP_ALERTS,
-    "checkins": Kind.CHECKINS,
-    "messages": Kind.MESSAGES,
-    "outbox": Kind.MESSAGES,
-}
-
-
-def parse_periods(text: str | None) -> dict[Kind, int]:
-    """`signalen:365;casussen:1825` → days per kind; kinds left out keep their default.
-
-    Raises ValueError with a message that says what is wrong (bot/config.py shows it as one line)."""
-    periods = dict(DEFAULT_DAYS)
-    for part in (text or "").replace(",", ";").split(";"):
-        if not part.strip():
-            continue
-        name, separator, value = part.partition(":")
-        name = name.strip().lower()
-        kind = _ALIASES.get(name) or next((k for k in Kind if k.value == name), None)
-        if kind is None or not separator:
-            raise ValueError(
-                "must name kinds with days, e.g. signalen:365;casussen:1825 (kinds: "
-                + ", ".join(k.value for k in Kind)
-                + ")"
-            )
-        try:
-            days = int(value.strip())
-        except ValueError:
-            raise ValueError(f"must give whole days for {kind.value}, e.g. {kind.value}:365") from None
-        if not 1 <= days <= MAX_DAYS:
-            raise ValueError(f"must give {kind.value} between 1 and {MAX_DAYS} days")
-        periods[kind] = days
-    return periods
 
 
 @dataclass(frozen=True)
