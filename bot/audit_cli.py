@@ -29,7 +29,7 @@ def verify_command() -> None:
     it should take.
     """
     from bot.audit import count_entries, verify
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, session_scope
 
     settings = load()
@@ -95,7 +95,7 @@ def export_command(
 
     from bot import audit
     from bot.authz import cli_actor
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, session_scope
 
     if tot < van:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -15,7 +14,7 @@ import typer
 from bot import __version__
 from bot.audit_cli import audit_cli
 from bot.cli_style import SamenGroup, SamenTyper
-from bot.config import Settings
+from bot.config import Settings, load
 from bot.digest.cli import export_command
 from bot.memory import keep_releasing
 from bot.outbox.cli import outbox_cli
@@ -85,17 +84,6 @@ def main_options(
     # `SLACK_CLIENT_ID=` in an env file means unset, also to the libraries that read it themselves.
     forget_empty_settings()
     configure()  # JSON lines on stderr; secrets are added once the settings are read
-
-
-def load() -> Settings:
-    """The settings (or the one-line error and exit 2), with their secrets registered for redaction."""
-    from bot.config import settings_or_exit
-    from bot.logs import configure
-
-    settings = settings_or_exit()
-    # The level may come from a .env file, which the process environment read at start does not hold.
-    configure(secrets=settings.secrets(), level=logging.getLevelName(settings.samen_log_level))
-    return settings
 
 
 @db_cli.command("upgrade")
@@ -202,7 +190,9 @@ def worker(
         # Nothing could be sent: the messages wait in the outbox until the token is fixed and Samen restarted.
         _wait_for_a_stop_signal()
         return
-    running = Worker(services)
+    from bot.slack.chat import SlackChat
+
+    running = Worker(services, SlackChat.for_services(services))
     _stop_on_signals(running.stop)
     running.start()
     keep_releasing()  # freed memory back to the system (bot/memory.py)

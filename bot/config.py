@@ -6,6 +6,7 @@ to obtain it — civil servants' IT departments install this, and a traceback he
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -366,10 +367,17 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(_describe(exc.errors()[0])) from None
 
 
-def settings_or_exit(**overrides: object) -> Settings:
-    """For the CLI: the one-line error and exit code 2 instead of a traceback."""
+def load() -> Settings:
+    """The settings of a `samen` command (every process starts as one): read once, their secrets
+    registered for redaction in the logs; a missing or malformed setting is one line and exit code 2
+    instead of a traceback."""
+    from bot.logs import configure
+
     try:
-        return load_settings(**overrides)
+        settings = load_settings()
     except SettingsError as exc:
         print(f"samen: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    # The level may come from a .env file, which the process environment read at start does not hold.
+    configure(secrets=settings.secrets(), level=logging.getLevelName(settings.samen_log_level))
+    return settings

@@ -42,7 +42,7 @@ def export_command(
 ) -> None:
     """The digest's figures and the lists behind them over a period, for the steering group; audited."""
     from bot.authz import NotAllowed, cli_actor
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, session_scope
     from bot.digest import export
     from bot.digest.timing import PeriodError, dates_period

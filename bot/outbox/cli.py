@@ -14,7 +14,7 @@ outbox_cli = SamenTyper(help="The outbox: what is waiting to be sent, and what f
 @outbox_cli.command("status")
 def status() -> None:
     """Backlog, the oldest due message, and failures by reason."""
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, session_scope
     from bot.outbox.status import report
 
@@ -41,7 +41,7 @@ def retry_message(
     message_id: Annotated[int, typer.Argument(metavar="ID", help="The id of a failed outbox message.")],
 ) -> None:
     """Queue a failed message again once its cause is fixed."""
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, session_scope
     from bot.outbox.status import NotRetryable, retry
 

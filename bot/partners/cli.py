@@ -37,7 +37,7 @@ def import_command(
 
     from bot.audit import MAX_PURPOSE
     from bot.authz import cli_actor
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, upgrade
     from bot.partners.importer import ImportFailed, gap_warnings, import_partners
 
@@ -93,7 +93,7 @@ def import_command(
 @partners_cli.command("list")
 def list_command() -> None:
     """Show every partner with its capacity, lead, duty contacts, alert channel and members."""
-    from bot.cli import load
+    from bot.config import load
     from bot.db import make_engine, session_scope, upgrade
     from bot.partners.service import overview
 

@@ -45,8 +45,8 @@ def retention_command(
 ) -> None:
     """Delete or anonymise what has been kept long enough (SAMEN_RETENTION); also done every night."""
     from bot.authz import cli_actor
-    from bot.cli import load
     from bot.clock import utcnow
+    from bot.config import load
     from bot.crypto import keyring
     from bot.db import make_engine, session_scope
     from bot.privacy import retention
@@ -101,7 +101,7 @@ def access_command(
 ) -> None:
     """Everything about a subject, for an access request (AVG art. 15); audited. Alias: inzage."""
     from bot.authz import cli_actor
-    from bot.cli import load
+    from bot.config import load
     from bot.crypto import keyring
     from bot.db import make_engine, session_scope
     from bot.privacy import access
@@ -148,7 +148,7 @@ def forget_command(
 
     Never while an open case needs it; the command says why it refuses."""
     from bot.authz import cli_actor
-    from bot.cli import load
+    from bot.config import load
     from bot.crypto import keyring
     from bot.db import make_engine, session_scope
     from bot.privacy import access
