@@ -61,6 +61,15 @@ class StaleForm(Problem):
     version of Samen. Nothing is changed; opening the form again helps."""
 
 
+def metadata_json(value: BaseModel | dict[str, Any]) -> str:
+    """JSON for a form's private_metadata or a button's value, read back by `Interaction.metadata`.
+    `<`, `>` and `&` become unicode escapes: text a person typed never reaches Slack as markup, not even
+    where nobody sees it."""
+    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def kind_of(body: dict[str, Any]) -> Kind:
     if body.get("command"):
         return "command"
