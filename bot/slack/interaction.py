@@ -226,7 +226,7 @@ class Interaction:
         raw = source if source is not None else self.view.get("private_metadata") or self.value
         try:
             return model.model_validate(json.loads(raw or "{}"))
-        except (ValueError, ValidationError):
+        except (ValueError, RecursionError, ValidationError):  # RecursionError: JSON nested 3,000 deep
             raise StaleForm(N_("This form is out of date. Open it again and fill it in once more.")) from None
 
     # --- doing ----------------------------------------------------------------------------------------
