@@ -39,8 +39,10 @@ from bot.db import upgrade
 from bot.partners.importer import import_partners
 from bot.runtime import Services
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.localserver import serve_in_thread
-from bot.worker import Worker, dispatch_client
+from bot.worker import Worker
+from commands import register_all
 from slackdouble import SlackDriver
 
 PARTNERS = 25
@@ -167,11 +169,14 @@ def bench(args: argparse.Namespace, url: str) -> bool:
         with services.session() as session:
             import_partners(session, actor=CLI_ACTOR, source=partnership(), purpose="bench: the partnership")
         app = create_app(
-            settings, client=WebClient(token=BOT_TOKEN, base_url=double.base_url), services=services
+            settings,
+            features=register_all,
+            client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
+            services=services,
         )
         server = serve_in_thread(app, services)
         driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double, team_id=TEAM)
-        worker = Worker(services, client=dispatch_client(services), jobs=[])
+        worker = Worker(services, SlackChat.for_services(services), jobs=[])
         worker.start()
         double.set_latency(LATENCY)
         double.enforce_channel_rate(1.0)

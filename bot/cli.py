@@ -224,11 +224,16 @@ def run(
     elif settings.socket_mode:
         from bot.slack.socketmode import serve_socket_mode
         from bot.startup import StartupFailed
+        from commands import register_all
 
         keep_releasing()
         try:
             # No HTTP port of its own in Socket Mode: --metrics-port gives probes and Prometheus one.
-            serve_socket_mode(settings, metrics=(metrics_host, metrics_port) if metrics_port else None)
+            serve_socket_mode(
+                settings,
+                features=register_all,
+                metrics=(metrics_host, metrics_port) if metrics_port else None,
+            )
         except StartupFailed as failed:
             _give_up(failed)
     else:

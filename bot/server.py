@@ -11,6 +11,7 @@ from gunicorn.glogging import Logger as GunicornLogger
 from bot.config import Settings
 from bot.runtime import Services
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.wsgi import create_wsgi_app
 from bot.worker import Worker
 
@@ -57,9 +58,11 @@ class _Gunicorn(BaseApplication):
         if self.with_worker:
             # `samen run` over HTTP: the dispatcher shares these services, so an urgent row committed
             # by a request wakes it in-process at once.
-            self.worker = Worker(services)
+            self.worker = Worker(services, SlackChat.for_services(services))
             self.worker.start()
-        return create_wsgi_app(create_app(self.settings, services=services), services)
+        from commands import register_all  # the features, handed to the chat edge
+
+        return create_wsgi_app(create_app(self.settings, features=register_all, services=services), services)
 
 
 def serve_http(

@@ -30,7 +30,9 @@ from bot.partners.models import PersonRef
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.localserver import serve_in_thread
+from commands import register_all
 from slackdouble import SlackDouble, SlackDriver, visible_text
 
 TEAM = "T0SAMEN"
@@ -99,7 +101,7 @@ class World:
     def dispatch(self) -> int:
         """Send everything the outbox holds that is due, as a worker would."""
         client = WebClient(token=BOT_TOKEN, base_url=self.double.base_url, retry_handlers=[], timeout=5)
-        return Dispatcher(self.services, client, config=FAST).run_until_idle()
+        return Dispatcher(self.services, SlackChat(client), config=FAST).run_until_idle()
 
     def tick(self, now: datetime, worker: str = "worker-1") -> bool:
         """The every-minute job, as a worker's scheduler would fire it at `now`."""
@@ -233,7 +235,12 @@ def build_world(database_url: str, double: SlackDouble, **settings: object) -> I
     upgrade(database_url)
     config = make_settings(database_url, api_url=double.base_url, **settings)
     services = Services.build(config, engine=make_engine(database_url))
-    app = create_app(config, client=WebClient(token=BOT_TOKEN, base_url=double.base_url), services=services)
+    app = create_app(
+        config,
+        features=register_all,
+        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
+        services=services,
+    )
     server = serve_in_thread(app, services)
     driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
     double.add_channel(CHANNEL, "afstemming")

@@ -23,6 +23,7 @@ from bot.logs import configure
 from bot.runtime import Services
 from bot.slack.app import create_app
 from bot.slack.localserver import serve_in_thread
+from commands import register_all
 from slackdouble import SlackDouble, SlackDriver
 from slackdouble.fixtures import *  # noqa: F403  (the slack_double fixture and its marker)
 
@@ -210,7 +211,12 @@ def _bot(database_url: str, double: SlackDouble) -> Iterator[BotUnderTest]:
     upgrade(database_url)
     settings = make_settings(database_url, api_url=double.base_url)
     services = Services.build(settings, engine=make_engine(database_url))
-    app = create_app(settings, client=WebClient(token=BOT_TOKEN, base_url=double.base_url), services=services)
+    app = create_app(
+        settings,
+        features=register_all,
+        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
+        services=services,
+    )
     server = serve_in_thread(app, services)
     driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
     try:

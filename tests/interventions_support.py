@@ -35,10 +35,12 @@ from bot.partners import service as partners
 from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
 from bot.runtime import Services
-from bot.signals.models import Subject
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.localserver import serve_in_thread
+from bot.subjects.models import Subject
 from bot.vocabulary import Contribution, FocusElement, SubjectKind, SubjectRole
+from commands import register_all
 from slackdouble import SlackDouble, SlackDriver
 
 TEAM = "T0SAMEN"
@@ -110,7 +112,7 @@ class World:
     def dispatch(self) -> int:
         """Send everything the outbox holds that is due, as a worker would."""
         client = WebClient(token=BOT_TOKEN, base_url=self.double.base_url, retry_handlers=[], timeout=5)
-        return Dispatcher(self.services, client, config=FAST).run_until_idle()
+        return Dispatcher(self.services, SlackChat(client), config=FAST).run_until_idle()
 
     def intervention(self, number: int) -> Intervention:
         with self.services.session() as session:
@@ -273,7 +275,12 @@ def build_world(database_url: str, double: SlackDouble, **settings: object) -> I
         database_url, api_url=double.base_url, SAMEN_PARTNERSHIP_CHANNEL=CHANNEL, **settings
     )
     services = Services.build(config, engine=make_engine(database_url))
-    app = create_app(config, client=WebClient(token=BOT_TOKEN, base_url=double.base_url), services=services)
+    app = create_app(
+        config,
+        features=register_all,
+        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
+        services=services,
+    )
     server = serve_in_thread(app, services)
     driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
     double.add_channel(CHANNEL, "ondermijning")

@@ -27,7 +27,9 @@ from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
 from bot.runtime import Services
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.localserver import serve_in_thread
+from commands import register_all
 from slackdouble import SlackDouble, SlackDriver
 
 TEAM = "T0SAMEN"
@@ -88,7 +90,10 @@ def start_bot(database_url: str, double: SlackDouble, **settings: object) -> Ite
     configured = make_settings(database_url, api_url=double.base_url, **values)
     services = Services.build(configured, engine=make_engine(database_url))
     app = create_app(
-        configured, client=WebClient(token=BOT_TOKEN, base_url=double.base_url), services=services
+        configured,
+        features=register_all,
+        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
+        services=services,
     )
     server = serve_in_thread(app, services)
     driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double, team_id=TEAM)
@@ -106,7 +111,7 @@ def set_up_partnership(services: Services, source: str = PARTNERSHIP) -> None:
 
 def dispatcher(bot: BotUnderTest, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:
     client = WebClient(token=BOT_TOKEN, base_url=bot.double.base_url, retry_handlers=[], timeout=5)
-    return Dispatcher(bot.services, client, config=config, **kwargs)
+    return Dispatcher(bot.services, SlackChat(client), config=config, **kwargs)
 
 
 def deliver(bot: BotUnderTest) -> int:

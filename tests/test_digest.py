@@ -445,9 +445,10 @@ def test_serving_slack_does_not_load_matplotlib(world: World) -> None:
         "from bot.config import load_settings\n"
         "from bot.runtime import Services\n"
         "from bot.slack.app import create_app\n"
+        "from commands import register_all\n"
         "from slack_sdk import WebClient\n"
         "s = load_settings(_env_file=None)\n"
-        "create_app(s, client=WebClient(token='xoxb-x'), services=Services.build(s))\n"
+        "create_app(s, features=register_all, client=WebClient(token='xoxb-x'), services=Services.build(s))\n"
         "print('matplotlib' in sys.modules)\n"
     )
     env = {**os.environ, **_cli_env(world)}

@@ -54,6 +54,7 @@ from bot.slack.app import create_app
 from bot.slack.edge import MAX_BODY_BYTES
 from bot.slack.sanitize import REPLACEMENT, clean_text
 from bot.slack.socketmode import socket_mode_handler
+from commands import register_all
 from slackdouble import Payloads, SlackDouble, SlackDriver
 
 FORM = "application/x-www-form-urlencoded"
@@ -412,7 +413,10 @@ def test_socket_mode_cleans_what_it_hands_to_bolt(sqlite_url: str, slack_double:
     set_up_partnership(services, PARTNERSHIP)
     slack_double.add_user(WETHOUDER.user_id, team_id=WETHOUDER.team_id, locale="nl-NL")
     app = create_app(
-        settings, client=WebClient(token=BOT_TOKEN, base_url=slack_double.base_url), services=services
+        settings,
+        features=register_all,
+        client=WebClient(token=BOT_TOKEN, base_url=slack_double.base_url),
+        services=services,
     )
     handler = socket_mode_handler(app, APP_TOKEN)
     handler.connect()

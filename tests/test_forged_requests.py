@@ -26,6 +26,7 @@ from bot.db import make_engine, upgrade
 from bot.partners import service as partners
 from bot.runtime import Services
 from bot.slack.app import create_app
+from commands import register_all
 from slackdouble import Payloads, SlackDouble, visible_text
 
 FORM = "application/x-www-form-urlencoded"
@@ -119,7 +120,10 @@ def test_a_socket_mode_envelope_for_another_workspace_is_refused(
     services = Services.build(settings, engine=make_engine(sqlite_url))
     set_up_partnership(services, PARTNERSHIP)
     app = create_app(
-        settings, client=WebClient(token=BOT_TOKEN, base_url=slack_double.base_url), services=services
+        settings,
+        features=register_all,
+        client=WebClient(token=BOT_TOKEN, base_url=slack_double.base_url),
+        services=services,
     )
     handler = SocketModeHandler(app, APP_TOKEN)
     handler.connect()

@@ -31,8 +31,10 @@ from bot.people import get_person
 from bot.runtime import Services
 from bot.slack import surface
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.localserver import serve_in_thread
 from bot.slack.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES, SEALED_COLUMNS
+from commands import register_all
 from slackdouble import SlackDouble, SlackDriver, visible_text
 
 CLIENT_ID = "1111111111.2222222222"
@@ -122,7 +124,9 @@ def _oauth_bot(database_url: str, slack_double: SlackDouble) -> Iterator[OAuthBo
         SAMEN_HOME_TEAM=GEMEENTE,
     )
     services = Services.build(settings, engine=make_engine(database_url))
-    app = create_app(settings, client=WebClient(base_url=slack_double.base_url), services=services)
+    app = create_app(
+        settings, features=register_all, client=WebClient(base_url=slack_double.base_url), services=services
+    )
     server = serve_in_thread(app, services)
     bot = BotUnderTest(
         app=app,
@@ -203,7 +207,7 @@ def test_the_outbox_sends_with_the_workspace_each_message_is_for(oauth_bot_on: O
         # The partnership's channel: the home workspace.
         post_message(session, key="channel", channel="C0SHARED01", message={"text": "Nieuwe casus"})
 
-    sent = Dispatcher(services, None, config=FAST, clients=_clients(services)).run_until_idle()
+    sent = Dispatcher(services, _chat(services), config=FAST).run_until_idle()
     assert sent == 3
     teams = {
         call.args["channel"]: double.team_of_token(call.headers["Authorization"].removeprefix("Bearer "))
@@ -225,7 +229,7 @@ def test_messages_wait_while_no_workspace_has_installed_samen(oauth_bot: OAuthBo
     services = oauth_bot.bot.services
     with services.session() as session:
         post_message(session, key="early", channel="C0SHARED01", message={"text": "Te vroeg"})
-    assert Dispatcher(services, None, config=FAST, clients=_clients(services)).run_until_idle() == 0
+    assert Dispatcher(services, _chat(services), config=FAST).run_until_idle() == 0
     with services.session() as session:
         row = session.get(OutboxMessage, 1)
         assert row is not None and row.key == "early"
@@ -286,10 +290,10 @@ def _lower(headers: object) -> dict[str, str]:
     return {name.lower(): value for name, value in headers}  # type: ignore[attr-defined]
 
 
-def _clients(services: Services) -> object:
+def _chat(services: Services) -> SlackChat:
     from bot.slack.workspaces.clients import TeamClients
 
-    return TeamClients(services)
+    return SlackChat(clients=TeamClients(services))
 
 
 def test_the_coordinator_sees_which_workspaces_samen_is_installed_in(oauth_bot: OAuthBot) -> None:

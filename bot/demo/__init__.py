@@ -3,10 +3,10 @@
 No Slack account and no network: a throw-away SQLite database, the double on a local port, and
 real signed requests from a driver, exactly as the tests do. Each feature adds its scene to SCENES.
 
-The demo runs on its own clock (bot/clock.py: set_demo_time): one week in December 2026, from Friday
-afternoon to the next Friday's digest. Each scene says when it happens (`stage.at`) and moves the clock
-on as its story does (`stage.later`), so every time a message shows agrees with the narration, however
-fast the demo plays. The worker sends the outbox but runs no scheduled job: a scene runs the job its
+The demo runs on its own clock (its Services' SettableClock, bot/clock.py): one week in December 2026,
+from Friday afternoon to the next Friday's digest. Each scene says when it happens (`stage.at`) and moves
+the clock on as its story does (`stage.later`), so every time a message shows agrees with the narration,
+however fast the demo plays. The worker sends the outbox but runs no scheduled job: a scene runs the job its
 story needs at the moment it needs it, as a worker would.
 """
 
@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 from sqlmodel import col, func, select
 
-from bot.clock import set_demo_time, utcnow
+from bot.clock import SettableClock
 from bot.config import load_settings
 from bot.crypto import generate_key
 from bot.db import upgrade
@@ -33,8 +33,10 @@ from bot.outbox.dispatcher import DispatcherConfig
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
 from bot.slack.app import create_app
+from bot.slack.chat import SlackChat
 from bot.slack.localserver import serve_in_thread
 from bot.worker import Worker
+from commands import register_all
 from slackdouble import SlackDouble, SlackDriver
 
 DEMO_SECRET = "samen-demo-signing-secret"  # noqa: S105  (the demo signs its own requests locally)
@@ -79,10 +81,17 @@ class Stage:
 
     def later(self, **delta: float) -> datetime:
         """Move the demo's clock on (minutes=2, seconds=40): what falls due meanwhile is sent."""
-        return self.move_to(utcnow() + timedelta(**delta))
+        return self.move_to(self.services.clock.now() + timedelta(**delta))
+
+    @property
+    def clock(self) -> SettableClock:
+        """The demo's clock: every part of this process (listeners, worker, jobs) reads it."""
+        clock = self.services.clock
+        assert isinstance(clock, SettableClock), "the demo runs on its own clock"
+        return clock
 
     def now_local(self) -> datetime:
-        return utcnow().astimezone(self.services.settings.timezone)
+        return self.services.clock.now().astimezone(self.services.settings.timezone)
 
     def local(self, moment: datetime, pattern: str = "%H:%M") -> str:
         """A moment as the narration says it, in the partnership's zone."""
@@ -91,7 +100,7 @@ class Stage:
     def move_to(self, moment: datetime) -> datetime:
         self._settle()
         self.now = moment
-        set_demo_time(moment)
+        self.clock.set(moment)
         self.services.outbox_wakeup.set()  # messages due by now go out without waiting for a poll
         return moment
 
@@ -100,7 +109,8 @@ class Stage:
         clock jumps would look expired after it, and its message would be sent a second time."""
         due = select(func.count()).select_from(OutboxMessage)
         due = due.where(
-            col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= utcnow()
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.not_before) <= self.services.clock.now(),
         )
         busy = select(func.count()).select_from(OutboxLane).where(col(OutboxLane.owner).is_not(None))
         deadline = time.monotonic() + timeout
@@ -218,7 +228,7 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
             SAMEN_PARTNERSHIP_CHANNEL=CHANNEL,  # the backup-alert board, case threads, successes
         )
         upgrade(database_url)
-        services = Services.build(settings)
+        services = Services.build(settings, clock=SettableClock())  # set by the first scene (stage.at)
         people = _cast(language)
         double.add_channel(CHANNEL, "ondermijning", members=[p.user_id for p in people.values()])
         for person in people.values():
@@ -230,10 +240,12 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
                 real_name=person.name,
             )
         client = WebClient(token=settings.slack_bot_token, base_url=double.base_url)
-        server = serve_in_thread(create_app(settings, client=client, services=services), services)
+        server = serve_in_thread(
+            create_app(settings, features=register_all, client=client, services=services), services
+        )
         worker = Worker(
             services,
-            client=WebClient(token=settings.slack_bot_token, base_url=double.base_url, retry_handlers=[]),
+            SlackChat(WebClient(token=settings.slack_bot_token, base_url=double.base_url, retry_handlers=[])),
             config=DispatcherConfig(concurrency=8, poll_seconds=0.1, lane_interval=0.0),
             jobs=[],  # the scenes run the jobs they need, on the demo's clock (above)
         )
@@ -260,5 +272,4 @@ def play(*, language: str = "nl", out: TextIO, scenes: list[Scene] | None = None
             worker.stop()
             server.stop()
             services.engine.dispose()
-            set_demo_time(None)
         out.write("\nEinde van de demo.\n" if language == "nl" else "\nEnd of the demo.\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse, Respond
@@ -28,13 +29,18 @@ logger = logging.getLogger(__name__)
 SAMEN_COMMAND = "/samen"
 
 
+Features = Callable[[App, Registry], None]  # registers the listeners: commands.register_all
+
+
 def create_app(
     settings: Settings,
     *,
+    features: Features,
     client: WebClient | None = None,
     services: Services | None = None,
 ) -> App:
-    """Build the Bolt app with every feature registered. Tests build their own, against the double."""
+    """Build the Bolt app with the features the entry point hands it (`commands.register_all`: the
+    chat edge never imports the listeners above it). Tests build their own, against the double."""
     services = services or Services.build(settings)
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     installation: dict[str, Any] = {}
@@ -70,10 +76,7 @@ def create_app(
     app.use(no_unfurling)  # nothing Samen answers unfurls (bot/slack/unfurl.py)
     _register_samen_command(app)
     app.error(_handle_error)
-
-    from commands import register_all
-
-    register_all(app, registry)
+    features(app, registry)
     return app
 
 

@@ -10,12 +10,13 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
+from bot.config import HOW_TO_OBTAIN, Settings
 from bot.runtime import Services
-from bot.slack.app import create_app
+from bot.slack.app import Features, create_app
+from bot.slack.chat import SlackChat
 from bot.slack.edge import MAX_DEPTH
 from bot.slack.sanitize import TooDeep, clean_payload
-from bot.startup import Deadline, connect_socket_mode
+from bot.startup import Deadline, StartupFailed, Unreachable, retry_until, slack_where
 from bot.worker import Worker
 
 if TYPE_CHECKING:
@@ -25,18 +26,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def serve_socket_mode(settings: Settings, *, metrics: tuple[str, int] | None = None) -> None:
+def serve_socket_mode(
+    settings: Settings, *, features: Features, metrics: tuple[str, int] | None = None
+) -> None:
     """Socket Mode: no inbound traffic at all, for installations behind a firewall."""
     services = Services.build(settings)
     if metrics is not None:
         from bot.probes import serve_operations
 
         serve_operations(services, host=metrics[0], port=metrics[1])
-    app = create_app(settings, services=services)
+    app = create_app(settings, features=features, services=services)
     handler = socket_mode_handler(app, settings.slack_app_token)
     # Connected before the worker starts: when Slack stays away, StartupFailed leaves nothing running.
     connect_socket_mode(handler.client, Deadline(settings.startup_timeout), settings.slack_api_url)
-    worker = Worker(services)
+    worker = Worker(services, SlackChat.for_services(services))
     worker.start()
     stopped = threading.Event()
 
@@ -70,3 +73,26 @@ def socket_mode_handler(app: App, app_token: str | None) -> SocketModeHandler:
             super().handle(client, req)
 
     return CleaningSocketModeHandler(app, app_token)
+
+
+def connect_socket_mode(client: Any, deadline: Deadline, api_url: str) -> None:
+    """Open the Socket Mode connection (the SDK's SocketModeClient), waiting for Slack like the other
+    start-up checks (bot/startup.py); an app-level token Slack refuses is one line naming SLACK_APP_TOKEN."""
+    from slack_sdk.errors import SlackApiError
+
+    def attempt() -> None:
+        client.wss_uri = None  # a fresh address each time: one from a failed attempt may have expired
+        try:
+            client.connect()
+        except SlackApiError as error:
+            status = error.response.status_code
+            if status == 429 or status >= 500:
+                raise Unreachable(f"HTTP {status}") from None
+            raise StartupFailed(
+                f"SLACK_APP_TOKEN was refused by Slack ({error.response.get('error')}): set it to "
+                f"{HOW_TO_OBTAIN['SLACK_APP_TOKEN']}"
+            ) from None
+        except OSError as error:
+            raise Unreachable(type(error).__name__) from None
+
+    retry_until(deadline, "Slack (Socket Mode)", slack_where(api_url), attempt)
