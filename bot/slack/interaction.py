@@ -229,6 +229,14 @@ class Interaction:
         except (ValueError, RecursionError, ValidationError):  # RecursionError: JSON nested 3,000 deep
             raise StaleForm(N_("This form is out of date. Open it again and fill it in once more.")) from None
 
+    def number(self, text: object = None) -> int:
+        """The clicked button's value (or `text`) as the number of what it is about. Anything else —
+        forged, or too big for the database — is a `StaleForm` problem: nothing changes."""
+        raw = str(self.value if text is None else text).strip()
+        if raw.isascii() and raw.isdecimal() and len(raw) < 10:
+            return int(raw)
+        raise StaleForm(N_("This form is out of date. Open it again and fill it in once more."))
+
     # --- doing ----------------------------------------------------------------------------------------
 
     @contextmanager
