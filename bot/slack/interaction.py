@@ -22,9 +22,9 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 Kind = Literal["command", "action", "view", "shortcut", "event", "home", "options", "other"]
 M = TypeVar("M", bound=BaseModel)
+# An id in typed metadata: a number Samen could have written (the database's integers hold it).
+Number = Annotated[int, Field(ge=0, lt=1_000_000_000)]
 
 # How many coordinators a stranger is told to ask.
 COORDINATORS_SHOWN = 5
