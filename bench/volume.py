@@ -78,8 +78,9 @@ from bot.cases.models import (
 from bot.db import head_revisions, upgrade
 from bot.interventions.models import Goal, Intervention, InterventionPartner, InterventionStatus, Lesson
 from bot.partners.models import Member, Partner, PartnerType
-from bot.signals.models import Signal, SignalStatus, SignalSubject, Subject
+from bot.signals.models import Signal, SignalStatus, SignalSubject
 from bot.slack.wsgi import SLACK_PATH
+from bot.subjects.models import Subject
 from bot.vocabulary import (
     Contribution,
     FocusElement,

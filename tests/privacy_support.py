@@ -39,7 +39,8 @@ from bot.interventions import service as interventions
 from bot.interventions.models import InterventionStatus
 from bot.partners.models import PersonRef
 from bot.partners.service import require_member, require_partner
-from bot.signals.models import Signal, SignalSubject, Subject
+from bot.signals.models import Signal, SignalSubject
+from bot.subjects.models import Subject
 from bot.vocabulary import FocusElement, InstrumentType
 from slackdouble import visible_text
 

@@ -18,7 +18,8 @@ import pytest
 from checkins_support import DIRK, FATIMA, ILSE, JAN, MARLEEN, RUUD, TEAM, World, block, build_world
 
 from bot.cases.models import Case, CasePartner, CaseSubject
-from bot.signals.models import Signal, SignalSubject, Subject
+from bot.signals.models import Signal, SignalSubject
+from bot.subjects.models import Subject
 from bot.vocabulary import Contribution, FocusElement, SignalCategory, SubjectKind
 from slackdouble import SlackDouble, visible_text
 

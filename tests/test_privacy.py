@@ -48,7 +48,8 @@ from bot.logs import configure
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.privacy import erase, retention
 from bot.scheduler import run_once
-from bot.signals.models import Signal, Subject
+from bot.signals.models import Signal
+from bot.subjects.models import Subject
 from slackdouble import SlackDouble, visible_text
 
 PHONE = "0613579246"  # typed in a summary: kept out of the channel, and kept only encrypted

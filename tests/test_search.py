@@ -26,7 +26,8 @@ from bot.db import make_engine, upgrade
 from bot.partners.models import Partner, PartnerType
 from bot.privacy.erase import erase_signal
 from bot.signals import search
-from bot.signals.models import Signal, SignalSubject, Subject
+from bot.signals.models import Signal, SignalSubject
+from bot.subjects.models import Subject
 from bot.vocabulary import SignalCategory, SubjectKind
 
 MIGRATION = Path(__file__).parent.parent / "bot/migrations/versions/0011_search_and_queue_indexes.py"

@@ -24,8 +24,10 @@ from bot.authz import CLI_ACTOR
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
-from bot.signals.models import Signal, SignalAccess, SignalStatus, Subject
-from bot.signals.subjects import CODE
+from bot.signals.models import Signal, SignalAccess, SignalStatus
+from bot.slack.chat import SlackChat
+from bot.subjects.codes import CODE
+from bot.subjects.models import Subject
 from slackdouble import SlackDouble, visible_text
 from slackdouble.blockkit import check_message_blocks
 
@@ -83,7 +85,7 @@ def slack(bot: BotUnderTest) -> BotUnderTest:
 def deliver(bot: BotUnderTest) -> int:
     """Send what the outbox holds, as the worker would."""
     client = WebClient(token="xoxb-test", base_url=bot.double.base_url, retry_handlers=[], timeout=5)
-    return Dispatcher(bot.services, client, config=FAST).run_until_idle()
+    return Dispatcher(bot.services, SlackChat(client), config=FAST).run_until_idle()
 
 
 def ask(bot: BotUnderTest, who: PersonRef, words: str, locale: str | None = None) -> str:

@@ -25,7 +25,8 @@ from bot.jobs import all_jobs
 from bot.partners import service as partners
 from bot.partners.importer import import_partners
 from bot.scheduler import run_once
-from bot.signals.models import Signal, SignalSubject, Subject
+from bot.signals.models import Signal, SignalSubject
+from bot.subjects.models import Subject
 from bot.vocabulary import SignalCategory, SubjectKind
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from bot.authz import CLI_ACTOR
 from bot.partners.importer import import_partners
-from bot.signals.models import Signal, SignalSubject, Subject
+from bot.signals.models import Signal, SignalSubject
+from bot.subjects.models import Subject
 
 if TYPE_CHECKING:
     from bot.demo import Stage

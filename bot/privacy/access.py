@@ -31,9 +31,8 @@ from typing import Any, Final
 from sqlalchemy import Table, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from bot import audit
+from bot import audit, clock
 from bot.authz import SystemActor
-from bot.clock import utcnow
 from bot.privacy import erase
 from bot.privacy.erase import Erased
 
@@ -50,8 +49,8 @@ class AccessRequestError(Exception):
 
 
 def _subject(session: Session, code: str) -> Any:
-    from bot.signals import subjects
-    from bot.signals.models import Subject
+    from bot.subjects import codes as subjects
+    from bot.subjects.models import Subject
 
     normalised = subjects.normalise(code)
     if normalised is None:
@@ -90,7 +89,8 @@ def report(session: Session, *, actor: SystemActor, code: str, purpose: str) -> 
     from bot.cases.models import Case, CasePartner, CaseScore, CaseSignal, CaseSubject, SelectionCriterion
     from bot.interventions.models import Intervention, InterventionPartner, Lesson
     from bot.partners.models import Partner
-    from bot.signals.models import Assessment, Signal, SignalAccess, SignalSubject, Subject
+    from bot.signals.models import Assessment, Signal, SignalAccess, SignalSubject
+    from bot.subjects.models import Subject
 
     subject: Subject = _subject(session, code)
     subject_id = int(subject.id or 0)
@@ -188,7 +188,7 @@ def report(session: Session, *, actor: SystemActor, code: str, purpose: str) -> 
     found: dict[str, Any] = {
         "notice": NOTICE,
         "report_version": REPORT_VERSION,
-        "generated_at": utcnow().isoformat(),
+        "generated_at": clock.now(session).isoformat(),
         "generated_by": actor.user_id,
         "purpose": purpose,
         "subject": {**_row(subject), "described_by": names.get(subject.partner_id)},
@@ -223,7 +223,7 @@ _SHOWN_ELSEWHERE: Final = frozenset({"signal_subject", "case_subject"})
 def _other_records(session: Session, subject_id: int) -> dict[str, list[dict[str, Any]]]:
     """Rows of any other table that refers to the subject (e.g. alignment moments on it), and the rows
     that depend on those: found through the schema's foreign keys, so new features are included."""
-    from bot.signals.models import Subject
+    from bot.subjects.models import Subject
 
     found: dict[str, list[dict[str, Any]]] = {}
     subject_table: Table = Subject.__table__  # type: ignore[attr-defined]

@@ -274,7 +274,7 @@ def erase_orphan_subjects(session: Session, subject_ids: Iterable[int]) -> list[
 
 def erase_subject(session: Session, subject_id: int) -> Erased:
     """Delete a subject: its identity, its links, and what hangs on it (alignment moments on it)."""
-    from bot.signals.models import Subject
+    from bot.subjects.models import Subject
 
     purge_messages(session, [f"subject:{subject_id}"])
     _purge_dependants_messages(session, subject_id)

@@ -1,4 +1,4 @@
-"""Signals and the pseudonymised subjects they are about.
+"""Signals, the subjects they are about (bot/subjects), and the weighing's record.
 
 What a signal shows in a channel (its summary, category, subject codes) is separate from what is
 restricted (details, subject identities): restricted fields are `Sealed` (encrypted at rest) and shown
@@ -15,24 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
 from bot.crypto import Sealed
-from bot.vocabulary import FocusElement, SignalCategory, SubjectKind, SubjectRole, enum_column
-
-
-class Subject(SQLModel, table=True):
-    """A person, company, location or network, known in channels only by its code (S-2026-0042)."""
-
-    __tablename__ = "subject"
-
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=16, unique=True)
-    kind: SubjectKind = Field(sa_type=enum_column(SubjectKind, 16))
-    role: SubjectRole = Field(default=SubjectRole.BETROKKENE, sa_type=enum_column(SubjectRole, 16))
-    # Who or what it is, as the registering partner described it: restricted, encrypted at rest.
-    identity: str | None = Field(default=None, sa_type=Sealed())
-    partner_id: int = Field(foreign_key="partner.id", index=True)  # the partner that first described it
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
-    created_at: datetime = Field(default_factory=utcnow)
+from bot.vocabulary import FocusElement, SignalCategory, SubjectRole, enum_column
 
 
 class SignalStatus(StrEnum):

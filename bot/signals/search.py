@@ -23,7 +23,8 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, bindparam, func, intersect, literal_column, table, union
 from sqlmodel import Session, col, select
 
-from bot.signals.models import Signal, SignalSubject, Subject
+from bot.signals.models import Signal, SignalSubject
+from bot.subjects.models import Subject
 
 FOLD_FROM: Final = "àáâãäåèéêëìíîïòóôõöøùúûüýÿçñÀÁÂÃÄÅÈÉÊËÌÍÎÏÒÓÔÕÖØÙÚÛÜÝŸÇÑ"
 FOLD_TO: Final = "aaaaaaeeeeiiiioooooouuuuyycnaaaaaaeeeeiiiioooooouuuuyycn"

@@ -22,14 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from bot import audit, pii
+from bot import audit, clock, pii
 from bot.authz import Action, Principal, Relation, Role, SystemActor, authorize, is_allowed, relation_to
 from bot.calendar import local_date
-from bot.clock import utcnow
 from bot.i18n import N_
 from bot.partners import service as partners
 from bot.partners.models import Partner, PersonRef
-from bot.signals import notices, subjects
+from bot.signals import notices
 from bot.signals import search as signal_search
 from bot.signals.models import (
     Assessment,
@@ -38,10 +37,12 @@ from bot.signals.models import (
     SignalAccess,
     SignalStatus,
     SignalSubject,
-    Subject,
     WeighingStep,
 )
 from bot.signals.notices import Outbound
+from bot.subjects import codes as subjects
+from bot.subjects.holders import holders as partner_holders
+from bot.subjects.models import Subject
 from bot.vocabulary import (
     CATEGORY_LABELS,
     FOCUS_LABELS,
@@ -372,7 +373,7 @@ def register(session: Session, *, actor: Principal, data: SignalInput, outbound:
             created_by_team_id=actor.team_id,
             created_by_user_id=actor.user_id,
         )
-        subjects.add_with_new_code(session, new, year=local_date(utcnow(), outbound.timezone).year)
+        subjects.add_with_new_code(session, new, year=local_date(clock.now(session), outbound.timezone).year)
         linked.append((new, True))
     for subject, is_new in linked:
         role = data.new_subject.role if is_new and data.new_subject else data.role
@@ -565,30 +566,6 @@ def _notify_matches(
     return matches
 
 
-def partner_holders(session: Session, *, subject_id: int) -> set[int]:
-    """The partners that have something on a subject: a signal on it, its description, a case they lead."""
-    from bot.cases.models import Case, CaseSubject
-
-    holders = set(
-        session.exec(
-            select(Signal.partner_id)
-            .join(SignalSubject, col(SignalSubject.signal_id) == col(Signal.id))
-            .where(SignalSubject.subject_id == subject_id)
-        ).all()
-    )
-    subject = session.get(Subject, subject_id)
-    if subject is not None:
-        holders.add(subject.partner_id)
-    holders |= set(
-        session.exec(
-            select(Case.lead_partner_id)
-            .join(CaseSubject, col(CaseSubject.case_id) == col(Case.id))
-            .where(CaseSubject.subject_id == subject_id)
-        ).all()
-    )
-    return holders
-
-
 def signals_on(session: Session, *, subject_id: int, partner_id: int | None = None) -> list[Signal]:
     query = (
         select(Signal)
@@ -691,7 +668,8 @@ def weigh(
         assessment.reason = values["reason"]
         assessment.legal_basis = values.get("legal_basis")
         assessment.recency = values.get("recency")
-        assessment.by_team_id, assessment.by_user_id, assessment.at = actor.team_id, actor.user_id, utcnow()
+        assessment.by_team_id, assessment.by_user_id = actor.team_id, actor.user_id
+        assessment.at = clock.now(session)
         session.add(assessment)
         current[step] = assessment
         changed.append(step)
@@ -745,7 +723,7 @@ def weigh(
             )
             case_id = case.id
         else:
-            signal.closed_at = utcnow()  # the retention clock starts
+            signal.closed_at = clock.now(session)  # the retention clock starts
             if data.outcome is Outcome.DOORVERWIJZEN:
                 signal.referred_to_partner_id = task_partner
     elif changed and signal.status is SignalStatus.NIEUW:

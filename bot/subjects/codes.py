@@ -17,7 +17,9 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.signals.models import Subject
+from bot.i18n import N_
+from bot.problems import Problem
+from bot.subjects.models import Subject
 
 CODE: Final = re.compile(r"^S-(\d{4})-(\d{4})$")
 # How codes are found in typed text: "S-2026-0042", "s-2026-0042", separated by commas or spaces.
@@ -28,6 +30,14 @@ CODES_PER_YEAR: Final = 10_000
 
 class CodesExhausted(Exception):
     """No free code found for this year: 10,000 codes per year, nearly all taken."""
+
+
+class NotACode(Problem):
+    """What was typed is not a subject code at all."""
+
+
+class UnknownSubject(Problem):
+    """A well-formed code that no subject has."""
 
 
 def normalise(code: str) -> str | None:
@@ -41,6 +51,17 @@ def find(session: Session, code: str) -> Subject | None:
     if normalised is None:
         return None
     return session.exec(select(Subject).where(Subject.code == normalised)).first()
+
+
+def require(session: Session, code: str) -> Subject:
+    """The subject with this code, or the problem to show: not a code, or no such subject."""
+    normalised = normalise(code)
+    if normalised is None:
+        raise NotACode(N_("“%(word)s” is not a subject code; a code looks like S-2026-0042."), word=code[:40])
+    subject = find(session, normalised)
+    if subject is None:
+        raise UnknownSubject(N_("There is no subject %(code)s."), code=normalised)
+    return subject
 
 
 def add_with_new_code(session: Session, subject: Subject, *, year: int) -> Subject:
