@@ -33,7 +33,7 @@ from typing import Any, Final, Protocol, TextIO
 from sqlalchemy import Column, Text, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from bot.clock import utcnow
+from bot import clock
 
 GENESIS_HASH: Final = "0" * 64
 # pg_advisory_xact_lock key for appending to the chain: "AUDIT" in ASCII.
@@ -187,7 +187,7 @@ def record(
     previous = head(session)
     entry = AuditEntry(
         seq=(previous.seq + 1) if previous else 1,
-        at=utcnow(),
+        at=clock.now(session),
         actor_team_id=actor.team_id or "",
         actor_user_id=actor.user_id,
         action=action,

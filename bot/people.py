@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Field, Session, SQLModel, select
 
+from bot import clock
 from bot.clock import utcnow
 
 
@@ -55,6 +56,6 @@ def remember_profile(
         person = Person(team_id=team_id, user_id=user_id)
     person.locale = locale
     person.tz = tz
-    person.updated_at = utcnow()
+    person.updated_at = clock.now(session)
     session.add(person)
     return person

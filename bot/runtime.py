@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.clock import SYSTEM, Clock, in_use
 from bot.config import Settings
 from bot.crypto import keyring
 from bot.db import make_engine, session_scope
@@ -35,10 +36,17 @@ class Services:
     # People's Slack locales, so that a command need not ask the database every time.
     locales: LocaleCache = field(default_factory=LocaleCache)
     slack: SlackAccess = field(default_factory=SlackAccess)
+    # Where this process reads the time (bot/clock.py): the system's, or the demo's and the tests' own.
+    clock: Clock = SYSTEM
 
     @classmethod
     def build(
-        cls, settings: Settings, engine: Engine | None = None, *, slack_refused: str | None = None
+        cls,
+        settings: Settings,
+        engine: Engine | None = None,
+        *,
+        slack_refused: str | None = None,
+        clock: Clock = SYSTEM,
     ) -> Services:
         keyring.configure(settings.samen_encryption_key)
         return cls(
@@ -46,10 +54,12 @@ class Services:
             engine=engine or make_engine(settings.database_url),
             renderer=Renderer(timezone=settings.samen_timezone),
             slack=SlackAccess(refused=slack_refused),
+            clock=clock,
         )
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
-        with session_scope(self.engine, read_only=read_only) as session:
+        with in_use(self.clock), session_scope(self.engine, read_only=read_only) as session:
             session.info["wake_outbox"] = self.outbox_wakeup.set
+            session.info["clock"] = self.clock  # read by bot.clock.now(session)
             yield session

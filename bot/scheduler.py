@@ -16,16 +16,27 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import Field, Session, SQLModel, col
 
+from bot import clock
 from bot.clock import utcnow
 from bot.db import insert_for
 from bot.logs import bound
-from bot.outbox.models import JobRun
 from bot.runtime import Services
 
 logger = logging.getLogger(__name__)
 UTC = ZoneInfo("UTC")
+
+
+class JobRun(SQLModel, table=True):
+    """A periodic job's run for one time slot; the unique key makes it happen once across workers."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(primary_key=True, max_length=64)
+    slot: str = Field(primary_key=True, max_length=64)
+    worker: str = Field(max_length=64)
+    started_at: datetime = Field(default_factory=utcnow)
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ def claim(session: Session, *, job: str, slot: str, worker: str) -> bool:
     insert = insert_for(session.get_bind().dialect.name)
     result = session.execute(
         insert(JobRun)
-        .values(job=job, slot=slot, worker=worker, started_at=utcnow())
+        .values(job=job, slot=slot, worker=worker, started_at=clock.now(session))
         .on_conflict_do_nothing(index_elements=["job", "slot"])
         .returning(col(JobRun.job))
     )
@@ -59,7 +70,7 @@ def claim(session: Session, *, job: str, slot: str, worker: str) -> bool:
 
 def run_once(services: Services, job: ScheduledJob, *, worker: str, now: datetime | None = None) -> bool:
     """Run the job for the slot `now` falls in, unless another worker did; True if this one ran it."""
-    now = now or utcnow()
+    now = now or services.clock.now()
     slot = slot_for(job, now, services.settings.timezone)
     with bound(job=job.name, slot=slot), services.session() as session:
         if not claim(session, job=job.name, slot=slot, worker=worker):
@@ -98,7 +109,7 @@ def _last_success(session: Session, job: ScheduledJob) -> datetime | None:
     # `job_run` keeps every run; its key (job, slot) makes a range of recent slots cheap to read,
     # whereas the newest `started_at` of all of a minute job's runs would read them all. Slots sort
     # by time (same format, local time first); a day of margin covers any time zone.
-    since = slot_for(job, utcnow() - 3 * period_of(job) - timedelta(days=1), UTC)
+    since = slot_for(job, clock.now(session) - 3 * period_of(job) - timedelta(days=1), UTC)
     recent = session.execute(
         select(func.max(col(JobRun.started_at))).where(col(JobRun.job) == job.name, col(JobRun.slot) >= since)
     ).scalar()

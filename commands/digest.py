@@ -16,11 +16,12 @@ from slack_bolt import App
 
 from bot.authz import Action, NotAllowed, authorize
 from bot.digest import service
-from bot.digest.timing import DAY_NAMES, Period, PeriodError, parse_period
+from bot.digest.timing import DAY_NAMES, Period, parse_period
 from bot.i18n import N_
+from bot.problems import shown_values
 from bot.slack.deferred import AnswerFirst, Reply
+from bot.slack.interaction import Interaction
 from bot.slack.registry import HomeSection, Registry, Subcommand
-from bot.slack.requests import CommandRequest, HomeRequest
 
 FAILED: Final = N_(
     "Sorry, the overview could not be made. Please try again; if it keeps happening, give reference "
@@ -51,29 +52,26 @@ def register(app: App, registry: Registry) -> None:
     registry.add_home_section(HomeSection(name="digest", order=70, render=home_section))
 
 
-def show_overview(request: CommandRequest, *, answer_first: AnswerFirst) -> None:
-    settings = request.services.settings
-    now = request.services.clock.now()
-    try:
-        period = parse_period(request.args, now=now, zone=settings.timezone)
-        authorize(request.member, Action.VIEW_DIGEST)
-    except (PeriodError, NotAllowed) as problem:
-        request.ack_ephemeral("digest_problem.json.j2", message=problem.message, values=problem.values)
-        return
-    answer_first.run(request, partial(_overview, request, period, now), what="overview", failed=FAILED)
+def show_overview(i: Interaction, *, answer_first: AnswerFirst) -> None:
+    """A period that cannot be read, or a person who may not see the digest: a problem, shown."""
+    now = i.services.clock.now()
+    period = parse_period(i.args, now=now, zone=i.services.settings.timezone)
+    authorize(i.member, Action.VIEW_DIGEST)
+    answer_first.run(i, partial(_overview, i, period, now), what="overview", failed=FAILED)
 
 
-def _overview(request: CommandRequest, period: Period, now: datetime) -> Reply:
+def _overview(i: Interaction, period: Period, now: datetime) -> Reply:
     """The figures (the slow part) and the reply; the charts are drawn and queued after it is shown."""
     try:
-        with request.services.session(read_only=True) as session:
-            found = service.overview(session, actor=request.member, period=period)
+        with i.session(read_only=True) as session:
+            found = service.overview(session, actor=i.member, period=period)
     except NotAllowed as refused:
-        return Reply("digest_problem.json.j2", {"message": refused.message, "values": refused.values})
+        values = shown_values(refused.values, i.language)
+        return Reply("notice.json.j2", {"message": refused.message, "values": values})
 
     def send_charts() -> None:
-        with request.services.session() as session:
-            service.send_charts(session, found, actor=request.member, language=request.language, now=now)
+        with i.session() as session:
+            service.send_charts(session, found, actor=i.member, language=i.language, now=now)
 
     context = service.message_context(found, for_channel=False, charts=found.chart_count)
     return Reply(
@@ -84,9 +82,7 @@ def _overview(request: CommandRequest, period: Period, now: datetime) -> Reply:
     )
 
 
-def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    at = request.services.settings.samen_digest_at
-    rendered = request.render(
-        "digest_home.json.j2", day=DAY_NAMES[at.weekday], time=at.clock.strftime("%H:%M")
-    )
+def home_section(i: Interaction) -> list[dict[str, Any]]:
+    at = i.services.settings.samen_digest_at
+    rendered = i.render("digest_home.json.j2", day=DAY_NAMES[at.weekday], time=at.clock.strftime("%H:%M"))
     return list(rendered["blocks"])

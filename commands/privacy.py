@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.clock import utcnow
+from bot import clock
 from bot.i18n import N_
 from bot.partners.service import find_member
 from bot.privacy import overview
@@ -44,7 +44,7 @@ def show_privacy(request: CommandRequest) -> None:
         return
     with request.services.session(read_only=True) as session:
         shown = overview.overview(
-            session, actor=request.member, settings=request.services.settings, now=utcnow()
+            session, actor=request.member, settings=request.services.settings, now=clock.now(session)
         )
     request.ack_ephemeral("privacy_overview.json.j2", **context_of(shown))
 
@@ -54,7 +54,8 @@ def home_section(request: HomeRequest) -> list[dict[str, Any]]:
         member = find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
         if member is None:
             return []
-        shown = overview.overview(session, actor=member, settings=request.services.settings, now=utcnow())
+        settings, now = request.services.settings, clock.now(session)
+        shown = overview.overview(session, actor=member, settings=settings, now=now)
     return list(request.render("privacy_home.json.j2", **context_of(shown))["blocks"])
 
 

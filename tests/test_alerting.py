@@ -27,12 +27,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session
 
 from bot import __version__, metrics
+from bot.clock import SettableClock
 from bot.db import make_engine, upgrade
 from bot.jobs import all_jobs
 from bot.jobs.housekeeping import JOBS as HOUSEKEEPING
-from bot.outbox.models import JobRun
 from bot.runtime import Services
-from bot.scheduler import ScheduledJob, last_successes, run_once
+from bot.scheduler import JobRun, ScheduledJob, last_successes, run_once
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -221,7 +221,7 @@ def test_the_newest_run_counts_also_in_the_hour_the_clocks_go_back(
     # 25 October 2026, 02:30 in Amsterdam for the second time (01:30 UTC). The minute job's slots of the
     # first 02:xx (+0200) sort above those of the second (+0100), though they are older.
     now = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
-    monkeypatch.setattr("bot.scheduler.utcnow", lambda: now)
+    services.clock = SettableClock(now)
     first_pass = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
     with services.session() as session:
         for minute in range(60):

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +29,7 @@ from bot import audit
 from bot.audit import AuditEntry, AuditError, Problem, entry_hash, export_csv, record, verify
 from bot.authz import SystemActor
 from bot.cli import cli
+from bot.clock import in_use
 from bot.db import make_engine, session_scope, upgrade
 from bot.partners.models import PersonRef
 
@@ -429,9 +431,8 @@ def test_export_writes_a_date_range_as_csv(
             datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # 1 April 00:30 local: after
         ]
     )
-    monkeypatch.setattr(audit, "utcnow", lambda: next(moments))
-    append(engine, 5, purpose='=HYPERLINK("https://evil.example")')
-    monkeypatch.setattr(audit, "utcnow", lambda: datetime.now(UTC))
+    with in_use(SimpleNamespace(now=lambda: next(moments))):  # each entry's time, in turn
+        append(engine, 5, purpose='=HYPERLINK("https://evil.example")')
 
     out = tmp_path / "maart.csv"
     code, output = run_cli(

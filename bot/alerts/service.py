@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import event, func, text
+from sqlalchemy import event, text
 from sqlmodel import Session, col, select
 
 from bot import audit, clock
@@ -29,15 +29,29 @@ from bot.alerts.models import (
     SupportAction,
     SupportKind,
 )
-from bot.alerts.reading import (
-    AlertFigures,
-    figures_of,
-    partner_name,
-    partner_rows,
-    reporter_of,
-    seconds_between,
+from bot.alerts.problems import (
+    CLOSED,
+    MAX_DESCRIPTION,
+    MAX_LESSON,
+    MAX_NOTE,
+    MAX_PLACE,
+    MAX_SUMMARY,
+    TOO_LONG_DESCRIPTION,
+    TOO_LONG_LESSON,
+    TOO_LONG_NOTE,
+    TOO_LONG_PLACE,
+    TOO_LONG_SUMMARY,
+    UNKNOWN,
+    AlertClosed,
+    InvalidInput,
+    NotAllAcknowledged,
+    NotInvolved,
+    NotTheReporter,
+    UnknownAlert,
+    checked_text,
 )
-from bot.authz import Action, Principal, Relation, authorize
+from bot.alerts.reading import figures_of, get_alert, partner_rows, reporter_of, seconds_between
+from bot.authz import Action, Relation, authorize
 from bot.config import Settings
 from bot.i18n import N_
 from bot.partners import service as partners
@@ -45,51 +59,7 @@ from bot.partners.models import Member, Partner, PersonRef
 from bot.vocabulary import IncidentType
 
 JOIN_WINDOW: Final = timedelta(minutes=1)  # a second alert from the same person joins the first
-MAX_DESCRIPTION: Final = 500
-MAX_PLACE: Final = 200
-MAX_NOTE: Final = 500
-MAX_SUMMARY: Final = 2000
-MAX_LESSON: Final = 1000
-TOO_LONG_DESCRIPTION: Final = N_("The description may be at most %(limit)s characters (now %(length)s).")
-TOO_LONG_PLACE: Final = N_("The place may be at most %(limit)s characters (now %(length)s).")
-TOO_LONG_NOTE: Final = N_("The note may be at most %(limit)s characters (now %(length)s).")
-TOO_LONG_SUMMARY: Final = N_("The summary may be at most %(limit)s characters (now %(length)s).")
-TOO_LONG_LESSON: Final = N_("The lesson may be at most %(limit)s characters (now %(length)s).")
 PURPOSE_RAISE: Final = "backup alert: call every partner for cover"
-PURPOSE_DETAILS: Final = "backup alert: need to know, to give cover"
-
-
-class AlertError(Exception):
-    """A problem the person can fix or should know. `message` is a message id; `values` fill it."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message % values if values else message)
-        self.message = message
-        self.values = values
-
-
-class UnknownAlert(AlertError):
-    pass
-
-
-class AlertClosed(AlertError):
-    pass
-
-
-class NotInvolved(AlertError):
-    """The actor's partner was not one of the partners the alert went to."""
-
-
-class NotAllAcknowledged(AlertError):
-    pass
-
-
-class NotTheReporter(AlertError):
-    pass
-
-
-class InvalidInput(AlertError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -139,19 +109,6 @@ class Closed:
     already: bool
 
 
-@dataclass(frozen=True)
-class Details:
-    alert: BackupAlert
-    reporter: PersonRef
-    partner_name: str
-    description: str | None
-    place: str | None
-    summary: str | None
-    lesson: str | None
-    actions: list[SupportAction]
-    partner_names: dict[int, str]
-
-
 # --- raising -------------------------------------------------------------------------------------
 
 
@@ -165,8 +122,8 @@ def raise_alert(
 ) -> Raised:
     """Raise a backup alert: every partner's alert channel and duty contacts, in this transaction."""
     authorize(actor, Action.RAISE_BACKUP_ALERT)
-    description = _text(request.description, MAX_DESCRIPTION, TOO_LONG_DESCRIPTION)
-    place = _text(request.place, MAX_PLACE, TOO_LONG_PLACE)
+    description = checked_text(request.description, MAX_DESCRIPTION, TOO_LONG_DESCRIPTION, "description")
+    place = checked_text(request.place, MAX_PLACE, TOO_LONG_PLACE, "place")
     now = now or clock.now(session)
     reporter = actor.person
     _lock_reporter(session, reporter)
@@ -311,7 +268,7 @@ def acknowledge(session: Session, *, actor: Member, alert_id: int, settings: Set
     if row.acknowledged_at is not None:
         return Acknowledged(alert, row, already=True)
     if alert.closed_at is not None:
-        raise AlertClosed(N_("Backup alert %(code)s is already closed."), code=alert.code)
+        raise AlertClosed(CLOSED, code=alert.code)
     _acknowledge_row(session, alert, row, actor, settings)
     return Acknowledged(alert, row, already=False)
 
@@ -349,7 +306,7 @@ def support_form(session: Session, *, actor: Member, alert_id: int) -> tuple[Bac
     alert = get_alert(session, alert_id=alert_id)
     row = _involved(session, alert, actor)
     if alert.closed_at is not None:
-        raise AlertClosed(N_("Backup alert %(code)s is already closed."), code=alert.code)
+        raise AlertClosed(CLOSED, code=alert.code)
     return alert, row
 
 
@@ -368,14 +325,14 @@ def record_support_action(
     authorize(actor, Action.RECORD_SUPPORT_ACTION)
     if round not in (1, 2):
         raise InvalidInput(N_("A supporting action is for the first or the second round."))
-    note = _text(note, MAX_NOTE, TOO_LONG_NOTE)
+    note = checked_text(note, MAX_NOTE, TOO_LONG_NOTE, "note")
     alert = _lock_alert(session, alert_id)
     row = _involved(session, alert, actor)
     existing = session.exec(select(SupportAction).where(SupportAction.source_key == source_key)).first()
     if existing is not None:
         return Recorded(alert, existing, duplicate=True)
     if alert.closed_at is not None:
-        raise AlertClosed(N_("Backup alert %(code)s is already closed."), code=alert.code)
+        raise AlertClosed(CLOSED, code=alert.code)
     action = SupportAction(
         alert_id=_id(alert),
         partner_id=row.partner_id,
@@ -450,7 +407,7 @@ def close_form(session: Session, *, actor: Member, alert_id: int) -> BackupAlert
     alert = get_alert(session, alert_id=alert_id)
     _authorize_close(actor, alert)
     if alert.closed_at is not None:
-        raise AlertClosed(N_("Backup alert %(code)s is already closed."), code=alert.code)
+        raise AlertClosed(CLOSED, code=alert.code)
     _refuse_while_silent(session, alert)
     return alert
 
@@ -469,15 +426,17 @@ def close_alert(
     _authorize_close(actor, alert)
     if alert.closed_at is not None:
         return Closed(alert, already=True)
-    summary_text = _text(summary, MAX_SUMMARY, TOO_LONG_SUMMARY)
+    summary_text = checked_text(summary, MAX_SUMMARY, TOO_LONG_SUMMARY, "summary")
     if not summary_text:
-        raise InvalidInput(N_("Write a short summary: what happened, and what the partners did."))
+        raise InvalidInput(
+            N_("Write a short summary: what happened, and what the partners did."), field="summary"
+        )
     _refuse_while_silent(session, alert)
     alert.closed_at = clock.now(session)
     alert.closed_by_team_id = actor.team_id
     alert.closed_by_user_id = actor.user_id
     alert.summary = summary_text
-    alert.lesson = _text(lesson, MAX_LESSON, TOO_LONG_LESSON)
+    alert.lesson = checked_text(lesson, MAX_LESSON, TOO_LONG_LESSON, "lesson")
     session.add(alert)
     rows = partner_rows(session, alert)
     messages.queue_board_update(session, alert=alert, settings=settings)
@@ -505,7 +464,7 @@ def record_lesson(session: Session, *, actor: Member, alert_id: int, lesson: str
     """The lesson, when the closing form left it out and the next question asked for it."""
     alert = _lock_alert(session, alert_id)
     _authorize_close(actor, alert)
-    text_ = _text(lesson, MAX_LESSON, TOO_LONG_LESSON)
+    text_ = checked_text(lesson, MAX_LESSON, TOO_LONG_LESSON, "lesson")
     if not text_ or alert.lesson == text_:
         return alert
     alert.lesson = text_
@@ -540,116 +499,6 @@ def _refuse_while_silent(session: Session, alert: BackupAlert) -> None:
         )
 
 
-# --- details: need to know -------------------------------------------------------------------------
-
-
-def view_details(
-    session: Session, *, actor: Member, alert_id: int, purpose: str = PURPOSE_DETAILS
-) -> Details:
-    """The restricted part, for those who need it to give cover; every view is in the audit log."""
-    alert = get_alert(session, alert_id=alert_id)
-    authorize(actor, Action.VIEW_BACKUP_ALERT_DETAILS, relation=details_relation(session, alert, actor))
-    rows = partner_rows(session, alert)
-    names = {row.partner_id: row.partner_name for row in rows}
-    actions = list(
-        session.exec(
-            select(SupportAction)
-            .where(SupportAction.alert_id == alert_id)
-            .order_by(col(SupportAction.round), col(SupportAction.id))
-        ).all()
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="backup_alert.details_viewed",
-        object_type="backup_alert",
-        object_id=alert_id,
-        purpose=purpose,
-        details={"relation": details_relation(session, alert, actor).value},
-    )
-    return Details(
-        alert=alert,
-        reporter=reporter_of(alert),
-        partner_name=names.get(alert.reporter_partner_id) or partner_name(session, alert.reporter_partner_id),
-        description=alert.description,
-        place=alert.place,
-        summary=alert.summary,
-        lesson=alert.lesson,
-        actions=actions,
-        partner_names=names,
-    )
-
-
-def details_relation(session: Session, alert: BackupAlert, actor: Member) -> Relation:
-    """OWN: the reporter's partner. GIVEN_ACCESS: a duty contact or the lead of a partner the alert went
-    to (they act on it for their partner). OTHER: anyone else, who sees only what was broadcast."""
-    if actor.partner_id == alert.reporter_partner_id:
-        return Relation.OWN
-    row = session.get(AlertPartner, (alert.id, actor.partner_id))
-    if row is None:
-        return Relation.OTHER
-    partner = session.get(Partner, actor.partner_id)
-    if partner is not None and partner.lead == actor.person:
-        return Relation.GIVEN_ACCESS
-    if actor.person in {c.person for c in partners.duty_contacts(session, partner_id=actor.partner_id)}:
-        return Relation.GIVEN_ACCESS
-    return Relation.OTHER
-
-
-def who_has_access(session: Session, *, partner_id: int) -> list[PersonRef]:
-    """Whom a member without access asks: their own partner's duty contacts and lead, or, where it
-    has neither, the coordinators (nobody of that partner can see the details)."""
-    people = [c.person for c in partners.duty_contacts(session, partner_id=partner_id)]
-    partner = session.get(Partner, partner_id)
-    if partner is not None and partner.lead is not None and partner.lead not in people:
-        people.append(partner.lead)
-    return people or [m.person for m in partners.coordinators(session)]
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-def get_alert(session: Session, *, alert_id: int) -> BackupAlert:
-    alert = session.get(BackupAlert, alert_id)
-    if alert is None:
-        raise UnknownAlert(N_("There is no backup alert RD-%(number)s."), number=alert_id)
-    return alert
-
-
-def open_alerts(session: Session, *, actor: Principal, limit: int = 5) -> list[BackupAlert]:
-    """Alerts not yet closed, newest first: what the App Home shows every member."""
-    return list(
-        session.exec(
-            select(BackupAlert)
-            .where(col(BackupAlert.closed_at).is_(None))
-            .order_by(col(BackupAlert.raised_at).desc(), col(BackupAlert.id).desc())
-            .limit(limit)
-        ).all()
-    )
-
-
-def count_open(session: Session) -> int:
-    return int(
-        session.exec(
-            select(func.count()).select_from(BackupAlert).where(col(BackupAlert.closed_at).is_(None))
-        ).one()
-    )
-
-
-def figures(
-    session: Session, *, actor: Principal, alert_id: int | None = None, limit: int = 10
-) -> list[AlertFigures]:
-    """The figures of the latest alerts and drills (or of one): the same figures for both."""
-    if alert_id is not None:
-        return [figures_of(session, get_alert(session, alert_id=alert_id))]
-    alerts = session.exec(
-        select(BackupAlert)
-        .order_by(col(BackupAlert.raised_at).desc(), col(BackupAlert.id).desc())
-        .limit(limit)
-    ).all()
-    return [figures_of(session, alert) for alert in alerts]
-
-
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -662,7 +511,7 @@ def _lock_alert(session: Session, alert_id: int) -> BackupAlert:
         .execution_options(populate_existing=True)
     ).first()
     if alert is None:
-        raise UnknownAlert(N_("There is no backup alert RD-%(number)s."), number=alert_id)
+        raise UnknownAlert(UNKNOWN, number=alert_id)
     return alert
 
 
@@ -719,17 +568,6 @@ def _observe_on_commit(session: Session, seconds: float, drill: bool) -> None:
 
 def _person_text(person: PersonRef) -> str:
     return f"{person.team_id}/{person.user_id}"
-
-
-def _text(value: str | None, limit: int, too_long: str) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if len(value) > limit:
-        raise InvalidInput(too_long, limit=limit, length=len(value))
-    return value
 
 
 def _round(value: float | None) -> float | None:

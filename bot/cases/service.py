@@ -33,7 +33,7 @@ from bot.cases.queue import CaseCard, ScoreLine, card, cards, criteria, queue_pl
 from bot.i18n import N_
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners.models import Partner
-from bot.problems import Problem
+from bot.problems import Label, Problem
 from bot.signals import notices
 from bot.signals import service as signals
 from bot.signals.models import Signal, SignalSubject
@@ -407,7 +407,7 @@ def score(
                     "and use subject codes."
                 ),
                 field=reason_block,
-                kinds=tuple(pii.counts(found)),
+                kinds=tuple(Label(pii.KIND_LABELS[kind]) for kind in pii.counts(found)),
             )
         existing = session.exec(
             select(CaseScore).where(CaseScore.case_id == case_id, CaseScore.criterion_id == criterion_id)

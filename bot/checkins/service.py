@@ -1,11 +1,12 @@
-"""Scheduled check-ins: plan, pause, resume, delete; answer (and edit the answer); the App Home's view.
+"""Scheduled check-ins: plan, pause, resume, delete; who takes part; the App Home's view.
 
 Nothing here knows Slack. Every change is authorised (bot.authz) and audited (bot.audit) in the caller's
 transaction, and every message it causes is queued in the outbox in that same transaction: a refused or
 failed change leaves nothing behind. What people type for the channel (questions, answers, what they need
 a partner for) is checked for personal data first (bot.pii) and refused if it holds any.
 
-The moments themselves, their reminders and their summaries are queued by the job (bot/checkins/jobs.py).
+Answering a moment is bot/checkins/answers.py; the moments themselves, their reminders and their summaries
+are queued by the job (bot/checkins/jobs.py) and closed by bot/checkins/closing.py.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlmodel import Session, col, select
 
-from bot import audit, cldr, pii
-from bot.authz import Action, NotAllowed, Principal, authorize
+from bot import audit, clock
+from bot.authz import Action, Principal, authorize
 from bot.checkins import timing
 from bot.checkins.models import (
     CheckinAnswer,
@@ -30,21 +30,21 @@ from bot.checkins.models import (
     MomentStatus,
     ScheduleStatus,
 )
-from bot.clock import utcnow
-from bot.config import Settings
+from bot.checkins.problems import CheckinError, refuse_personal_data
+from bot.checkins.timing import shown_time
 from bot.i18n import N_, t
-from bot.outbox import enqueue, ts_of
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
+from bot.problems import Problem, Problems
 
 MAX_QUESTIONS: Final = 5
 MAX_QUESTION: Final = 150
-MAX_ANSWER: Final = 1000
-MAX_NEED: Final = 500
-MAX_INTERVENTIONS_SHOWN: Final = 10
 HOME_LIMIT: Final = 5
 PURPOSE_PLAN: Final = "arranging a recurring alignment moment in a channel (/samen afstemming)"
-PURPOSE_ANSWER: Final = "answering an alignment moment"
+# Questions and answers are shown to everyone taking part: they hold no personal data (bot.pii).
+PERSONAL_DATA: Final = N_(
+    "This is shown to the others taking part: take out the personal data (%(kinds)s) and use subject codes."
+)
 
 # How long a moment stays open, in minutes → its label.
 WINDOWS: Final[dict[int, str]] = {
@@ -76,25 +76,6 @@ STATUS_LABELS: Final[dict[ScheduleStatus, str]] = {
     ScheduleStatus.GEPAUZEERD: N_("paused"),
     ScheduleStatus.VERWIJDERD: N_("deleted"),
 }
-
-
-class CheckinError(Exception):
-    """A problem the person can fix. `message` is a message id, `values` fill it, `field` is the modal
-    block it is about. A value that is a PersonRef is a person; a tuple of pii.Kind is kinds of data."""
-
-    def __init__(self, message: str, *, field: str | None = None, **values: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.values = values
-
-
-class Problems(Exception):
-    """Several problems at once, for a form: each names its field."""
-
-    def __init__(self, problems: Sequence[CheckinError]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = list(problems)
 
 
 # --- planning ---------------------------------------------------------------------------------------
@@ -134,7 +115,7 @@ def check_may_plan(actor: Principal) -> None:
 
 def plan(session: Session, *, actor: Principal, data: PlanInput, now: datetime | None = None) -> Planned:
     """Plan a recurring check-in in a channel; the same modal submitted twice plans it once."""
-    now = now or utcnow()
+    now = now or clock.now(session)
     authorize(actor, Action.PLAN_CHECKIN)
     if data.submission_key:
         existing = session.exec(
@@ -142,14 +123,14 @@ def plan(session: Session, *, actor: Principal, data: PlanInput, now: datetime |
         ).first()
         if existing is not None:
             return Planned(existing, created=False)
-    problems: list[CheckinError] = []
+    problems: list[Problem] = []
     if not partners.CHANNEL_ID.match(data.channel_id or ""):
         problems.append(CheckinError(N_("Plan a check-in from the channel where it should take place.")))
     weekdays = frozenset(d for d in data.weekdays if 0 <= d < 7)
     if not weekdays:
         problems.append(CheckinError(N_("Choose at least one day."), field="days"))
-    clock = timing.parse_clock(data.clock)
-    if clock is None:
+    at_hour = timing.parse_clock(data.clock)
+    if at_hour is None:
         problems.append(
             CheckinError(
                 N_("“%(value)s” is not a time of day: write it like 09:00."),
@@ -184,9 +165,9 @@ def plan(session: Session, *, actor: Principal, data: PlanInput, now: datetime |
         )
     if problems:
         raise Problems(problems)
-    assert clock is not None and zone is not None and window is not None
+    assert at_hour is not None and zone is not None and window is not None
     next_at = timing.next_occurrence(
-        after=now, weekdays=weekdays, clock=clock, zone=zone, include_holidays=data.include_holidays
+        after=now, weekdays=weekdays, clock=at_hour, zone=zone, include_holidays=data.include_holidays
     )
     if next_at is None:
         raise Problems([CheckinError(N_("These days never come within a year."), field="days")])
@@ -194,7 +175,7 @@ def plan(session: Session, *, actor: Principal, data: PlanInput, now: datetime |
         channel_id=data.channel_id,
         team_id=data.team_id,
         weekdays=",".join(str(d) for d in sorted(weekdays)),
-        clock=clock.strftime("%H:%M"),
+        clock=at_hour.strftime("%H:%M"),
         timezone=data.timezone,
         include_holidays=data.include_holidays,
         window_minutes=window,
@@ -232,7 +213,7 @@ def plan(session: Session, *, actor: Principal, data: PlanInput, now: datetime |
     return Planned(schedule, created=True)
 
 
-def _questions(text: str, problems: list[CheckinError]) -> list[str]:
+def _questions(text: str, problems: list[Problem]) -> list[str]:
     questions = [" ".join(line.split()) for line in (text or "").splitlines()]
     questions = [q for q in questions if q]
     if len(questions) > MAX_QUESTIONS:
@@ -249,11 +230,11 @@ def _questions(text: str, problems: list[CheckinError]) -> list[str]:
                 N_("Keep each question to %(limit)s characters."), field="questions", limit=MAX_QUESTION
             )
         )
-    _refuse_personal_data(" ".join(questions), "questions", problems)
+    refuse_personal_data(" ".join(questions), "questions", problems, PERSONAL_DATA)
     return questions[:MAX_QUESTIONS]
 
 
-def _existing_partners(session: Session, ids: Sequence[int], problems: list[CheckinError]) -> list[int]:
+def _existing_partners(session: Session, ids: Sequence[int], problems: list[Problem]) -> list[int]:
     found = []
     for partner_id in dict.fromkeys(ids):
         if session.get(Partner, partner_id) is None:
@@ -267,7 +248,7 @@ def _existing_partners(session: Session, ids: Sequence[int], problems: list[Chec
     return found
 
 
-def _members(session: Session, people: Sequence[PersonRef], problems: list[CheckinError]) -> list[PersonRef]:
+def _members(session: Session, people: Sequence[PersonRef], problems: list[Problem]) -> list[PersonRef]:
     found: list[PersonRef] = []
     for person in dict.fromkeys(people):
         member = partners.find_member(session, team_id=person.team_id, user_id=person.user_id)
@@ -287,21 +268,6 @@ def _members(session: Session, people: Sequence[PersonRef], problems: list[Check
         else:
             found.append(member.person)
     return found
-
-
-def _refuse_personal_data(text: str, field_name: str, problems: list[CheckinError]) -> None:
-    findings = pii.find(text)
-    if findings:
-        problems.append(
-            CheckinError(
-                N_(
-                    "This is shown to the others taking part: take out the personal data (%(kinds)s) "
-                    "and use subject codes."
-                ),
-                field=field_name,
-                kinds=tuple(pii.counts(findings)),
-            )
-        )
 
 
 # --- pausing, resuming, deleting --------------------------------------------------------------------
@@ -329,7 +295,7 @@ def resume(session: Session, *, actor: Principal, schedule_id: int, now: datetim
     schedule = get_schedule(session, schedule_id)
     if schedule.status is ScheduleStatus.ACTIEF:
         return False
-    next_at = next_moment(schedule, after=now or utcnow())
+    next_at = next_moment(schedule, after=now or clock.now(session))
     return _set_status(session, actor, schedule, ScheduleStatus.ACTIEF, next_at, "checkin.resumed")
 
 
@@ -350,7 +316,7 @@ def _set_status(
     previous = schedule.status
     schedule.status = status
     schedule.next_at = next_at
-    schedule.updated_at = utcnow()
+    schedule.updated_at = clock.now(session)
     session.add(schedule)
     session.flush()
     audit.record(
@@ -422,11 +388,6 @@ def view_of(session: Session, schedule: CheckinSchedule, language: str) -> Sched
     )
 
 
-def shown_time(moment: datetime, zone: ZoneInfo, language: str, fmt: str = "EEEE d MMMM HH:mm") -> str:
-    """A moment as people in `zone` read it, in their language (e.g. "maandag 30 november 09:00")."""
-    return format_datetime(moment.astimezone(zone), fmt, tzinfo=zone, locale=cldr.locale(language))
-
-
 def participants_of(session: Session, schedule: CheckinSchedule) -> list[Member]:
     """Who is expected to answer: the members of the chosen partners and the chosen people, once each."""
     found: dict[PersonRef, Member] = {}
@@ -445,325 +406,6 @@ def takes_part(schedule: CheckinSchedule, member: Member) -> bool:
         member.team_id,
         member.user_id,
     ] in json.loads(schedule.people)
-
-
-# --- answering --------------------------------------------------------------------------------------
-
-
-@dataclass
-class InterventionChoice:
-    id: int
-    code: str
-    instrument: str
-    case_id: int | None  # None: an independent intervention, on no case
-    status: str  # the current status value
-    options: list[str]  # the current status and those it can move to from the check-in
-
-
-@dataclass
-class AnswerForm:
-    moment_id: int
-    channel_id: str
-    closes_at: str  # formatted
-    questions: list[str]
-    answers: list[str]
-    ask_partner_need: bool
-    partners: list[tuple[int, str]]  # the partners one may need (all but one's own)
-    need_partner_ids: list[int]
-    need_text: str
-    interventions: list[InterventionChoice] = field(default_factory=list)
-    answered: bool = False
-
-
-@dataclass(frozen=True)
-class AnswerInput:
-    answers: tuple[str, ...]
-    need_partner_ids: tuple[int, ...] = ()
-    need_text: str = ""
-    statuses: dict[int, str] = field(default_factory=dict)  # intervention id → the status chosen
-    view_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Answered:
-    version: int
-    changed: bool
-    moment: CheckinMoment
-    closed: bool = False  # this answer was the last one expected: the moment closed with it
-
-
-def get_moment(session: Session, moment_id: int) -> CheckinMoment:
-    moment = session.get(CheckinMoment, moment_id)
-    if moment is None:
-        raise CheckinError(N_("This check-in does not exist (any more)."))
-    return moment
-
-
-def _open_moment(session: Session, moment_id: int, *, lock: bool = False) -> CheckinMoment:
-    """The moment, if still open. `lock`: hold its row until commit (FOR UPDATE on PostgreSQL; SQLite's
-    BEGIN IMMEDIATE already serialises writers), so answers that may close it count one after another."""
-    moment = session.get(CheckinMoment, moment_id, with_for_update=True) if lock else None
-    moment = moment or get_moment(session, moment_id)
-    if moment.status is not MomentStatus.OPEN:
-        raise CheckinError(N_("This check-in is closed; the summary is in its thread."))
-    return moment
-
-
-def answer_form(
-    session: Session, *, actor: Member, moment_id: int, settings: Settings, language: str
-) -> AnswerForm:
-    """What the answer modal shows: the questions, the person's earlier answer, their open interventions."""
-    authorize(actor, Action.ANSWER_CHECKIN)
-    moment = _open_moment(session, moment_id)
-    questions: list[str] = json.loads(moment.questions)
-    answer = session.get(CheckinAnswer, (moment_id, actor.team_id, actor.user_id))
-    earlier: list[str] = json.loads(answer.answers) if answer and answer.answers else []
-    schedule = session.get(CheckinSchedule, moment.schedule_id)
-    zone = ZoneInfo(schedule.timezone) if schedule else settings.timezone
-    return AnswerForm(
-        moment_id=moment_id,
-        channel_id=moment.channel_id,
-        closes_at=shown_time(moment.closes_at, zone, language, "HH:mm"),
-        questions=questions,
-        answers=[earlier[i] if i < len(earlier) else "" for i in range(len(questions))],
-        ask_partner_need=moment.ask_partner_need,
-        partners=[(_pid(p), p.name) for p in partners.list_partners(session) if p.id != actor.partner_id],
-        need_partner_ids=json.loads(answer.need_partner_ids) if answer and answer.need_partner_ids else [],
-        need_text=(answer.need_text or "") if answer else "",
-        interventions=_open_interventions(session, actor),
-        answered=bool(answer and answer.version),
-    )
-
-
-def _open_interventions(session: Session, actor: Member) -> list[InterventionChoice]:
-    """The person's unfinished interventions (issue 5), each with the statuses a check-in can move it to.
-
-    Finishing and calling off need a result or a reason: those stay with `/samen interventie`.
-    """
-    from bot.interventions import service as interventions
-    from bot.interventions.models import OPEN_STATUSES, next_steps
-
-    choices = []
-    for iv in interventions.my_work(session, actor=actor).mine[:MAX_INTERVENTIONS_SHOWN]:
-        steps = [s.value for s in next_steps(iv) if s in OPEN_STATUSES]
-        choices.append(
-            InterventionChoice(
-                id=iv.id or 0,
-                code=iv.code,
-                instrument=iv.instrument,
-                case_id=iv.case_id,
-                status=iv.status.value,
-                options=[iv.status.value, *steps],
-            )
-        )
-    return choices
-
-
-def answer(
-    session: Session,
-    *,
-    actor: Member,
-    moment_id: int,
-    data: AnswerInput,
-    settings: Settings,
-    now: datetime | None = None,
-) -> Answered:
-    """Record a person's answer and post it in the prompt's thread; a second answer edits that post.
-
-    Status changes of the person's interventions chosen in the same form go through the interventions'
-    own rules (capacity, second round, window) in this transaction: if one is refused, nothing is saved.
-    """
-    now = now or utcnow()
-    authorize(actor, Action.ANSWER_CHECKIN)
-    moment = _open_moment(session, moment_id, lock=True)
-    row = session.get(CheckinAnswer, (moment_id, actor.team_id, actor.user_id))
-    if row is not None and data.view_id and row.last_view_id == data.view_id:
-        return Answered(row.version, changed=False, moment=moment)  # the same modal submitted twice
-    questions: list[str] = json.loads(moment.questions)
-    texts = [(data.answers[i] if i < len(data.answers) else "").strip() for i in range(len(questions))]
-    need_text = " ".join((data.need_text or "").split())
-    need_ids = [p for p in dict.fromkeys(data.need_partner_ids) if p != actor.partner_id]
-    problems: list[CheckinError] = []
-    for index, text in enumerate(texts):
-        if len(text) > MAX_ANSWER:
-            problems.append(
-                CheckinError(
-                    N_("Keep each answer to %(limit)s characters."), field=f"q{index}", limit=MAX_ANSWER
-                )
-            )
-        _refuse_personal_data(text, f"q{index}", problems)
-    if len(need_text) > MAX_NEED:
-        problems.append(
-            CheckinError(N_("Keep it to %(limit)s characters."), field="need_text", limit=MAX_NEED)
-        )
-    _refuse_personal_data(need_text, "need_text", problems)
-    if need_text and not need_ids:
-        problems.append(CheckinError(N_("Choose the partner you need."), field="need_partners"))
-    for partner_id in need_ids:
-        if session.get(Partner, partner_id) is None:
-            problems.append(
-                CheckinError(
-                    N_("There is no partner with number %(number)s."),
-                    field="need_partners",
-                    number=partner_id,
-                )
-            )
-    if problems:
-        raise Problems(problems)
-    status_changes = _change_statuses(session, actor, data.statuses, settings, now)
-    if not any(texts) and not need_ids and not status_changes and not (row and row.version):
-        raise Problems(
-            [CheckinError(N_("Answer at least one question."), field="q0" if questions else "need_partners")]
-        )
-    if row is None:
-        row = CheckinAnswer(
-            moment_id=moment_id,
-            team_id=actor.team_id,
-            user_id=actor.user_id,
-            partner_id=actor.partner_id,
-            expected=False,
-        )
-    answers_json = json.dumps(texts, ensure_ascii=False)
-    needs_json = json.dumps(need_ids)
-    same = (
-        row.version > 0
-        and row.answers == answers_json
-        and (row.need_partner_ids or "[]") == needs_json
-        and (row.need_text or "") == need_text
-    )
-    if same and not status_changes:
-        row.last_view_id = data.view_id or row.last_view_id
-        session.add(row)
-        return Answered(row.version, changed=False, moment=moment)
-    row.version += 1
-    row.answers = answers_json
-    row.need_partner_ids = needs_json
-    row.need_text = need_text or None
-    row.partner_id = actor.partner_id
-    row.last_view_id = data.view_id
-    row.answered_at = now
-    session.add(row)
-    session.flush()
-    _queue_answer(session, moment, row, questions, texts, need_ids, need_text, actor)
-    audit.record(
-        session,
-        actor=actor,
-        action="checkin.answered",
-        object_type="checkin_moment",
-        object_id=moment_id,
-        purpose=PURPOSE_ANSWER,
-        details={"version": row.version, "needs": need_ids, "interventions": sorted(status_changes)},
-    )
-    return Answered(
-        row.version, changed=True, moment=moment, closed=_close_if_done(session, moment, row, actor)
-    )
-
-
-def _close_if_done(session: Session, moment: CheckinMoment, row: CheckinAnswer, actor: Member) -> bool:
-    """A first answer from someone expected may be the last one missing: then the moment closes now,
-    with its summary, instead of waiting for the end of its window."""
-    from bot.checkins import closing
-
-    if not (row.expected and row.version == 1):
-        return False
-    if not closing.everyone_answered(session, _mid(moment)):
-        return False
-    return closing.close(session, moment, reason=closing.CloseReason.ALL_ANSWERED, actor=actor)
-
-
-def _change_statuses(
-    session: Session, actor: Member, wanted: dict[int, str], settings: Settings, now: datetime
-) -> list[int]:
-    """Move the person's interventions to the statuses chosen in the form; the ids that changed."""
-    if not wanted:
-        return []
-    from bot.interventions import service as interventions
-    from bot.interventions.models import OPEN_STATUSES, InterventionStatus
-
-    changed = []
-    for intervention_id, value in sorted(wanted.items()):
-        try:
-            to = InterventionStatus(value)
-            current = interventions.get(session, intervention_id=intervention_id)
-            if current.status is to:
-                continue
-            if to not in OPEN_STATUSES:
-                raise CheckinError(
-                    N_("Finish or call it off with `/samen interventie %(code)s`."), code=current.code
-                )
-            outcome = interventions.advance(
-                session, actor=actor, intervention_id=intervention_id, to=to, settings=settings, now=now
-            )
-        except (interventions.InterventionError, NotAllowed, CheckinError) as problem:
-            raise Problems(
-                [
-                    CheckinError(
-                        problem.message, field=f"iv_{intervention_id}", **getattr(problem, "values", {})
-                    )
-                ]
-            ) from problem
-        except ValueError as problem:
-            raise Problems(
-                [CheckinError(N_("Choose a status from the list."), field=f"iv_{intervention_id}")]
-            ) from problem
-        if outcome.changed:
-            changed.append(intervention_id)
-    return changed
-
-
-def prompt_key(moment: CheckinMoment) -> str:
-    return f"checkin:{moment.schedule_id}:{moment.local_date.isoformat()}"
-
-
-def answer_key(moment_id: int, user_id: str, version: int) -> str:
-    return f"checkin-answer:{moment_id}:{user_id}:v{version}"
-
-
-def _queue_answer(
-    session: Session,
-    moment: CheckinMoment,
-    row: CheckinAnswer,
-    questions: list[str],
-    texts: list[str],
-    need_ids: list[int],
-    need_text: str,
-    actor: Member,
-) -> None:
-    from bot.interventions import service as interventions
-    from bot.interventions.models import STATUS_LABELS as INTERVENTION_STATUS
-
-    names = {p.id: p.name for p in partners.list_partners(session)}
-    context: dict[str, Any] = {
-        "person": actor.user_id,
-        "partner": names.get(actor.partner_id, "?"),
-        "items": [{"q": q, "a": a} for q, a in zip(questions, texts, strict=True) if a],
-        "needs": [names.get(p, "?") for p in need_ids],
-        "need_text": need_text,
-        "interventions": [
-            {"code": iv.code, "status": INTERVENTION_STATUS[iv.status]}
-            for iv in interventions.my_work(session, actor=actor).mine[:MAX_INTERVENTIONS_SHOWN]
-        ],
-        "edited": row.version > 1,
-    }
-    channel = moment.channel_id
-    first = answer_key(_mid(moment), row.user_id, 1)
-    if row.version == 1:
-        args: dict[str, Any] = {"channel": channel, "thread_ts": ts_of(prompt_key(moment))}
-        method = "chat.postMessage"
-    else:
-        args = {"channel": channel, "ts": ts_of(first)}
-        method = "chat.update"
-    enqueue(
-        session,
-        key=answer_key(_mid(moment), row.user_id, row.version),
-        method=method,
-        lane=channel,
-        args=args,
-        template="checkin_answer.json.j2",
-        language=moment.language,
-        context=context,
-        ref=f"checkin-moment:{_mid(moment)}",
-    )
 
 
 # --- the App Home -----------------------------------------------------------------------------------
@@ -808,7 +450,7 @@ def home_overview(session: Session, *, actor: Member, language: str) -> HomeOver
         zone = ZoneInfo(schedule.timezone) if schedule else ZoneInfo("UTC")
         overview.open.append(
             HomeMoment(
-                _mid(moment),
+                moment.id or 0,
                 moment.channel_id,
                 shown_time(moment.closes_at, zone, language),
                 answer.version > 0,
@@ -833,13 +475,3 @@ def home_overview(session: Session, *, actor: Member, language: str) -> HomeOver
 def _id(schedule: CheckinSchedule) -> int:
     assert schedule.id is not None
     return schedule.id
-
-
-def _mid(moment: CheckinMoment) -> int:
-    assert moment.id is not None
-    return moment.id
-
-
-def _pid(partner: Partner) -> int:
-    assert partner.id is not None
-    return partner.id

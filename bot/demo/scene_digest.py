@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.clock import utcnow
+from bot import clock
 from bot.digest.figures import figures
 from bot.digest.service import message_context
 from bot.digest.timing import last_week
@@ -34,7 +34,7 @@ def scene_digest(stage: Stage) -> None:
     )
     settings = stage.services.settings
     with stage.services.session(read_only=True) as session:
-        found = figures(session, last_week(utcnow(), settings.timezone), viewer=None)
+        found = figures(session, last_week(clock.now(session), settings.timezone), viewer=None)
     drawn = charts(found, stage.language)
     message = stage.services.renderer.render(
         "digest_message.json.j2",

@@ -241,10 +241,11 @@ def _plan(
         "round": "1",
     }
     if window:  # said as Ruud would, picked with the form's date and time pickers
-        from bot.clock import utcnow
         from bot.interventions.dates import picked_for
 
-        values.update(picked_for(window, now=utcnow(), zone=stage.services.settings.timezone))
+        values.update(
+            picked_for(window, now=stage.services.clock.now(), zone=stage.services.settings.timezone)
+        )
     if after:
         values["after"] = f"I-{after}"
     answer = stage.driver.view_submission(

@@ -17,12 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, clock
 from bot.authz import Action, Principal, authorize, relation_to
-from bot.clock import utcnow
 from bot.i18n import N_
 from bot.interventions.models import Goal, Intervention, InterventionStatus
-from bot.interventions.service import InterventionError
+from bot.interventions.problems import InterventionError
 from bot.partners.models import Partner
 from bot.vocabulary import FocusElement, InstrumentType
 
@@ -56,7 +55,7 @@ def add_goal(
     now: datetime | None = None,
 ) -> tuple[Goal, bool]:
     """Add a goal; (goal, False) when this submission made one already."""
-    now = now or utcnow()
+    now = now or clock.now(session)
     if submission_key is not None:
         existing = session.exec(select(Goal).where(Goal.submission_key == submission_key)).first()
         if existing is not None:
@@ -113,7 +112,7 @@ def progress(session: Session, *, year: int | None = None) -> list[Progress]:
     partner's own work on its focus element (of its instrument type, when it names one), UNION ALL those
     named under the goal (`goal_id`) that are not its own work already, so that one matching both ways
     counts once; then counted per goal. Goals nothing counts towards are absent and count 0."""
-    year = year or utcnow().year
+    year = year or clock.now(session).year
     goals = session.exec(
         select(Goal)
         .where(Goal.year == year)

@@ -1,13 +1,15 @@
-"""The dispatcher: sends due outbox rows through the Slack WebClient, exactly once where it can.
+"""The dispatcher: sends due outbox rows through the chat seam (`bot.chat.Chat`), exactly once where it can.
 
 Work is divided by *lane* (a channel, or a person's DM). A worker claims a lane with a lease, sends
 the lane's first due row, and releases the lane with the time it may next be sent to. So:
 - per-lane order holds (one sender per lane, rows in (priority, id) order);
-- Slack's ~1 message/second/channel is kept per lane without holding a thread while waiting;
+- the platform's pace (Slack: ~1 message/second/channel) is kept per lane without holding a thread
+  while waiting;
 - a busy or rate-limited channel never holds up the others;
 - a crashed worker's lanes come back when their lease expires; a post that was in flight then (sent to
-  Slack, not yet marked sent) is looked for in the channel before it is sent again, by the outbox id
-  every post carries in its message metadata, so that people see one copy and later updates reach it;
+  the platform, not yet marked sent) is looked for in the conversation before it is sent again
+  (`Chat.find_posted`, by the outbox id every post carries), so that people see one copy and later
+  updates reach it;
 - a worker that is asked to stop finishes its sends and releases its lanes at once.
 Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE.
 """
@@ -23,37 +25,24 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import bindparam, func, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot import metrics
+from bot.chat import NETWORK_ERRORS, PERMANENT, TRANSIENT, Chat, ChatFailure, Outcome, Sent
 from bot.logs import bound
 from bot.outbox import UPLOAD_METHOD
-from bot.outbox.errors import OPERATOR_ERRORS, Outcome, classify
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
 
 logger = logging.getLogger(__name__)
 
-# Message metadata on every post: the outbox row it is, so a post made just before a crash can be found.
-OUTBOX_EVENT = "samen_outbox"
-# Slack's clock and ours differ a little: look this much further back than the send began.
+# The platform's clock and ours differ a little: look this much further back than the send began.
 RECONCILE_MARGIN = timedelta(seconds=60)
-RECONCILE_PAGE = 200  # messages per conversations.history page
-RECONCILE_PAGES = 10  # a channel busier than this since the send began: send again (at worst a twin)
-# Posts and updates never unfurl: links in them are typed by people, and Slack would fetch them.
-# (chat.update accepts unfurl_media, not unfurl_links.)
-NO_UNFURL = {
-    "chat.postMessage": {"unfurl_links": False, "unfurl_media": False},
-    "chat.scheduleMessage": {"unfurl_links": False, "unfurl_media": False},
-    "chat.update": {"unfurl_media": False},
-}
 
 
 @dataclass(frozen=True)
@@ -80,14 +69,6 @@ WHERE lane IN (
 )
 RETURNING lane
 """
-
-
-class ClientSource(Protocol):
-    """Where a row's WebClient comes from when Samen is in several workspaces (bot/slack/workspaces/clients.py)."""
-
-    def client_for(self, row: OutboxMessage) -> WebClient: ...
-
-    def forget(self, row: OutboxMessage) -> None: ...
 
 
 # The per-message statements, built once: one round trip each, no ORM unit of work. The lane's owner
@@ -152,17 +133,14 @@ class Dispatcher:
     def __init__(
         self,
         services: Services,
-        client: WebClient | None,
+        chat: Chat,
         *,
         config: DispatcherConfig | None = None,
         worker_id: str | None = None,
         on_permanent_failure: Any = None,
-        clients: ClientSource | None = None,
     ) -> None:
         self.services = services
-        self.client = client
-        # Several workspaces: each row is sent with its workspace's token; else `client` sends all.
-        self.clients = clients
+        self.chat = chat  # the platform (bot/slack/chat.py); it picks an installation per row's team_id
         self.config = config or DispatcherConfig()
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:10]}"
         self.on_permanent_failure = on_permanent_failure
@@ -173,7 +151,6 @@ class Dispatcher:
         self._busy_lock = threading.Lock()
         self._loop: threading.Thread | None = None
         self._listener: threading.Thread | None = None
-        self._bot_ids: dict[str, str | None] = {}  # per token: our bot's id, for recognising our posts
 
     # -- running ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -283,19 +260,17 @@ class Dispatcher:
         row, unsure_since = claimed
         with bound(outbox_id=row.id, method=row.method):
             try:
-                response = self._posted_before(row, unsure_since) if unsure_since else None
-                if response is None:
-                    response = self._call(row)
+                sent = self._posted_before(row, unsure_since) if unsure_since else None
+                if sent is None:
+                    sent = self._call(row)
             except Exception as error:
                 outcome = classify(error)
-                if self.clients is not None and outcome.reason in OPERATOR_ERRORS:
-                    self.clients.forget(row)
                 metrics.OUTBOX_FAILURES.labels(outcome.kind, outcome.reason[:60]).inc()
-                # Still unsure whether Slack has it: look again before the next attempt.
+                # Still unsure whether the platform has it: look again before the next attempt.
                 unsure = outcome.maybe_delivered or unsure_since is not None
                 self._record_failure(row, outcome, unsure=unsure)
                 return 0
-            self._record_sent(row, response)
+            self._record_sent(row, sent)
             metrics.OUTBOX_DELIVERIES.labels(row.method).inc()
             return 1
 
@@ -316,12 +291,9 @@ class Dispatcher:
             row.attempts += 1
             return row, unsure_since
 
-    def _client_for(self, row: OutboxMessage) -> WebClient:
-        client = self.clients.client_for(row) if self.clients is not None else self.client
-        assert client is not None, "a Dispatcher needs a client or a ClientSource"
-        return client
-
-    def _call(self, row: OutboxMessage) -> dict[str, Any]:
+    def _call(self, row: OutboxMessage) -> Sent:
+        """The row's call on the chat seam. The row names it as Slack's Web API method (`method`, kept
+        as it was written), with its arguments; each maps onto one call of `Chat`."""
         args = self._resolve_references(json.loads(row.args))
         if row.template:
             context = json.loads(row.context) if row.context else {}
@@ -329,84 +301,53 @@ class Dispatcher:
                 row.template, row.language or self.services.settings.samen_language, **context
             )
             args = {**args, **rendered}
-        client = self._client_for(row)
-        if row.method == UPLOAD_METHOD:  # a file: three calls made by the SDK (bot.outbox.upload_file)
-            content = base64.b64decode(args.pop("content_base64"))
-            if str(args.get("channel", "")).startswith(("U", "W")):  # a person: their DM with Samen
-                opened = client.conversations_open(users=args["channel"])
-                args["channel"] = opened["channel"]["id"]
-            response = client.files_upload_v2(content=content, **args)
-        else:
-            response = client.api_call(row.method, json=as_sent(row, args))
-        return dict(response.data) if isinstance(response.data, dict) else {}
+        team = row.team_id
+        channel = str(args.pop("channel", "") or "")
+        if row.method == "chat.postMessage":
+            thread = args.pop("thread_ts", None)
+            return self.chat.post(channel, args, thread=thread, outbox_id=row.id, team=team)
+        if row.method == "chat.update":
+            return self.chat.update(channel, str(args.pop("ts", "")), args, team=team)
+        if row.method == UPLOAD_METHOD:  # a file (bot.outbox.upload_file)
+            return self.chat.upload_file(
+                channel,
+                base64.b64decode(args["content_base64"]),
+                filename=args["filename"],
+                title=args["title"],
+                alt_text=args.get("alt_txt"),
+                thread=args.get("thread_ts"),
+                team=team,
+            )
+        if row.method == "chat.delete":
+            self.chat.delete(channel, str(args.get("ts", "")), team=team)
+            return Sent(channel, None)
+        raise ChatFailure(Outcome(PERMANENT, "unknown_method"))
 
     # -- a post that may have been made already ----------------------------------------------------
-    def _posted_before(self, row: OutboxMessage, since: datetime) -> dict[str, Any] | None:
-        """The post Slack already has for this row ({"channel", "ts"}), or None: send it.
+    def _posted_before(self, row: OutboxMessage, since: datetime) -> Sent | None:
+        """The post the platform already has for this row, or None: send it.
 
-        Reads the conversation (or the thread) from shortly before the earlier attempt began, for a
-        message of ours whose metadata names this row. Without the history scopes (or where Samen
-        cannot read) it answers None and the row is sent again, as before this look-up existed.
+        Asks the chat for a message of ours carrying this row's id, from shortly before the earlier
+        attempt began. Where the platform cannot say (Slack without the history scopes) it answers
+        None and the row is sent again, as before this look-up existed.
         """
-        if row.method != "chat.postMessage":
+        if row.method != "chat.postMessage" or row.id is None:
             return None  # updates are idempotent; a file in flight at a crash may arrive twice
         args = self._resolve_references(json.loads(row.args))
-        client = self._client_for(row)
-        try:
-            channel = str(args.get("channel") or "")
-            if channel.startswith(("U", "W")):  # a person: the history is in their DM with Samen
-                channel = client.conversations_open(users=channel)["channel"]["id"]
-            ts = self._find_marked(client, channel, args.get("thread_ts"), row.id, since - RECONCILE_MARGIN)
-        except SlackApiError as error:
-            outcome = classify(error)
-            if outcome.kind != "permanent":
-                raise  # Slack busy or away: the lane waits and the look-up comes again
-            logger.warning(
-                "outbox row %s: cannot look for an earlier post (%s); sending it", row.id, outcome.reason
-            )
-            return None
-        if ts is None:
-            logger.info("outbox row %s: not in Slack after an unfinished attempt; sending it", row.id)
+        found = self.chat.find_posted(
+            str(args.get("channel") or ""),
+            outbox_id=row.id,
+            since=since - RECONCILE_MARGIN,
+            thread=args.get("thread_ts"),
+            team=row.team_id,
+        )
+        if found is None:
+            logger.info("outbox row %s: not found after an unfinished attempt; sending it", row.id)
             return None
         logger.info(
             "outbox row %s was posted before the attempt was cut off; recorded, not sent again", row.id
         )
-        return {"channel": channel, "ts": ts}
-
-    def _find_marked(
-        self, client: WebClient, channel: str, thread_ts: str | None, row_id: int | None, oldest: datetime
-    ) -> str | None:
-        """The ts of our message carrying `row_id` in its metadata, posted since `oldest`."""
-        bot_id = self._bot_id(client)
-        cursor: str | None = None
-        for _ in range(RECONCILE_PAGES):
-            page_args: dict[str, Any] = {
-                "channel": channel,
-                "oldest": f"{oldest.timestamp():.6f}",
-                "include_all_metadata": True,
-                "limit": RECONCILE_PAGE,
-            }
-            if cursor:
-                page_args["cursor"] = cursor
-            if thread_ts:  # a reply lives in its thread, not in the channel's history
-                page = client.conversations_replies(ts=thread_ts, **page_args)
-            else:
-                page = client.conversations_history(**page_args)
-            for message in page.get("messages") or []:
-                if _marks(message, row_id, bot_id):
-                    return str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                return None
-        return None
-
-    def _bot_id(self, client: WebClient) -> str | None:
-        """Our bot's id in the client's workspace (auth.test, once): another app's post never counts,
-        even one from a copy of this database (a test installation posting into the same channel)."""
-        token = client.token or ""
-        if token not in self._bot_ids:
-            self._bot_ids[token] = client.auth_test().get("bot_id")
-        return self._bot_ids[token]
+        return found
 
     def _resolve_references(self, args: dict[str, Any]) -> dict[str, Any]:
         """Fill `{"$ts_of": key}` arguments with the ts of the message queued under that key."""
@@ -427,7 +368,7 @@ class Dispatcher:
                 args[name] = referred.result_ts
         return args
 
-    def _record_sent(self, row: OutboxMessage, response: dict[str, Any]) -> None:
+    def _record_sent(self, row: OutboxMessage, sent: Sent) -> None:
         now = self.services.clock.now()
         with self.services.session() as session:
             session.execute(
@@ -435,8 +376,8 @@ class Dispatcher:
                 {
                     "p_id": row.id,
                     "p_now": now,
-                    "p_channel": response.get("channel"),
-                    "p_ts": response.get("ts"),
+                    "p_channel": sent.channel,
+                    "p_ts": sent.message,
                 },
             )
             self._release_in(session, row.lane, next_at=now + timedelta(seconds=self.config.lane_interval))
@@ -447,7 +388,7 @@ class Dispatcher:
             stored = session.get(OutboxMessage, row.id)
             if stored is None:
                 return
-            # Unsure whether Slack carried it out: keep when that attempt began, for the look-up.
+            # Unsure whether the platform carried it out: keep when that attempt began, for the look-up.
             stored.sending_since = row.sending_since if unsure and outcome.kind != "permanent" else None
             stored.last_error = outcome.reason
             expired = now - stored.created_at > self.config.give_up_after
@@ -501,20 +442,14 @@ class Dispatcher:
                 self._wakeup.set()
 
 
-def as_sent(row: OutboxMessage, args: dict[str, Any]) -> dict[str, Any]:
-    """The arguments as they go to Slack: no unfurling, and every post carries its outbox id."""
-    sent = {**NO_UNFURL.get(row.method, {}), **args}
-    if row.method == "chat.postMessage" and "metadata" not in sent:
-        sent["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": row.id}}
-    return sent
-
-
-def _marks(message: dict[str, Any], row_id: int | None, bot_id: str | None) -> bool:
-    """Is this message our post of outbox row `row_id`?"""
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return (
-        metadata.get("event_type") == OUTBOX_EVENT
-        and payload.get("outbox_id") == row_id
-        and (bot_id is None or message.get("bot_id") == bot_id)
-    )
+def classify(error: BaseException) -> Outcome:
+    """What a failed attempt means for its row: the chat's own outcome, or one of the outbox's."""
+    if isinstance(error, ChatFailure):
+        return error.outcome
+    if isinstance(error, ReferenceNotReady):
+        return Outcome(TRANSIENT, str(error))
+    if isinstance(error, ReferenceFailed):
+        return Outcome(PERMANENT, str(error))
+    if isinstance(error, NETWORK_ERRORS):
+        return Outcome(TRANSIENT, type(error).__name__, maybe_delivered=True)
+    return Outcome(PERMANENT, type(error).__name__)

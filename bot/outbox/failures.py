@@ -10,7 +10,7 @@ import logging
 
 from sqlmodel import Session
 
-from bot.clock import utcnow
+from bot import clock
 from bot.i18n import language_for
 from bot.outbox import send_dm
 from bot.outbox.models import OutboxMessage
@@ -28,7 +28,7 @@ def tell_coordinators(services: Services, session: Session, row: OutboxMessage) 
 
     if (row.ref or "").startswith(FAILURE_REF):
         return 0  # a failed failure notice is logged, not announced again
-    day = utcnow().date().isoformat()
+    day = clock.now(session).date().isoformat()
     queued = 0
     for coordinator in coordinators(session):
         person = get_person(session, team_id=coordinator.team_id, user_id=coordinator.user_id)

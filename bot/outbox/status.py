@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot import clock
 from bot.clock import utcnow
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 
@@ -26,7 +27,7 @@ class OutboxReport:
 
 
 def report(session: Session) -> OutboxReport:
-    now = utcnow()
+    now = clock.now(session)
     counts = dict(
         session.exec(select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))).all()
     )
@@ -67,12 +68,12 @@ def retry(session: Session, message_id: int) -> OutboxMessage:
     if row.status != OutboxStatus.FAILED:
         raise NotRetryable(f"outbox message {message_id} is {row.status}, not failed")
     row.status = OutboxStatus.PENDING
-    row.not_before = utcnow()
+    row.not_before = clock.now(session)
     row.attempts = 0
-    row.created_at = utcnow()  # restart the give-up clock
+    row.created_at = clock.now(session)  # restart the give-up clock
     session.add(row)
     lane = session.get(OutboxLane, row.lane)
     if lane is not None:
-        lane.next_at = utcnow()
+        lane.next_at = clock.now(session)
         session.add(lane)
     return row

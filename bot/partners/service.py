@@ -8,67 +8,28 @@ twice is harmless.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
 
 from sqlalchemy import case, delete, func
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, clock
 from bot.authz import Action, Principal, Role, authorize
-from bot.clock import utcnow
 from bot.i18n import N_
+from bot.partners import rules
 from bot.partners.models import DutyContact, Member, Partner, PartnerType, PersonRef
-
-MANAGING_ROLES: Final = (Role.COORDINATOR, Role.ADMIN)
-MAX_CAPACITY: Final = 999
-MAX_NAME_LENGTH: Final = 100
-USER_ID: Final = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-TEAM_ID: Final = re.compile(r"^[TE][A-Z0-9]{2,30}$")
-CHANNEL_ID: Final = re.compile(r"^[CG][A-Z0-9]{2,30}$")
-
-
-class PartnerError(Exception):
-    """A problem the person can fix. `message` is a message id; `values` fill its placeholders.
-
-    A value that is a PersonRef is a person: the Slack layer shows it as a mention.
-    """
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message % {k: _plain(v) for k, v in values.items()} if values else message)
-        self.message = message
-        self.values = values
-
-
-def _plain(value: object) -> object:
-    return value.user_id if isinstance(value, PersonRef) else value
-
-
-class NotAMember(PartnerError):
-    """The person is not a member of the partnership (or not of the partner that was named)."""
-
-
-class UnknownPartner(PartnerError):
-    pass
-
-
-class LastCoordinator(PartnerError):
-    pass
-
-
-class MemberElsewhere(PartnerError):
-    pass
-
-
-class MemberStillNeeded(PartnerError):
-    pass
-
-
-class InvalidValue(PartnerError):
-    pass
+from bot.partners.rules import (
+    CHANNEL_ID,
+    MANAGING_ROLES,
+    MAX_NAME_LENGTH,
+    InvalidValue,
+    MemberElsewhere,
+    NotAMember,
+    PartnerError,
+    UnknownPartner,
+)
 
 
 class Change(StrEnum):
@@ -203,10 +164,10 @@ def create_partner(
 ) -> Partner:
     actor = _begin_change(session, actor)
     authorize(actor, Action.MANAGE_PARTNERS)
-    name = _valid_name(name)
+    name = rules.valid_name(name)
     if find_partner(session, name=name) is not None:
         raise InvalidValue(N_("There is already a partner called “%(name)s”."), name=name)
-    partner = Partner(name=name, type=partner_type, capacity=_valid_capacity(capacity))
+    partner = Partner(name=name, type=partner_type, capacity=rules.valid_capacity(capacity))
     session.add(partner)
     session.flush()
     audit.record(
@@ -235,11 +196,11 @@ def update_partner(
     authorize(actor, Action.MANAGE_PARTNERS)
     partner = get_partner(session, partner_id=partner_id)
     changed: list[str] = []
-    if name is not None and _valid_name(name) != partner.name:
+    if name is not None and rules.valid_name(name) != partner.name:
         other = find_partner(session, name=name)
         if other is not None and other.id != partner.id:
             raise InvalidValue(N_("There is already a partner called “%(name)s”."), name=name)
-        partner.name = _valid_name(name)
+        partner.name = rules.valid_name(name)
         changed.append("name")
     if partner_type is not None and partner_type != partner.type:
         partner.type = partner_type
@@ -283,7 +244,7 @@ def add_member(
     """
     actor = _begin_change(session, actor)
     partner = get_partner(session, partner_id=partner_id)
-    person = PersonRef(_valid_team(team_id), _valid_user(user_id))
+    person = PersonRef(rules.valid_team(team_id), rules.valid_user(user_id))
     existing = find_member(session, team_id=team_id, user_id=user_id)
     was = existing.role if existing is not None else None
     role = role or was or Role.MEMBER
@@ -327,7 +288,7 @@ def add_member(
         changed.append("partner_id")
     if existing.role != role:
         if existing.role in MANAGING_ROLES and role not in MANAGING_ROLES:
-            _refuse_if_last_coordinator(session, existing)
+            rules.refuse_if_last_coordinator(session, existing)
         existing.role = role
         changed.append("role")
     if display_name is not None and display_name != existing.display_name:
@@ -363,8 +324,8 @@ def remove_member(session: Session, *, actor: Principal, team_id: str, user_id: 
         )
     authorize(actor, Action.MANAGE_ADMINS if member.role is Role.ADMIN else Action.MANAGE_MEMBERS)
     if member.role in MANAGING_ROLES:
-        _refuse_if_last_coordinator(session, member)
-    _refuse_if_still_needed(session, member)
+        rules.refuse_if_last_coordinator(session, member)
+    rules.refuse_if_still_needed(session, member, get_partner(session, partner_id=member.partner_id))
     details = {"partner_id": member.partner_id, "role": member.role.value}
     session.delete(member)
     session.flush()
@@ -433,7 +394,7 @@ def set_capacity(session: Session, *, actor: Principal, partner_id: int, capacit
     actor = _begin_change(session, actor)
     authorize(actor, Action.SET_CAPACITY)
     partner = get_partner(session, partner_id=partner_id)
-    capacity = _valid_capacity(capacity)
+    capacity = rules.valid_capacity(capacity)
     if partner.capacity == capacity:
         return False
     previous = partner.capacity
@@ -552,89 +513,8 @@ def _begin_change(session: Session, actor: Principal) -> Principal:
     return current
 
 
-# --- rules ---------------------------------------------------------------------------------------
-
-
-def _refuse_if_last_coordinator(session: Session, member: Member) -> None:
-    """The partnership always keeps someone who can add members; else nobody could, from Slack."""
-    others = session.exec(
-        select(func.count())
-        .select_from(Member)
-        .where(col(Member.role).in_(MANAGING_ROLES), Member.id != member.id)
-    ).one()
-    if others == 0:
-        raise LastCoordinator(
-            N_(
-                "%(person)s is the last coordinator or admin of the partnership. "
-                "Make someone else coordinator first."
-            ),
-            person=member.person,
-        )
-
-
-def _refuse_if_still_needed(session: Session, member: Member) -> None:
-    """A duty contact or lead who leaves would leave an emergency without an answer: replace them first."""
-    duty = session.exec(
-        select(DutyContact).where(
-            DutyContact.partner_id == member.partner_id,
-            DutyContact.team_id == member.team_id,
-            DutyContact.user_id == member.user_id,
-        )
-    ).first()
-    partner = get_partner(session, partner_id=member.partner_id)
-    if duty is not None:
-        raise MemberStillNeeded(
-            N_(
-                "%(person)s is a duty contact of %(partner)s. Choose other duty contacts first with "
-                "`/samen partner duty`."
-            ),
-            person=member.person,
-            partner=partner.name,
-        )
-    if partner.lead == member.person:
-        raise MemberStillNeeded(
-            N_(
-                "%(person)s is the lead of %(partner)s. An admin names another lead first "
-                "(in the partners file, with `samen partners import`)."
-            ),
-            person=member.person,
-            partner=partner.name,
-        )
-
-
-def _valid_capacity(capacity: int) -> int:
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= MAX_CAPACITY:
-        raise InvalidValue(
-            N_("Capacity must be a whole number from 0 to %(maximum)s, not “%(value)s”."),
-            value=capacity,
-            maximum=MAX_CAPACITY,
-        )
-    return capacity
-
-
-def _valid_name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidValue(
-            N_("A partner's name must be 1 to %(maximum)s characters long."), maximum=MAX_NAME_LENGTH
-        )
-    return name
-
-
-def _valid_user(user_id: str) -> str:
-    if not USER_ID.match(user_id or ""):
-        raise InvalidValue(N_("“%(value)s” is not a Slack user id (such as U0123ABCD)."), value=user_id)
-    return user_id
-
-
-def _valid_team(team_id: str) -> str:
-    if not TEAM_ID.match(team_id or ""):
-        raise InvalidValue(N_("“%(value)s” is not a Slack team id (such as T0123ABCD)."), value=team_id)
-    return team_id
-
-
 def _touch(session: Session, partner: Partner) -> None:
-    partner.updated_at = utcnow()
+    partner.updated_at = clock.now(session)
     session.add(partner)
     session.flush()
 

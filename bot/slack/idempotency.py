@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 from sqlmodel import col
 
-from bot.clock import utcnow
+from bot import clock
 from bot.db import insert_for
 from bot.outbox.models import ProcessedEvent
 from bot.runtime import Services
@@ -23,7 +23,7 @@ def first_time(services: Services, event_id: str) -> bool:
         insert = insert_for(services.engine.dialect.name)
         result = session.execute(
             insert(ProcessedEvent)
-            .values(event_id=event_id[:64], received_at=utcnow())
+            .values(event_id=event_id[:64], received_at=clock.now(session))
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(col(ProcessedEvent.event_id))
         )
