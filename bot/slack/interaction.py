@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 Kind = Literal["command", "action", "view", "shortcut", "event", "home", "options", "other"]
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=Enum)
 # An id in typed metadata: a number Samen could have written (the database's integers hold it).
 Number = Annotated[int, Field(ge=0, lt=1_000_000_000)]
 
@@ -122,6 +124,27 @@ class Form:
         if element.get("selected_time"):
             return str(element["selected_time"])
         return self.text(block, action)
+
+    def enum(self, block: str, kind: type[E], action: str | None = None) -> E | None:
+        """The option chosen as a member of `kind`; None when none was. A value Samen did not offer (forged,
+        or from an older Samen) is a `StaleForm` problem."""
+        chosen = self.choice(block, action)
+        if chosen is None:
+            return None
+        try:
+            return kind(chosen)
+        except ValueError:
+            raise StaleForm(N_("This form is out of date. Open it again and fill it in once more.")) from None
+
+    def number(self, block: str, action: str | None = None) -> int | None:
+        """The option chosen (or typed) as a whole number; None when nothing was. Anything else is a
+        `StaleForm` problem."""
+        chosen = self.choice(block, action)
+        if chosen is None:
+            return None
+        if chosen.isascii() and chosen.isdecimal() and len(chosen) < 10:
+            return int(chosen)
+        raise StaleForm(N_("This form is out of date. Open it again and fill it in once more."))
 
     def choices(self, block: str, action: str | None = None) -> list[str]:
         """Every option chosen (checkboxes, a multi-select), people picked."""
