@@ -21,7 +21,8 @@ from sqlalchemy import Text, and_, bindparam, select, type_coerce, update
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (every table, so that every sealed column is found)
+import bot.models  # every table, so that every sealed column is found
+import bot.slack.workspaces.tables  # noqa: F401  (and the workspaces' bot tokens)
 from bot.crypto import Sealed, keyring
 
 BATCH: Final = 500

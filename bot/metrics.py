@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +25,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from bot.scheduler import ScheduledJob
 
 SLOW_ACK_SECONDS = 2.5  # Slack gives up at 3 s; over 2.5 s is a warning sign
@@ -50,15 +52,27 @@ BACKUP_ALERT_ACK_SECONDS = Histogram(
 )
 
 
-class OutboxCollector(Collector):
-    """Backlog and the age of the oldest due message, read from the database at scrape time."""
+# Every scheduled job, by name and period, also in a process that runs none: bot.jobs hands its
+# `all_jobs` at import (`report_jobs_from`); every process that serves /metrics imports it (bot.worker
+# does). The metrics sit in the core, below the features, and import none of them.
+_all_jobs: Callable[[], list[ScheduledJob]] | None = None
 
-    def __init__(self, engine: Engine) -> None:
+
+def report_jobs_from(all_jobs: Callable[[], list[ScheduledJob]]) -> None:
+    global _all_jobs
+    _all_jobs = all_jobs
+
+
+class OutboxCollector(Collector):
+    """Backlog and the age of the oldest due message, read from the database at scrape time with the
+    outbox's own report (bot/outbox/status.py, handed in by bot/probes.py)."""
+
+    def __init__(self, engine: Engine, report: Callable[[Session], Any]) -> None:
         self.engine = engine
+        self.report = report
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from bot.db import session_scope
-        from bot.outbox.status import report
 
         backlog = GaugeMetricFamily("samen_outbox_backlog", "Messages due now and not yet sent.")
         age = GaugeMetricFamily("samen_outbox_oldest_due_age_seconds", "Age of the oldest due message.")
@@ -67,7 +81,7 @@ class OutboxCollector(Collector):
         )
         try:
             with session_scope(self.engine) as session:
-                current = report(session)
+                current = self.report(session)
         except Exception:
             return  # an unreachable database shows in /readyz; the scrape still answers
         backlog.add_metric([], current.due)
@@ -93,10 +107,11 @@ class ScheduleCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from bot.db import session_scope
-        from bot.jobs import all_jobs
         from bot.scheduler import last_successes, period_of
 
-        jobs = all_jobs() if self.jobs is None else self.jobs  # names and periods need no settings
+        jobs = self.jobs
+        if jobs is None:  # every job: names and periods need no settings
+            jobs = _all_jobs() if _all_jobs is not None else []
         period = GaugeMetricFamily(
             "samen_job_period_seconds", "Time between two runs of a scheduled job.", labels=["scheduled_job"]
         )
@@ -131,8 +146,11 @@ class BuildInfoCollector(Collector):
         yield info
 
 
-def render(engine: Engine | None) -> tuple[bytes, str]:
-    """The exposition text for /metrics: this process's (or all processes') samples plus the outbox gauges."""
+def render(
+    engine: Engine | None, *, outbox_report: Callable[[Session], Any] | None = None
+) -> tuple[bytes, str]:
+    """The exposition text for /metrics: this process's (or all processes') samples plus the gauges read
+    from the database: the jobs' and, given its report, the outbox's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         process_samples = CollectorRegistry()
         multiprocess.MultiProcessCollector(process_samples)
@@ -142,7 +160,8 @@ def render(engine: Engine | None) -> tuple[bytes, str]:
     scrape_time_samples = CollectorRegistry()
     scrape_time_samples.register(BuildInfoCollector())
     if engine is not None:
-        scrape_time_samples.register(OutboxCollector(engine))
+        if outbox_report is not None:
+            scrape_time_samples.register(OutboxCollector(engine, outbox_report))
         scrape_time_samples.register(ScheduleCollector(engine))
     text += generate_latest(scrape_time_samples)
     return text, CONTENT_TYPE_LATEST

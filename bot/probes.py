@@ -23,6 +23,7 @@ from wsgiref.simple_server import WSGIServer
 from bot import metrics
 from bot.db import database_state
 from bot.httpserver import serve_in_thread
+from bot.outbox.status import report as outbox_report
 from bot.runtime import Services
 
 
@@ -41,7 +42,7 @@ def operations_answer(
     if path == "/readyz":
         return _readyz(services, start_response)
     if path == "/metrics":
-        text, content_type = metrics.render(services.engine)
+        text, content_type = metrics.render(services.engine, outbox_report=outbox_report)
         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(text)))])
         return [text]
     return None

@@ -8,7 +8,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table)
+import bot.models  # registers every table
+import bot.slack.workspaces.tables  # noqa: F401  (and the chat edge's installation tables)
 from bot.db import (
     alembic_config,
     current_revision,

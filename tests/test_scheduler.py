@@ -16,9 +16,9 @@ from bot.db import make_engine, upgrade
 from bot.jobs import all_jobs
 from bot.jobs.housekeeping import purge_processed_events
 from bot.outbox import post_message
-from bot.outbox.models import JobRun, OutboxMessage, ProcessedEvent
+from bot.outbox.models import OutboxMessage, ProcessedEvent
 from bot.runtime import Services
-from bot.scheduler import ScheduledJob, run_once, slot_for
+from bot.scheduler import JobRun, ScheduledJob, run_once, slot_for
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

@@ -5,6 +5,7 @@ Features add their jobs to `all_jobs()`; the worker schedules each of them.
 
 from __future__ import annotations
 
+from bot import metrics
 from bot.checkins import jobs as checkin_jobs
 from bot.config import Settings
 from bot.digest import job as digest_job
@@ -26,3 +27,8 @@ def all_jobs(settings: Settings | None = None) -> list[ScheduledJob]:
         *checkin_jobs.JOBS,
         *privacy_jobs.JOBS,
     ]
+
+
+# Every process's /metrics reports each job's period and last success: bot.metrics sits below the features
+# and reads what it is handed here (every process that serves /metrics imports this module).
+metrics.report_jobs_from(all_jobs)

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import bot.models  # registers every table on SQLModel.metadata
+import bot.slack.workspaces.tables  # noqa: F401  (and the chat edge's installation tables)
 from bot.db import make_engine
 
 config = context.config

@@ -70,17 +70,6 @@ class OutboxLane(SQLModel, table=True):
     next_at: datetime = Field(default_factory=utcnow)
 
 
-class JobRun(SQLModel, table=True):
-    """A periodic job's run for one time slot; the unique key makes it happen once across workers."""
-
-    __tablename__ = "job_run"
-
-    job: str = Field(primary_key=True, max_length=64)
-    slot: str = Field(primary_key=True, max_length=64)
-    worker: str = Field(max_length=64)
-    started_at: datetime = Field(default_factory=utcnow)
-
-
 class ProcessedEvent(SQLModel, table=True):
     """Slack events already handled, by event_id, so that Slack's retries have their effect once."""
 
