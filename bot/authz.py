@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Union
 
 from bot.i18n import N_
+from bot.problems import Problem
 
 if TYPE_CHECKING:
     from bot.partners.models import Member
@@ -197,19 +198,20 @@ CLI_ACTOR: Final = SystemActor("samen:cli")
 Principal = Union["Member", SystemActor]
 
 
-class NotAllowed(Exception):
+class NotAllowed(Problem):
     """The actor's role (or relation to the object) does not allow the action.
 
-    `message` is a message id (English, translated when shown) saying what is needed.
+    `message` is a message id (English, translated when shown) saying what is needed; `action`, `role`
+    and `relation` say what was refused, for the log and for a caller that offers whom to ask.
     """
 
     def __init__(self, action: Action, role: Role, relation: Relation | None, message: str) -> None:
-        super().__init__(f"{role.value} may not {action.value} ({relation.value if relation else '-'})")
+        super().__init__(message)
+        # The exception's own text names the rule, not the message: for a test or a debugger.
+        self.args = (f"{role.value} may not {action.value} ({relation.value if relation else '-'})",)
         self.action = action
         self.role = role
         self.relation = relation
-        self.message = message
-        self.values: dict[str, object] = {}
 
 
 def is_allowed(actor: Principal, action: Action, *, relation: Relation | None = None) -> bool:

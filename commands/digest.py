@@ -70,7 +70,9 @@ def _overview(i: Interaction, period: Period, now: datetime) -> Reply:
         return Reply("notice.json.j2", {"message": refused.message, "values": values})
 
     def send_charts() -> None:
-        with i.session() as session:
+        # In the pool's thread, after the answer: not `i.session()`, whose write count the request's own
+        # thread reads when it acknowledges.
+        with i.services.session() as session:
             service.send_charts(session, found, actor=i.member, language=i.language, now=now)
 
     context = service.message_context(found, for_channel=False, charts=found.chart_count)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.i18n import N_
+from bot.slack.interaction import Interaction
 from bot.slack.registry import Registry, Subcommand
-from bot.slack.requests import CommandRequest
 
 
 def register(app: App, registry: Registry) -> None:
@@ -22,5 +22,5 @@ def register(app: App, registry: Registry) -> None:
     )
 
 
-def show_help(request: CommandRequest) -> None:
-    request.ack_ephemeral("help.json.j2", commands=request.registry.help_entries())
+def show_help(i: Interaction) -> None:
+    i.reply("help.json.j2", commands=i.registry.help_entries())

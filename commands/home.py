@@ -5,43 +5,43 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.i18n import language_for
 from bot.people import remember_profile
 from bot.runtime import Services
-from bot.slack.interaction import Actor, Interaction
+from bot.slack.interaction import Actor, Interaction, listener
 from bot.slack.registry import HomeSection, Registry
-from bot.slack.requests import HomeRequest
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: App, registry: Registry) -> None:
     registry.add_home_section(HomeSection(name="commands", order=90, render=_commands_section))
-
-    @app.event("app_home_opened")
-    def app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        interaction: Interaction = context["interaction"]
-        actor = Actor(team_id=context.team_id or "", user_id=event["user"])
-        language = _learn_language(interaction.services, client, actor) or interaction.language
-        publish_home(client, interaction.for_home(actor, language))
+    app.event("app_home_opened")(listener(app_home_opened))
 
 
-def publish_home(client: WebClient, request: HomeRequest) -> None:
+def app_home_opened(i: Interaction) -> None:
+    event = i.body.get("event") or {}
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    actor = Actor(team_id=i.context.team_id or "", user_id=str(event["user"]))
+    language = _learn_language(i.services, i.client, actor) or i.language
+    publish_home(i.client, i.for_home(actor, language))
+
+
+def publish_home(client: WebClient, i: Interaction) -> None:
     blocks: list[dict[str, Any]] = []
-    for section in request.registry.home_sections:
-        blocks.extend(section.render(request))
-    view = request.render("home.json.j2", actor=request.actor, sections=blocks)
-    client.views_publish(user_id=request.actor.user_id, view=view)
+    for section in i.registry.home_sections:
+        blocks.extend(section.render(i))
+    view = i.render("home.json.j2", actor=i.actor, sections=blocks)
+    client.views_publish(user_id=i.actor.user_id, view=view)
 
 
-def _commands_section(request: HomeRequest) -> list[dict[str, Any]]:
-    section = request.render("home_commands.json.j2", commands=request.registry.help_entries())
+def _commands_section(i: Interaction) -> list[dict[str, Any]]:
+    section = i.render("home_commands.json.j2", commands=i.registry.help_entries())
     return list(section["blocks"])
 
 

@@ -3,23 +3,20 @@ tokens (`tokens_revoked`). The listener reads the event; bot/slack/workspaces/li
 
 from __future__ import annotations
 
-from typing import Any
+from slack_bolt import App
 
-from slack_bolt import App, BoltContext
-
-from bot.runtime import Services
+from bot.slack.interaction import Interaction, listener
 from bot.slack.registry import Registry
 from bot.slack.workspaces.lifecycle import TOKENS_REVOKED, UNINSTALLED, handle_removal, removal_from
 
 
 def register(app: App, _registry: Registry) -> None:
-    app.event(UNINSTALLED)(workspace_removed)
-    app.event(TOKENS_REVOKED)(workspace_removed)
+    app.event(UNINSTALLED)(listener(workspace_removed))
+    app.event(TOKENS_REVOKED)(listener(workspace_removed))
 
 
-def workspace_removed(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-    services: Services = context["services"]
+def workspace_removed(i: Interaction) -> None:
     # The workspace is the envelope's: Slack's event itself names none.
-    team_id = context.team_id or str(body.get("team_id") or "")
+    team_id = i.context.team_id or str(i.body.get("team_id") or "")
     if team_id:
-        handle_removal(services, removal_from(event, team_id))
+        handle_removal(i.services, removal_from(i.body.get("event") or {}, team_id))

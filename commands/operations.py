@@ -9,13 +9,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.authz import NotAllowed
 from bot.i18n import N_
 from bot.operations import service
 from bot.operations.service import OperationsStatus
 from bot.partners.service import find_member
+from bot.problems import Problem
+from bot.slack.interaction import Interaction
 from bot.slack.registry import HomeSection, Registry, Subcommand
-from bot.slack.requests import CommandRequest, HomeRequest
 
 NO_WORDS = N_("`/samen status` takes no further words: type just `/samen status`.")
 
@@ -36,29 +36,23 @@ def register(app: App, registry: Registry) -> None:
     registry.add_home_section(HomeSection(name="operations", order=80, render=home_section))
 
 
-def show_status(request: CommandRequest) -> None:
-    if request.args:
-        request.ack_ephemeral("operations_problem.json.j2", message=NO_WORDS, values={})
-        return
-    settings = request.services.settings
-    try:
-        with request.services.session() as session:
-            current = service.status(session, actor=request.member, settings=settings)
-    except NotAllowed as refused:
-        request.ack_ephemeral("operations_problem.json.j2", message=refused.message, values=refused.values)
-        return
-    request.ack_ephemeral("operations_status.json.j2", **context_of(current))
+def show_status(i: Interaction) -> None:
+    if i.args:
+        raise Problem(NO_WORDS)
+    with i.session() as session:
+        current = service.status(session, actor=i.member, settings=i.services.settings)
+    i.reply("operations_status.json.j2", **context_of(current))
 
 
-def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    with request.services.session(read_only=True) as session:
-        member = find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
+def home_section(i: Interaction) -> list[dict[str, Any]]:
+    with i.session(read_only=True) as session:
+        member = find_member(session, team_id=i.actor.team_id, user_id=i.actor.user_id)
         if member is None:
             return []
-        current = service.status_for_home(session, actor=member, settings=request.services.settings)
+        current = service.status_for_home(session, actor=member, settings=i.services.settings)
     if current is None:
         return []
-    return list(request.render("operations_home.json.j2", **context_of(current))["blocks"])
+    return list(i.render("operations_home.json.j2", **context_of(current))["blocks"])
 
 
 def context_of(current: OperationsStatus) -> dict[str, Any]:

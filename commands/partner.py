@@ -20,9 +20,10 @@ from bot.authz import NotAllowed, Role
 from bot.i18n import N_
 from bot.mrkdwn import mention
 from bot.partners import service
-from bot.partners.models import PARTNER_TYPE_LABELS, ROLE_LABELS, ROLE_WORDS, Member, Partner, PersonRef
+from bot.partners.models import PARTNER_TYPE_LABELS, ROLE_LABELS, ROLE_WORDS, Partner, PersonRef
+from bot.problems import Problem
+from bot.slack.interaction import Interaction
 from bot.slack.registry import Registry, Subcommand
-from bot.slack.requests import CommandRequest
 
 MAX_PEOPLE_SHOWN: Final = 5  # coordinators named in "ask …"
 PURPOSE: Final = "partnership administration (/samen partner {verb})"
@@ -34,14 +35,13 @@ _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|([^>]*))?>$")
 _QUOTES = "\"'“”„‘’"
 
 
-class BadInput(Exception):
+class BadInput(Problem):
     """What the person typed cannot be read; `message` is a message id, `usage` the hint to show."""
 
     def __init__(self, message: str, usage: str | None = None, **values: object) -> None:
         super().__init__(message)
-        self.message = message
+        self.values = dict(values)
         self.usage = usage
-        self.values = values
 
 
 @dataclass(frozen=True)
@@ -117,41 +117,29 @@ def register(app: App, registry: Registry) -> None:
     )
 
 
-def handle_partner(request: CommandRequest) -> None:
-    tokens = tokenize(request.args)
+def handle_partner(i: Interaction) -> None:
+    tokens = tokenize(i.args)
     verb = tokens[0].lower() if tokens else "lijst"
     action = VERBS.get(verb)
     if action is None:
-        request.ack_ephemeral("partner_usage.json.j2", word=verb)
+        i.reply("partner_usage.json.j2", word=verb)
         return
     try:
         words = read_words(tokens[1:])
         _refuse_typed_at(words, USAGES.get(action))
-        action(request, words, verb)
+        action(i, words, verb)
     except BadInput as bad:
-        request.ack_ephemeral(
-            "partner_problem.json.j2",
-            message=bad.message,
-            values=_shown(bad.values),
-            usage=bad.usage,
-            ask=None,
-        )
-    except (service.PartnerError, NotAllowed) as problem:
+        i.show(bad, template="partner_problem.json.j2", usage=bad.usage, ask=None)
+    except Problem as problem:
         # The session rolled back: nothing of the refused change was written.
-        ask = _coordinators_to_ask(request) if isinstance(problem, NotAllowed) else None
-        request.ack_ephemeral(
-            "partner_problem.json.j2",
-            message=problem.message,
-            values=_shown(problem.values),
-            usage=None,
-            ask=ask,
-        )
+        ask = _coordinators_to_ask(i) if isinstance(problem, NotAllowed) else None
+        i.show(problem, template="partner_problem.json.j2", ask=ask)
 
 
-def show_partners(request: CommandRequest, words: Words, verb: str) -> None:
-    with request.services.session() as session:
+def show_partners(i: Interaction, words: Words, verb: str) -> None:
+    with i.session(read_only=True) as session:
         partners = service.overview(session)
-    request.ack_ephemeral(
+    i.reply(
         "partner_list.json.j2",
         partners=partners,
         type_labels=PARTNER_TYPE_LABELS,
@@ -160,7 +148,7 @@ def show_partners(request: CommandRequest, words: Words, verb: str) -> None:
     )
 
 
-def add_member(request: CommandRequest, words: Words, verb: str) -> None:
+def add_member(i: Interaction, words: Words, verb: str) -> None:
     name = _partner_name(words.items, USAGE_ADD)
     mentions = words.mentions
     if len(mentions) != 1:
@@ -176,10 +164,10 @@ def add_member(request: CommandRequest, words: Words, verb: str) -> None:
                 word=" ".join(trailing),
             )
         role = found
-    with request.services.session() as session:
-        actor = _actor(session, request)
+    with i.session() as session:
+        actor = i.require_member(session)
         partner = service.require_partner(session, name=name)
-        person = _person(session, request, mentions[0].user_id)
+        person = _person(session, i, mentions[0].user_id)
         result = service.add_member(
             session,
             actor=actor,
@@ -191,7 +179,7 @@ def add_member(request: CommandRequest, words: Words, verb: str) -> None:
             purpose=PURPOSE.format(verb=verb),
         )
         partner_name = partner.name
-    request.ack_ephemeral(
+    i.reply(
         "partner_done.json.j2",
         kind=f"member_{result.change.value}",
         person=mention(person.user_id),
@@ -200,13 +188,13 @@ def add_member(request: CommandRequest, words: Words, verb: str) -> None:
     )
 
 
-def remove_member(request: CommandRequest, words: Words, verb: str) -> None:
+def remove_member(i: Interaction, words: Words, verb: str) -> None:
     mentions = words.mentions
     if len(mentions) != 1 or words.texts:
         raise BadInput(N_("Mention exactly one person with @, so Slack turns it into a link."), USAGE_REMOVE)
-    with request.services.session() as session:
-        actor = _actor(session, request)
-        person = _person(session, request, mentions[0].user_id)
+    with i.session() as session:
+        actor = i.require_member(session)
+        person = _person(session, i, mentions[0].user_id)
         removed = service.remove_member(
             session,
             actor=actor,
@@ -215,12 +203,12 @@ def remove_member(request: CommandRequest, words: Words, verb: str) -> None:
             purpose=PURPOSE.format(verb=verb),
         )
         partner_name = service.get_partner(session, partner_id=removed.partner_id).name
-    request.ack_ephemeral(
+    i.reply(
         "partner_done.json.j2", kind="member_removed", person=mention(person.user_id), partner=partner_name
     )
 
 
-def set_duty(request: CommandRequest, words: Words, verb: str) -> None:
+def set_duty(i: Interaction, words: Words, verb: str) -> None:
     name = _partner_name(words.items, USAGE_DUTY)
     if not words.mentions:
         raise BadInput(N_("Mention at least one person with @, so Slack turns it into a link."), USAGE_DUTY)
@@ -230,10 +218,10 @@ def set_duty(request: CommandRequest, words: Words, verb: str) -> None:
             USAGE_DUTY,
             word=" ".join(_after_last_mention(words.items) or _between_mentions(words.items)),
         )
-    with request.services.session() as session:
-        actor = _actor(session, request)
+    with i.session() as session:
+        actor = i.require_member(session)
         partner = service.require_partner(session, name=name)
-        contacts = [_person(session, request, m.user_id) for m in words.mentions]
+        contacts = [_person(session, i, m.user_id) for m in words.mentions]
         changed = service.set_duty_contacts(
             session,
             actor=actor,
@@ -243,7 +231,7 @@ def set_duty(request: CommandRequest, words: Words, verb: str) -> None:
         )
         partner_name = partner.name
         order = [c.person for c in service.duty_contacts(session, partner_id=_id(partner))]
-    request.ack_ephemeral(
+    i.reply(
         "partner_done.json.j2",
         kind="duty_set" if changed else "duty_unchanged",
         partner=partner_name,
@@ -251,7 +239,7 @@ def set_duty(request: CommandRequest, words: Words, verb: str) -> None:
     )
 
 
-def set_capacity(request: CommandRequest, words: Words, verb: str) -> None:
+def set_capacity(i: Interaction, words: Words, verb: str) -> None:
     if words.mentions:
         raise BadInput(N_("Capacity is a number of open interventions, not a person."), USAGE_CAPACITY)
     texts = words.texts
@@ -264,8 +252,8 @@ def set_capacity(request: CommandRequest, words: Words, verb: str) -> None:
             USAGE_CAPACITY,
             word=number,
         )
-    with request.services.session() as session:
-        actor = _actor(session, request)
+    with i.session() as session:
+        actor = i.require_member(session)
         partner = service.require_partner(session, name=" ".join(texts[:-1]))
         previous = partner.capacity
         changed = service.set_capacity(
@@ -276,7 +264,7 @@ def set_capacity(request: CommandRequest, words: Words, verb: str) -> None:
             purpose=PURPOSE.format(verb=verb),
         )
         partner_name = partner.name
-    request.ack_ephemeral(
+    i.reply(
         "partner_done.json.j2",
         kind="capacity_set" if changed else "capacity_unchanged",
         partner=partner_name,
@@ -285,7 +273,7 @@ def set_capacity(request: CommandRequest, words: Words, verb: str) -> None:
     )
 
 
-Verb = Callable[[CommandRequest, Words, str], None]
+Verb = Callable[[Interaction, Words, str], None]
 VERBS: Final[dict[str, Verb]] = {
     "lijst": show_partners,
     "list": show_partners,
@@ -310,22 +298,16 @@ USAGES: Final[dict[Verb, str]] = {
 # --- the membership guard ------------------------------------------------------------------------
 
 
-def require_membership(request: CommandRequest) -> bool:
-    """Members-only commands: a person who is not a member is told so, and whom to ask."""
-    actor = request.actor
-    with request.services.session(read_only=True) as session:  # runs before every command: no write lock
-        member = (
-            service.find_member(session, team_id=actor.team_id, user_id=actor.user_id)
-            if actor is not None
-            else None
-        )
-        if member is None:
-            asked = service.coordinators(session)[:MAX_PEOPLE_SHOWN]
-    if member is not None:
-        request.member = member
-        return True
-    request.ack_ephemeral("partner_not_a_member.json.j2", coordinators=people(m.person for m in asked))
-    return False
+def require_membership(i: Interaction) -> bool:
+    """Members-only commands: a person who is not a member is told so, and whom to ask (as everywhere:
+    `Interaction.show` of a `NotAMember` problem)."""
+    try:
+        with i.session(read_only=True) as session:  # runs before every command: no write lock
+            i.require_member(session)
+    except service.NotAMember as stranger:
+        i.show(stranger)
+        return False
+    return True
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -339,29 +321,19 @@ def people(persons: Iterable[PersonRef], numbered: bool = False) -> Markup:
     return Markup(", ").join(mentions)
 
 
-def _shown(values: dict[str, object]) -> dict[str, object]:
-    """Values of a message as Slack shows them: a person becomes a mention."""
-    return {k: mention(v.user_id) if isinstance(v, PersonRef) else v for k, v in values.items()}
-
-
-def _coordinators_to_ask(request: CommandRequest) -> Markup | None:
-    with request.services.session(read_only=True) as session:
+def _coordinators_to_ask(i: Interaction) -> Markup | None:
+    with i.session(read_only=True) as session:
         found = [m.person for m in service.coordinators(session)[:MAX_PEOPLE_SHOWN]]
     return people(found) if found else None
 
 
-def _actor(session: Session, request: CommandRequest) -> Member:
-    # Read again inside this transaction: the decision uses the role as it is now, not as the guard saw it.
-    return service.require_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
-
-
-def _person(session: Session, request: CommandRequest, user_id: str) -> PersonRef:
+def _person(session: Session, i: Interaction, user_id: str) -> PersonRef:
     """The person behind a mention. A mention has no team id: a known member keeps theirs (Slack Connect
     guests come from other teams); someone new is taken to be in the team the command came from."""
     member = service.find_member_by_user(session, user_id=user_id)
     if member is not None:
         return member.person
-    return PersonRef(request.body.get("team_id") or request.actor.team_id, user_id)
+    return PersonRef(i.body.get("team_id") or i.actor.team_id, user_id)
 
 
 def _partner_name(items: list[str | Mentioned], usage: str) -> str:

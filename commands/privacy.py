@@ -16,8 +16,9 @@ from bot.i18n import N_
 from bot.partners.service import find_member
 from bot.privacy import overview
 from bot.privacy.overview import PrivacyOverview
+from bot.problems import Problem
+from bot.slack.interaction import Interaction
 from bot.slack.registry import HomeSection, Registry, Subcommand
-from bot.slack.requests import CommandRequest, HomeRequest
 
 NO_WORDS = N_("`/samen privacy` takes no further words: type just `/samen privacy`.")
 
@@ -38,25 +39,24 @@ def register(app: App, registry: Registry) -> None:
     registry.add_home_section(HomeSection(name="privacy", order=90, render=home_section))
 
 
-def show_privacy(request: CommandRequest) -> None:
-    if request.args:
-        request.ack_ephemeral("privacy_problem.json.j2", message=NO_WORDS)
-        return
-    with request.services.session(read_only=True) as session:
+def show_privacy(i: Interaction) -> None:
+    if i.args:
+        raise Problem(NO_WORDS)
+    with i.session(read_only=True) as session:
         shown = overview.overview(
-            session, actor=request.member, settings=request.services.settings, now=clock.now(session)
+            session, actor=i.member, settings=i.services.settings, now=clock.now(session)
         )
-    request.ack_ephemeral("privacy_overview.json.j2", **context_of(shown))
+    i.reply("privacy_overview.json.j2", **context_of(shown))
 
 
-def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    with request.services.session(read_only=True) as session:
-        member = find_member(session, team_id=request.actor.team_id, user_id=request.actor.user_id)
+def home_section(i: Interaction) -> list[dict[str, Any]]:
+    with i.session(read_only=True) as session:
+        member = find_member(session, team_id=i.actor.team_id, user_id=i.actor.user_id)
         if member is None:
             return []
-        settings, now = request.services.settings, clock.now(session)
+        settings, now = i.services.settings, clock.now(session)
         shown = overview.overview(session, actor=member, settings=settings, now=now)
-    return list(request.render("privacy_home.json.j2", **context_of(shown))["blocks"])
+    return list(i.render("privacy_home.json.j2", **context_of(shown))["blocks"])
 
 
 def context_of(shown: PrivacyOverview) -> dict[str, Any]:

@@ -53,5 +53,4 @@ _FULL: dict[str, Any] = {
 SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
     "digest_message.json.j2": (_FULL, True),
     "digest_home.json.j2": ({"day": "Every Friday", "time": "15:00"}, False),
-    "digest_problem.json.j2": ({"message": "There is no week %(week)s.", "values": {"week": HOSTILE}}, True),
 }

@@ -28,8 +28,4 @@ _STATUS: dict[str, Any] = {
 SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
     "operations_status.json.j2": (_STATUS, True),
     "operations_home.json.j2": ({"healthy": True, "due": 0, "failed": 0}, False),
-    "operations_problem.json.j2": (
-        {"message": "Only a coordinator or an admin of the partnership may do this.", "values": {}},
-        False,
-    ),
 }

@@ -15,8 +15,4 @@ SAMPLES = {
     "apology_modal.json.j2": ({"message": HOSTILE}, True),  # noqa: F821
     "privacy_overview.json.j2": ({"periods": _PERIODS, "may_see_due": True, "due": 15, "kept": 2}, True),
     "privacy_home.json.j2": ({"periods": _PERIODS, "may_see_due": True, "due": 15, "kept": 0}, False),
-    "privacy_problem.json.j2": (
-        {"message": "`/samen privacy` takes no further words: type just `/samen privacy`."},
-        False,
-    ),
 }

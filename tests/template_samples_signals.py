@@ -4,17 +4,12 @@ every field a person can type: summaries, details, identities, reasons, titles, 
 
 from datetime import UTC, datetime
 
-from bot.cases.service import CaseCard, CaseView, QueueEntry, ScoreLine
+from bot.cases.queue import CaseCard, QueueEntry, ScoreLine
+from bot.cases.service import CaseView
+from bot.cases.subjects import SubjectView
 from bot.pii import KIND_LABELS, Kind
-from bot.signals.service import (
-    AssessmentView,
-    HomeOverview,
-    Match,
-    SignalCard,
-    SignalDetail,
-    SubjectRef,
-    SubjectView,
-)
+from bot.signals.cards import AssessmentView, HomeOverview, SignalCard, SignalDetail, SubjectRef
+from bot.signals.registering import Match
 from commands.signals import options
 
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
@@ -178,18 +173,6 @@ SAMPLES = {
             )
         },
         True,
-    ),
-    "signal_notice.json.j2": (
-        {
-            "message": "Signal %(number)s: %(status)s.",
-            "values": {"number": 12, "status": HOSTILE},
-            "usage": None,
-        },
-        True,
-    ),
-    "signal_info_modal.json.j2": (
-        {"title": "Samen", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}]},
-        False,
     ),
     "signal_home.json.j2": (
         {"overview": HomeOverview(partner=HOSTILE, recent=[CARD], to_weigh=[CARD]), "cases": [CASE]},

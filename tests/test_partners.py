@@ -22,7 +22,7 @@ from bot.audit import verify
 from bot.authz import CLI_ACTOR, NotAllowed, Role
 from bot.cli import cli
 from bot.db import make_engine, session_scope, upgrade
-from bot.partners import service
+from bot.partners import rules, service
 from bot.partners.importer import ImportFailed, ImportReport, SetupGap, gap_warnings, import_partners, parse
 from bot.partners.models import Member, PersonRef
 from bot.runtime import Services
@@ -463,7 +463,7 @@ def test_the_last_coordinator_cannot_be_removed_or_demoted(services: Services) -
     with services.session() as session:
         set_up(session, alone)
     before = snapshot(services.engine)
-    with pytest.raises(service.LastCoordinator), services.session() as session:
+    with pytest.raises(rules.LastCoordinator), services.session() as session:
         service.remove_member(
             session,
             actor=member(session, FATIMA),
@@ -471,7 +471,7 @@ def test_the_last_coordinator_cannot_be_removed_or_demoted(services: Services) -
             user_id=FATIMA.user_id,
             purpose=PURPOSE,
         )
-    with pytest.raises(service.LastCoordinator), services.session() as session:
+    with pytest.raises(rules.LastCoordinator), services.session() as session:
         service.add_member(
             session,
             actor=member(session, FATIMA),
@@ -510,7 +510,7 @@ def test_two_coordinators_demoting_each_other_at_once_leave_one(services_on: Ser
                     purpose=PURPOSE,
                 )
             outcomes.append("demoted")
-        except (service.LastCoordinator, NotAllowed) as refused:
+        except (rules.LastCoordinator, NotAllowed) as refused:
             outcomes.append(type(refused).__name__)
 
     threads = [
@@ -529,7 +529,7 @@ def test_two_coordinators_demoting_each_other_at_once_leave_one(services_on: Ser
 
 def test_a_duty_contact_or_lead_is_replaced_before_leaving(partnership: Services) -> None:
     before = snapshot(partnership.engine)
-    with pytest.raises(service.MemberStillNeeded, match="duty contact"), partnership.session() as session:
+    with pytest.raises(rules.MemberStillNeeded, match="duty contact"), partnership.session() as session:
         service.remove_member(
             session,
             actor=member(session, FATIMA),
@@ -543,7 +543,7 @@ def test_a_duty_contact_or_lead_is_replaced_before_leaving(partnership: Services
         actor = member(session, FATIMA)
         service.set_duty_contacts(session, actor=actor, partner_id=politie, contacts=[ILSE], purpose=PURPOSE)
         service.set_lead(session, actor=actor, partner_id=politie, lead=HANS, purpose=PURPOSE)
-    with pytest.raises(service.MemberStillNeeded, match="lead"), partnership.session() as session:
+    with pytest.raises(rules.MemberStillNeeded, match="lead"), partnership.session() as session:
         service.remove_member(
             session,
             actor=member(session, FATIMA),
@@ -593,7 +593,7 @@ def test_duty_contacts_are_members_of_that_partner_in_order(partnership: Service
 @pytest.mark.parametrize("capacity", [-1, 1000])
 def test_capacity_is_a_sensible_whole_number(partnership: Services, capacity: int) -> None:
     before = snapshot(partnership.engine)
-    with pytest.raises(service.InvalidValue), partnership.session() as session:
+    with pytest.raises(rules.InvalidValue), partnership.session() as session:
         service.set_capacity(
             session,
             actor=member(session, FATIMA),
@@ -606,7 +606,7 @@ def test_capacity_is_a_sensible_whole_number(partnership: Services, capacity: in
 
 def test_a_person_belongs_to_one_partner(partnership: Services) -> None:
     with (
-        pytest.raises(service.MemberElsewhere, match="already a member of Politie"),
+        pytest.raises(rules.MemberElsewhere, match="already a member of Politie"),
         partnership.session() as s,
     ):
         service.add_member(
@@ -623,7 +623,7 @@ def test_the_alert_channel_is_a_channel_id(partnership: Services) -> None:
     with partnership.session() as session:
         breda = partner_id(session, "Gemeente Breda")
         actor = member(session, FATIMA)
-        with pytest.raises(service.InvalidValue):
+        with pytest.raises(rules.InvalidValue):
             service.set_alert_channel(
                 session, actor=actor, partner_id=breda, channel_id="#breda", purpose=PURPOSE
             )

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.audit import verify
 from bot.authz import Role
-from bot.cases import service as cases
+from bot.cases import queue as cases
 from bot.db import make_engine, session_scope, upgrade
 from bot.partners.models import Member
 

@@ -18,7 +18,7 @@ from conftest import ENCRYPTION_KEY
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.cases import service as cases
+from bot.cases import queue as cases
 from bot.cases.models import Case, CaseScore, CaseStatus, SelectionCriterion
 from bot.clock import utcnow
 from bot.crypto import keyring

@@ -34,11 +34,12 @@ from bot.i18n import N_
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners.models import Partner
 from bot.problems import Label, Problem
+from bot.signals import cards as signals
 from bot.signals import notices
-from bot.signals import service as signals
+from bot.signals.access import get_signal, may_see_details
+from bot.signals.cards import SignalDetail
 from bot.signals.models import Signal, SignalSubject
 from bot.signals.notices import Outbound
-from bot.signals.service import SignalDetail
 from bot.subjects.models import Subject
 from bot.vocabulary import CONTRIBUTION_LABELS, Contribution, FocusElement, SubjectRole
 
@@ -487,7 +488,7 @@ def shows_details(session: Session, *, actor: Principal, case_id: int) -> bool:
     """Whether `case_view` would show (and so audit) the details of one of the case's signals."""
     get_case(session, case_id)  # NotFound, as case_view says it
     signal_ids = session.exec(select(CaseSignal.signal_id).where(CaseSignal.case_id == case_id)).all()
-    return any(signals.may_see_details(session, actor, signals.get_signal(session, s)) for s in signal_ids)
+    return any(may_see_details(session, actor, get_signal(session, s)) for s in signal_ids)
 
 
 def home_cases(session: Session, *, actor: Principal) -> list[CaseCard]:

@@ -13,6 +13,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
+from bot.problems import Problem
 
 MAX_DAYS: Final = 366  # the longest period one overview or export covers
 WEEKS_CHARTED: Final = 12
@@ -39,13 +40,8 @@ class Period:
         return f"{self.first_day.isoformat()} – {self.last_day.isoformat()}"
 
 
-class PeriodError(ValueError):
+class PeriodError(Problem, ValueError):
     """A period that cannot be read; `message` is a message id for the person."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message % values if values else message)
-        self.message = message
-        self.values = values
 
 
 PERIOD_HELP: Final = N_(

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from bot import cldr
 from bot.authz import Action, NotAllowed, Principal, Role, authorize
 from bot.i18n import N_, t
-from bot.partners import service
+from bot.partners import rules, service
 from bot.partners.models import ROLE_WORDS, Partner, PartnerType, PersonRef
 
 _USER = r"^[UW][A-Z0-9]{2,30}$"
@@ -59,7 +59,7 @@ class PartnerIn(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
     type: Annotated[PartnerType, BeforeValidator(_partner_type)]
-    capacity: Annotated[int, Field(ge=0, le=service.MAX_CAPACITY, strict=True)] = 0
+    capacity: Annotated[int, Field(ge=0, le=rules.MAX_CAPACITY, strict=True)] = 0
     alert_channel: Annotated[str | None, Field(pattern=_CHANNEL)] = None
     lead: Annotated[str | None, Field(pattern=_USER)] = None
     duty_contacts: list[Annotated[str, Field(pattern=_USER)]] = Field(default_factory=list)
@@ -283,7 +283,7 @@ def import_partners(session: Session, *, actor: Principal, source: str, purpose:
         at: Path = ("partners", p_index)
         try:
             partner_ids.append(_apply_partner(session, actor, item, purpose, report))
-        except (service.PartnerError, NotAllowed) as exc:
+        except (rules.PartnerError, NotAllowed) as exc:
             problems.append(ImportProblem(lines.of(at), _where(at), _message(exc)))
     if problems:
         raise ImportFailed(problems)
@@ -295,7 +295,7 @@ def import_partners(session: Session, *, actor: Principal, source: str, purpose:
         for p_index, item in enumerate(parsed.partners)
         for m_index, member in enumerate(item.members)
     ]
-    work.sort(key=lambda w: 0 if w[2].role in service.MANAGING_ROLES else 1)
+    work.sort(key=lambda w: 0 if w[2].role in rules.MANAGING_ROLES else 1)
     moved: dict[PersonRef, Path] = {}
     for p_index, m_index, member in work:
         m_at: Path = ("partners", p_index, "members", m_index)
@@ -313,7 +313,7 @@ def import_partners(session: Session, *, actor: Principal, source: str, purpose:
                 purpose=purpose,
                 allow_move=True,
             )
-        except (service.PartnerError, NotAllowed) as exc:
+        except (rules.PartnerError, NotAllowed) as exc:
             problems.append(ImportProblem(lines.of(m_at), _where(m_at), _message(exc)))
             continue
         report.members += 1
@@ -485,7 +485,7 @@ def _apply_people_links(
                     report.changes.append(
                         f"set the duty contacts of {item.name}: {', '.join(item.duty_contacts)}"
                     )
-            except (service.PartnerError, NotAllowed) as exc:
+            except (rules.PartnerError, NotAllowed) as exc:
                 problems.append(
                     ImportProblem(
                         lines.of((*at, "duty_contacts")), _where((*at, "duty_contacts")), _message(exc)
@@ -505,7 +505,7 @@ def _apply_people_links(
         try:
             if service.set_lead(session, actor=actor, partner_id=partner_id, lead=lead, purpose=purpose):
                 report.changes.append(f"set the lead of {item.name} to {item.lead or '-'}")
-        except (service.PartnerError, NotAllowed) as exc:
+        except (rules.PartnerError, NotAllowed) as exc:
             problems.append(ImportProblem(lines.of((*at, "lead")), _where((*at, "lead")), _message(exc)))
 
 
