@@ -26,7 +26,25 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
-import structlog
+
+def _import_structlog_without_rich() -> Any:
+    """structlog imports rich (and rich.pretty) at import time for its pretty tracebacks, when rich is
+    installed — and it is, for typer's help screens. Samen never uses them: its tracebacks are redacted
+    and written as JSON (`_exception_text`). Loading rich costs every long-running process about 4 MB of
+    resident memory (bench/memory.py), so structlog is imported with rich hidden; typer still finds rich
+    later for the CLI's help, since only this one import is affected."""
+    hidden = "rich" not in sys.modules
+    if hidden:
+        sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` → ImportError
+    try:
+        import structlog as imported
+    finally:
+        if hidden:
+            del sys.modules["rich"]
+    return imported
+
+
+structlog = _import_structlog_without_rich()
 
 _TOKEN = re.compile(r"\b(xox[abposer]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]{4,}")
 REDACTED = "[redacted]"
@@ -35,8 +53,10 @@ REDACTED = "[redacted]"
 # (…, body: payload=…)", "Failed to run listener function (error: …)", the SDK's DEBUG lines with every
 # Web API call's body_params and answer, Socket Mode's "on_message invoked: (message: {…})", Bolt's
 # "Responding with status: 200 body: …" (under the app's logger, samen.bolt). Their messages are kept up
-# to where a payload starts: a field named like one, or the first brace or bracket.
-_SLACK_LIBRARIES = ("slack_bolt", "slack_sdk", "samen.bolt")
+# to where a payload starts: a field named like one, or the first brace or bracket. Slack's Python
+# libraries (Bolt, the SDK, Socket Mode) all log under names that begin `slack_`; a second chat
+# platform's library joins this list.
+_CHAT_LIBRARIES = ("slack_", "samen.bolt")
 _PAYLOAD_START = re.compile(
     r"[\w-]*(?:body|payload|params|message|headers|error|response|submission|value)\w*\s*[:=]|[{\[]",
     re.IGNORECASE,
@@ -66,7 +86,7 @@ class Redactor(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         message = _without_exception_texts(_message(record), error)
-        if record.name.startswith(_SLACK_LIBRARIES):
+        if record.name.startswith(_CHAT_LIBRARIES):
             message = _up_to_payload(message)
         elif record.name.startswith("gunicorn"):
             message = _QUERY.sub("?" + REDACTED, _GUNICORN_QUOTE.sub(r"\1" + REDACTED, message))

@@ -77,3 +77,28 @@ def test_memory_python_freed_goes_back_to_the_system() -> None:
     measured = json.loads(result.stdout)
     assert measured["released"] is True, "glibc's malloc_trim was not found (Linux images use glibc)"
     assert measured["dropped_mb"] > 40, f"only {measured['dropped_mb']:.1f} MB went back"
+
+
+LOGGING_ONLY = """
+import json, logging, sys
+import bot.logs
+bot.logs.configure()
+logging.getLogger('samen.test').error('a line with an error', exc_info=ZeroDivisionError('x'))
+loaded = 'rich' in sys.modules
+from typer.testing import CliRunner
+from bot.cli import cli
+help_text = CliRunner().invoke(cli, ['--help']).output
+print(json.dumps({'rich_with_logging': loaded, 'help': 'Usage' in help_text}))
+"""
+
+
+def test_logging_leaves_rich_out_and_the_cli_help_still_works() -> None:
+    """structlog would load rich (~4 MB in every process) for pretty tracebacks Samen never writes;
+    typer still uses rich for `samen --help`."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOGGING_ONLY], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert found == {"rich_with_logging": False, "help": True}
+    assert '"exception": "Traceback' in result.stderr, "the error line still carries its traceback"
