@@ -54,7 +54,7 @@ from bot.outbox import Priority, post_message
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.runtime import Services
-from bot.worker import dispatch_client
+from bot.slack.chat import SlackChat
 
 RATIO_TARGET = 1.5
 FIRST_TARGET_SECONDS = 1.0
@@ -74,7 +74,7 @@ class Timings:
     def wrap(self, dispatcher: Dispatcher, double: Any) -> None:
         for name in ("claim_lanes", "_mark_sending", "_record_sent"):
             self._wrap(dispatcher, name, name.strip("_"))
-        self._wrap(dispatcher.client, "api_call", "web_client_call")
+        self._wrap(dispatcher.chat, "post", "chat_post")
         # The double's request handler: its CPU (the simulated latency is a sleep, not CPU).
         self._wrap(double, "_handle", "slack_double")
 
@@ -246,7 +246,7 @@ def bench(args: argparse.Namespace, url: str) -> bool:
         config = DispatcherConfig(
             concurrency=settings.outbox_concurrency, lease_seconds=settings.outbox_lease_seconds
         )
-        dispatcher = Dispatcher(services, dispatch_client(services), config=config)
+        dispatcher = Dispatcher(services, SlackChat.for_services(services), config=config)
         timings = Timings()
         timings.wrap(dispatcher, double)
         violations: list[str] = []

@@ -18,7 +18,7 @@ A rendered object with neither `type` (a view) nor `text` (a message) is part of
 App Home section, whose blocks home.json.j2 puts into the Home view. Its texts are fitted, but its list
 marks stay and its blocks are counted when the whole view is fitted.
 
-The numbers are Slack's (docs.slack.dev, Block Kit reference) and match slack_sdk's models
+The numbers are Slack's (docs.slack.dev, Block Kit reference) and match the Slack SDK's models
 (`SectionBlock.text_max_length`, `View.private_metadata_max_length`, …; tests/test_blockkit_limits.py
 compares them). Top-level message `text`: Slack cuts at 40,000 characters and advises 4,000.
 """

@@ -224,6 +224,7 @@ def run(
     elif settings.socket_mode:
         from bot.slack.socketmode import serve_socket_mode
         from bot.startup import StartupFailed
+        from bot.worker import Worker
         from commands import register_all
 
         keep_releasing()
@@ -232,6 +233,7 @@ def run(
             serve_socket_mode(
                 settings,
                 features=register_all,
+                worker=Worker,
                 metrics=(metrics_host, metrics_port) if metrics_port else None,
             )
         except StartupFailed as failed:
@@ -268,6 +270,7 @@ def start(settings: Settings) -> str | None:
     Returns Slack's refusal of the token, or None. The database or Slack away past SAMEN_STARTUP_TIMEOUT:
     one line and exit 1 (SIGTERM meanwhile: exit 0, nothing was started)."""
     from bot.db import migrate_in_child
+    from bot.slack.chat import startup_chat
     from bot.startup import Deadline, StartupFailed, check_slack, wait_for_database
 
     def stop_while_starting(_signum: int, _frame: Any) -> None:
@@ -278,7 +281,7 @@ def start(settings: Settings) -> str | None:
     try:
         wait_for_database(settings.database_url, deadline)
         migrate_in_child(settings.database_url)
-        return check_slack(settings, deadline)
+        return check_slack(settings, deadline, startup_chat(settings))
     except StartupFailed as failed:
         _give_up(failed)
     finally:

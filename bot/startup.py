@@ -20,12 +20,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
+from bot.chat import RETRY_AFTER, Chat, ChatFailure
 from bot.config import HOW_TO_OBTAIN, Settings
 
 logger = logging.getLogger(__name__)
@@ -185,21 +183,12 @@ def slack_where(api_url: str) -> str:
     return f"{parts.hostname}:{port}"
 
 
-def check_slack(settings: Settings, deadline: Deadline) -> str | None:
-    """Ask Slack who the bot token is (`auth.test`); None when Slack takes it, else Slack's refusal
-    (logged once, naming SLACK_BOT_TOKEN). Several workspaces (no token of our own): only whether Slack
-    answers at all — its `not_authed` is the answer."""
-    # slack_sdk logs every failed attempt as an error; the one line about it is ours (retry_until).
-    quiet = logging.getLogger("bot.startup.auth_test")
-    quiet.setLevel(logging.CRITICAL)
-    client = WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[],
-        logger=quiet,
-    )
-    refusal = retry_until(deadline, "Slack", slack_where(settings.slack_api_url), lambda: _auth_test(client))
+def check_slack(settings: Settings, deadline: Deadline, chat: Chat) -> str | None:
+    """Ask Slack who the bot token is (`Chat.whoami`: auth.test, through the entry point's
+    `bot.slack.chat.startup_chat`); None when Slack takes it, else Slack's refusal (logged once, naming
+    SLACK_BOT_TOKEN). Several workspaces (no token of our own): only whether Slack answers at all — its
+    `not_authed` is the answer."""
+    refusal = retry_until(deadline, "Slack", slack_where(settings.slack_api_url), lambda: _who_am_i(chat))
     if settings.oauth or refusal is None:
         return None
     if refusal not in REFUSED_TOKEN:
@@ -215,36 +204,14 @@ def check_slack(settings: Settings, deadline: Deadline) -> str | None:
     return refusal
 
 
-def _auth_test(client: WebClient) -> str | None:
+def _who_am_i(chat: Chat) -> str | None:
+    """None when the platform takes Samen's credentials, else its reason; `Unreachable` when nobody
+    answered, or the platform is in trouble or asks to wait (worth trying again)."""
     try:
-        client.auth_test()
-    except SlackApiError as error:
-        status = error.response.status_code
-        if status == 429 or status >= 500:
-            raise Unreachable(f"HTTP {status}") from None
-        return str(error.response.get("error") or f"HTTP {status}")
-    except OSError as error:  # URLError, refused, reset, timed out: nobody answered
-        raise Unreachable(type(error).__name__) from None
+        chat.whoami()
+    except ChatFailure as failure:
+        outcome = failure.outcome
+        if outcome.kind == RETRY_AFTER or outcome.maybe_delivered:
+            raise Unreachable(outcome.reason) from None
+        return outcome.reason
     return None
-
-
-def connect_socket_mode(client: Any, deadline: Deadline, api_url: str) -> None:
-    """Open the Socket Mode connection (slack_sdk's SocketModeClient), waiting for Slack like the other
-    start-up checks; an app-level token Slack refuses is one line naming SLACK_APP_TOKEN."""
-
-    def attempt() -> None:
-        client.wss_uri = None  # a fresh address each time: one from a failed attempt may have expired
-        try:
-            client.connect()
-        except SlackApiError as error:
-            status = error.response.status_code
-            if status == 429 or status >= 500:
-                raise Unreachable(f"HTTP {status}") from None
-            raise StartupFailed(
-                f"SLACK_APP_TOKEN was refused by Slack ({error.response.get('error')}): set it to "
-                f"{HOW_TO_OBTAIN['SLACK_APP_TOKEN']}"
-            ) from None
-        except OSError as error:
-            raise Unreachable(type(error).__name__) from None
-
-    retry_until(deadline, "Slack (Socket Mode)", slack_where(api_url), attempt)

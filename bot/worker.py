@@ -1,7 +1,8 @@
 """The worker: the outbox dispatcher and the scheduler, in one process.
 
 Any number of workers may run against one PostgreSQL database: the dispatcher claims lanes with
-leases and the scheduler claims each job's time slot, so nothing is sent or run twice.
+leases and the scheduler claims each job's time slot, so nothing is sent or run twice. The worker speaks
+to people through the `Chat` its caller hands it (Slack: `bot.slack.chat.SlackChat.for_services`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import uuid
 from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from slack_sdk import WebClient
 
+from bot.chat import Chat
 from bot.jobs import all_jobs
-from bot.outbox.dispatcher import ClientSource, Dispatcher, DispatcherConfig
+from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.outbox.failures import tell_coordinators
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
@@ -23,29 +24,12 @@ from bot.scheduler import ScheduledJob, run_once
 logger = logging.getLogger(__name__)
 
 
-def dispatch_client(services: Services) -> WebClient:
-    """A WebClient without its own retries: the dispatcher decides when to try again."""
-    settings = services.settings
-    return WebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
-    )
-
-
-def team_clients(services: Services) -> ClientSource | None:
-    """Installed in several workspaces (OAuth): a client per workspace; else None (SLACK_BOT_TOKEN)."""
-    if not services.settings.oauth:
-        return None
-    from bot.slack.workspaces.clients import TeamClients
-
-    return TeamClients(services)
-
-
 class Worker:
     def __init__(
         self,
         services: Services,
+        chat: Chat,
         *,
-        client: WebClient | None = None,
         config: DispatcherConfig | None = None,
         jobs: list[ScheduledJob] | None = None,
     ) -> None:
@@ -57,11 +41,10 @@ class Worker:
         )
         self.dispatcher = Dispatcher(
             services,
-            client or dispatch_client(services),
+            chat,
             config=config,
             worker_id=self.worker_id,
             on_permanent_failure=partial(tell_coordinators, services),
-            clients=team_clients(services),
         )
         self.scheduler = BackgroundScheduler(timezone=services.settings.timezone)
         self.jobs = all_jobs(services.settings) if jobs is None else jobs

@@ -18,9 +18,10 @@ from sqlmodel import select
 from bot.clock import utcnow
 from bot.db import make_engine, upgrade
 from bot.outbox import enqueue, post_message, send_dm, ts_of
-from bot.outbox.dispatcher import OUTBOX_EVENT, Dispatcher, DispatcherConfig
+from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
+from bot.slack.chat import OUTBOX_EVENT, SlackChat
 from slackdouble import SlackDouble
 
 BOARD = "C0BOARD01"
@@ -40,7 +41,7 @@ def outbox(database_url: str, slack_double: SlackDouble) -> Iterator[Services]:
 
 def worker(services: Services, double: SlackDouble, name: str) -> Dispatcher:
     client = WebClient(token=BOT_TOKEN, base_url=double.base_url, retry_handlers=[], timeout=5)
-    return Dispatcher(services, client, config=QUICK, worker_id=name)
+    return Dispatcher(services, SlackChat(client), config=QUICK, worker_id=name)
 
 
 def dies_mid_post(dead: Dispatcher, *lanes: str) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.chat import Chat
 from bot.config import HOW_TO_OBTAIN, Settings
 from bot.runtime import Services
 from bot.slack.app import Features, create_app
@@ -17,7 +19,6 @@ from bot.slack.chat import SlackChat
 from bot.slack.edge import MAX_DEPTH
 from bot.slack.sanitize import TooDeep, clean_payload
 from bot.startup import Deadline, StartupFailed, Unreachable, retry_until, slack_where
-from bot.worker import Worker
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -26,10 +27,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class Running(Protocol):
+    """What runs beside the connection: the worker (bot/worker.py), handed in by the entry point."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def serve_socket_mode(
-    settings: Settings, *, features: Features, metrics: tuple[str, int] | None = None
+    settings: Settings,
+    *,
+    features: Features,
+    worker: Callable[[Services, Chat], Running],
+    metrics: tuple[str, int] | None = None,
 ) -> None:
-    """Socket Mode: no inbound traffic at all, for installations behind a firewall."""
+    """Socket Mode: no inbound traffic at all, for installations behind a firewall. `worker` builds the
+    process's worker (`bot.worker.Worker`) on its services and Slack."""
     services = Services.build(settings)
     if metrics is not None:
         from bot.probes import serve_operations
@@ -39,8 +53,8 @@ def serve_socket_mode(
     handler = socket_mode_handler(app, settings.slack_app_token)
     # Connected before the worker starts: when Slack stays away, StartupFailed leaves nothing running.
     connect_socket_mode(handler.client, Deadline(settings.startup_timeout), settings.slack_api_url)
-    worker = Worker(services, SlackChat.for_services(services))
-    worker.start()
+    running = worker(services, SlackChat.for_services(services))
+    running.start()
     stopped = threading.Event()
 
     def stop(_signum: int, _frame: Any) -> None:
@@ -51,7 +65,7 @@ def serve_socket_mode(
     logger.info("connected to Slack in Socket Mode")
     stopped.wait()
     handler.close()
-    worker.stop()
+    running.stop()
 
 
 def socket_mode_handler(app: App, app_token: str | None) -> SocketModeHandler:

@@ -1,6 +1,7 @@
-"""installations in several Slack workspaces: slack_sdk's installation, bot and OAuth state tables
+"""installations in several Slack workspaces: the Slack SDK's installation, bot and OAuth state tables
 
-Mirrors bot/slack/workspaces/tables.py (slack_sdk's SQLAlchemy stores, tokens sealed as Text).
+Mirrors bot/slack/workspaces/tables.py (the SDK's SQLAlchemy stores, tokens sealed as Text), written out
+here as they were then: a migration never imports a table definition that can change.
 
 Revision ID: 0009
 Revises: 0008

@@ -1,7 +1,8 @@
-"""The outbox in several workspaces: each message is sent with the bot token of the workspace it is for.
+"""Samen in several workspaces: each call to Slack is made with the bot token of the workspace it is for
+(`bot.slack.chat.SlackChat` asks here).
 
-Which workspace: the row's `team_id` when the feature that queued it knew it; else, for a direct
-message, the workspace of the person it goes to (a member, or a person Samen has seen); else the
+Which workspace: the one named (an outbox row's `team_id`) when the feature that queued it knew it; else,
+for a direct message, the workspace of the person it goes to (a member, or a person Samen has seen); else the
 partnership's home workspace (`SAMEN_HOME_TEAM`, or the first workspace that installed Samen). A team
 without an installation of its own is reached through the home workspace's (a Slack Connect channel is
 shared, so the home workspace's bot can post in it).
@@ -20,9 +21,8 @@ from typing import Final
 from slack_sdk import WebClient
 from sqlmodel import col, select
 
-from bot.outbox.errors import OperatorError
-from bot.outbox.models import OutboxMessage
 from bot.runtime import Services
+from bot.slack.chat import web_client
 from bot.slack.workspaces.service import installed_workspaces
 from bot.slack.workspaces.store import SamenInstallationStore
 
@@ -31,7 +31,7 @@ _PERSON: Final = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 class TeamClients:
-    """WebClients by workspace for the dispatcher (OAuth mode)."""
+    """WebClients by workspace (OAuth mode)."""
 
     def __init__(self, services: Services, *, cache_seconds: float = CACHE_SECONDS) -> None:
         settings = services.settings
@@ -43,22 +43,22 @@ class TeamClients:
         self._clients: dict[str, tuple[WebClient, float]] = {}
         self._lock = threading.Lock()
 
-    def client_for(self, row: OutboxMessage) -> WebClient:
-        team = row.team_id or self._team_of_person(row.lane)
+    def client_for(self, team: str | None, person: str | None = None) -> WebClient:
+        """The client of `team`, else of `person`'s workspace, else of the home workspace; LookupError
+        when none is installed (an operator must install Samen: the outbox waits and tries again)."""
+        team = team or (self._team_of_person(person) if person else None)
         if team:
             client = self._client(team)
             if client is not None:
                 return client
         home = self.home_team()
-        if home is None:
-            raise OperatorError("no_installation")
-        client = self._client(home)
+        client = self._client(home) if home is not None else None
         if client is None:
-            raise OperatorError("no_installation")
+            raise LookupError("no_installation")
         return client
 
-    def forget(self, row: OutboxMessage) -> None:
-        """Slack refused the token used for this row: read the installations again next time."""
+    def forget(self) -> None:
+        """Slack refused a token: read the installations again next time."""
         with self._lock:
             self._clients.clear()
 
@@ -79,25 +79,22 @@ class TeamClients:
         if bot is None or not bot.bot_token:
             return None
         settings = self.services.settings
-        # No retries of its own: the dispatcher decides when to try again (as bot.worker.dispatch_client).
-        client = WebClient(
-            token=bot.bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
-        )
+        client = web_client(bot.bot_token, settings.slack_api_url)
         with self._lock:
             self._clients[team_id] = (client, now)
         return client
 
-    def _team_of_person(self, lane: str) -> str | None:
-        """The workspace of the person a DM lane goes to, if Samen knows exactly one."""
-        if not _PERSON.match(lane):
+    def _team_of_person(self, user: str) -> str | None:
+        """The workspace of the person a DM goes to, if Samen knows exactly one."""
+        if not _PERSON.match(user):
             return None
         from bot.partners.models import Member
         from bot.people import Person
 
         with self.services.session() as session:
             for query in (
-                select(col(Member.team_id)).where(col(Member.user_id) == lane),
-                select(col(Person.team_id)).where(col(Person.user_id) == lane),
+                select(col(Member.team_id)).where(col(Member.user_id) == user),
+                select(col(Person.team_id)).where(col(Person.user_id) == user),
             ):
                 teams = set(session.execute(query).scalars())
                 if len(teams) == 1:
