@@ -310,7 +310,9 @@ def test_the_digest_day_and_time_are_configurable() -> None:
     assert parse_digest_at("Mon 09:30").clock.minute == 30
     with pytest.raises(ValueError):
         parse_digest_at("someday 25:00")
-    trigger = digest_job.job("di 08:00").trigger(last_week(NOW, __import__("zoneinfo").ZoneInfo("UTC")).zone)
+    trigger = digest_job.job(parse_digest_at("di 08:00")).trigger(
+        last_week(NOW, __import__("zoneinfo").ZoneInfo("UTC")).zone
+    )
     assert "day_of_week='1'" in str(trigger) and "hour='8'" in str(trigger)
 
 
