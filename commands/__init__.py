@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from bot.slack.registry import Registry
 from commands import (
+    alignment,
     cases,
     checkins,
     digest,
@@ -31,6 +32,7 @@ FEATURES = (
     operations,
     digest,
     checkins,
+    alignment,
     privacy,
     lifecycle,
 )

@@ -233,7 +233,7 @@ def open_answer(i: Interaction) -> None:
 def submit_answer(i: Interaction) -> None:
     moment_id = i.metadata(MomentMetadata).m
     form = i.form
-    texts = []
+    texts: list[str] = []
     while f"q{len(texts)}" in form.values:
         texts.append(form.text(f"q{len(texts)}") or "")
     statuses = {

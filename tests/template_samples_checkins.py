@@ -5,14 +5,8 @@
 
 from typing import Any
 
-from bot.checkins.service import (
-    AnswerForm,
-    HomeMoment,
-    HomeOverview,
-    HomeSchedule,
-    InterventionChoice,
-    ScheduleView,
-)
+from bot.checkins.answers import AnswerForm, InterventionChoice
+from bot.checkins.service import HomeMoment, HomeOverview, HomeSchedule, ScheduleView
 
 H: str = HOSTILE  # noqa: F821
 
@@ -148,18 +142,6 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
         True,
     ),
     "checkin_list.json.j2": ({"schedules": [SCHEDULE]}, True),
-    "checkin_notice.json.j2": (
-        {
-            "message": "Check-in %(number)s is planned in %(channel)s. The first moment: %(when)s.",
-            "values": {"number": 2, "channel": H, "when": H},
-            "usage": None,
-        },
-        True,
-    ),
-    "checkin_info_modal.json.j2": (
-        {"title": "Check-in", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}]},
-        False,
-    ),
     "checkin_home.json.j2": (
         {
             "overview": HomeOverview(

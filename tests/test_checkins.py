@@ -36,8 +36,9 @@ from checkins_support import (
 from sqlmodel import Session
 
 from bot.calendar import is_holiday
-from bot.checkins import closing, service, timing
+from bot.checkins import answers, closing, timing
 from bot.checkins.models import CheckinSchedule, MomentStatus, ScheduleStatus
+from bot.checkins.problems import CheckinError
 from bot.interventions.models import Intervention, InterventionStatus
 from bot.partners import service as partners
 from bot.partners.models import PersonRef
@@ -655,11 +656,11 @@ def test_closers_racing_close_it_once(world_on: World) -> None:
         with world.services.session() as session:
             member = partners.find_member(session, team_id=person.team_id, user_id=person.user_id)
             assert member is not None
-            service.answer(
+            answers.answer(
                 session,
                 actor=member,
                 moment_id=moment.id or 0,
-                data=service.AnswerInput(answers=("Gedaan",)),
+                data=answers.AnswerInput(answers=("Gedaan",)),
                 settings=world.services.settings,
             )
 
@@ -678,7 +679,7 @@ def test_closers_racing_close_it_once(world_on: World) -> None:
         def wrapped() -> None:
             try:
                 run()
-            except service.CheckinError:
+            except CheckinError:
                 pass  # the moment was closed by someone else first: refused, nothing saved
             except BaseException as problem:
                 failures.append(problem)
@@ -719,9 +720,9 @@ def test_two_last_answers_at_once_still_close_it(world_on: World) -> None:
     def answer(session: Session, person: PersonRef) -> bool:
         member = partners.find_member(session, team_id=person.team_id, user_id=person.user_id)
         assert member is not None
-        data = service.AnswerInput(answers=("Gedaan",))
+        data = answers.AnswerInput(answers=("Gedaan",))
         settings = world.services.settings
-        return service.answer(session, actor=member, moment_id=moment_id, data=data, settings=settings).closed
+        return answers.answer(session, actor=member, moment_id=moment_id, data=data, settings=settings).closed
 
     def jan() -> None:
         with world.services.session() as session:

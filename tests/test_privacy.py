@@ -505,6 +505,7 @@ def test_a_subject_is_erased_where_the_law_allows_and_never_while_an_open_case_n
 def test_answers_to_a_check_in_are_removed_after_their_period(slack: BotUnderTest) -> None:
     """The Monday stand-up: the gemeente answers; 90 days after it closed, the answers are gone, and
     that the gemeente answered (and when) stays for the figures."""
+    from bot.checkins import answers
     from bot.checkins import jobs as checkin_jobs
     from bot.checkins import service as checkins
     from bot.checkins.models import CheckinAnswer, CheckinMoment, CheckinSchedule
@@ -539,11 +540,11 @@ def test_answers_to_a_check_in_are_removed_after_their_period(slack: BotUnderTes
         checkin_jobs.tick(session, services, opens)
         moment = session.exec(select(CheckinMoment)).one()
         marleen = require_member(session, team_id=MARLEEN.team_id, user_id=MARLEEN.user_id)
-        checkins.answer(
+        answers.answer(
             session,
             actor=marleen,
             moment_id=int(moment.id or 0),
-            data=checkins.AnswerInput(answers=("Sluiting pand Kerkstraat voorbereiden",)),
+            data=answers.AnswerInput(answers=("Sluiting pand Kerkstraat voorbereiden",)),
             settings=services.settings,
             now=opens + timedelta(minutes=5),
         )

@@ -8,7 +8,7 @@ yet sent. A web process answering the last question, a coordinator's button and 
 any worker may race; on PostgreSQL the second UPDATE waits for the first to commit and then matches
 nothing, on SQLite BEGIN IMMEDIATE puts them one after the other.
 
-Why an answer locks the moment first (`answer` in service.py): two people answering last at the same
+Why an answer locks the moment first (`answer` in answers.py): two people answering last at the same
 time would each see the other as silent and neither would close; with the moment's row locked, the
 second counts after the first committed.
 """
@@ -26,6 +26,8 @@ from sqlmodel import Session, col, select
 from bot import audit
 from bot.authz import Action, Principal, is_allowed
 from bot.checkins.models import CheckinAnswer, CheckinMoment, CheckinSchedule, MomentStatus
+from bot.checkins.problems import CheckinError
+from bot.checkins.timing import shown_time
 from bot.i18n import N_
 from bot.outbox import cancel, enqueue, ts_of
 from bot.partners import service as partners
@@ -99,8 +101,6 @@ def check_may_close(session: Session, *, actor: Member, moment: CheckinMoment, l
     """Only coordinators close early; anyone else is told whom to ask and when it closes by itself."""
     if is_allowed(actor, Action.PLAN_CHECKIN):
         return
-    from bot.checkins.service import CheckinError, shown_time
-
     schedule = session.get(CheckinSchedule, moment.schedule_id)
     zone = ZoneInfo(schedule.timezone) if schedule else ZoneInfo("UTC")
     people = tuple(whom_to_ask(session, schedule))
@@ -134,8 +134,6 @@ def close_now(session: Session, *, actor: Member, moment_id: int, language: str)
     """A coordinator's "Close now"; False when it was closed already (by someone else, or its window)."""
     moment = session.get(CheckinMoment, moment_id, with_for_update=True)
     if moment is None:
-        from bot.checkins.service import CheckinError
-
         raise CheckinError(N_("This check-in does not exist (any more)."))
     if moment.status is not MomentStatus.OPEN:
         return False
@@ -150,6 +148,10 @@ def reminder_ref(moment: CheckinMoment) -> str:
     """The reminders' own ref, under the moment's (retention's purge of `checkin-moment:<id>` covers it),
     so that a close cancels them and nothing else."""
     return f"{moment_ref(moment)}:reminder"
+
+
+def prompt_key(moment: CheckinMoment) -> str:
+    return f"checkin:{moment.schedule_id}:{moment.local_date.isoformat()}"
 
 
 def moment_ref(moment: CheckinMoment) -> str:
@@ -169,8 +171,6 @@ def answers_of(session: Session, moment: CheckinMoment) -> list[CheckinAnswer]:
 def prompt_context(
     moment: CheckinMoment, schedule: CheckinSchedule, people: list[str], *, closed: bool, answered: int = 0
 ) -> dict[str, Any]:
-    from bot.checkins.service import shown_time
-
     zone = ZoneInfo(schedule.timezone)
     return {
         "moment_id": moment.id,
@@ -192,8 +192,6 @@ def _queue_close(
 ) -> tuple[int, int]:
     """The summary in the thread, and the prompt without its buttons. Names, partners and needs only.
     Returns (answered, expected)."""
-    from bot.checkins.service import prompt_key
-
     schedule = session.get(CheckinSchedule, moment.schedule_id)
     rows = answers_of(session, moment)
     names = _partner_names(session, rows)

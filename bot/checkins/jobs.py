@@ -116,7 +116,7 @@ def _post_moment(session: Session, schedule: CheckinSchedule, opens_at: datetime
     session.flush()
     enqueue(
         session,
-        key=service.prompt_key(moment),
+        key=closing.prompt_key(moment),
         method="chat.postMessage",
         lane=moment.channel_id,
         args={"channel": moment.channel_id},
@@ -177,7 +177,7 @@ def _remind(session: Session, services: Services, moment: CheckinMoment, now: da
             context={
                 "moment_id": moment.id,
                 "channel": moment.channel_id,
-                "closes_at": service.shown_time(moment.closes_at, zone, language, "HH:mm"),
+                "closes_at": timing.shown_time(moment.closes_at, zone, language, "HH:mm"),
             },
             ref=closing.reminder_ref(moment),
             team_id=row.team_id or None,

@@ -15,6 +15,9 @@ from itertools import pairwise
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
+
+from bot import cldr
 from bot.calendar import at_local, is_holiday, local_date
 
 HORIZON_DAYS: Final = 400  # weekdays that never fall outside the holidays turn up within a year
@@ -95,3 +98,8 @@ def shortest_gap(weekdays: frozenset[int]) -> timedelta:
 def remind_at(opens_at: datetime, window: timedelta) -> datetime:
     """Three quarters of the way through the window."""
     return opens_at + window * 3 / 4
+
+
+def shown_time(moment: datetime, zone: ZoneInfo, language: str, fmt: str = "EEEE d MMMM HH:mm") -> str:
+    """A moment as people in `zone` read it, in their language (e.g. "maandag 30 november 09:00")."""
+    return format_datetime(moment.astimezone(zone), fmt, tzinfo=zone, locale=cldr.locale(language))
