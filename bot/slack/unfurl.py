@@ -1,7 +1,7 @@
 """Nothing Samen says unfurls: links in its messages are typed by people, and an unfurl makes Slack
 fetch the address from its own servers (and shows a preview nobody chose to share).
 
-The outbox sets `unfurl_links`/`unfurl_media` on every post (bot/outbox/dispatcher.py: `as_sent`);
+The outbox sets `unfurl_links`/`unfurl_media` on every post (bot/slack/chat.py: `SlackChat.post`);
 this covers the answers given directly: `respond()` (a response_url) and the answer to a slash command
 (its ack). `chat.postEphemeral` takes neither argument, and Slack does not unfurl ephemeral messages.
 """
