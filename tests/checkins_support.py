@@ -8,31 +8,21 @@ directly with the models where a test needs them: their commands are not what th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from conftest import BOT_TOKEN, SIGNING_SECRET, BotUnderTest, make_settings
-from slack_sdk import WebClient
+from harness import Partnership, start
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.authz import CLI_ACTOR
 from bot.checkins.models import CheckinMoment, CheckinSchedule
-from bot.db import make_engine, upgrade
 from bot.jobs import all_jobs
-from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.partners import service as partners
-from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
-from bot.slack.app import create_app
-from bot.slack.chat import SlackChat
-from bot.slack.localserver import serve_in_thread
-from commands import register_all
 from slackdouble import SlackDouble, SlackDriver, visible_text
 
 TEAM = "T0SAMEN"
@@ -75,15 +65,12 @@ partners:
       - {{user: {DIRK.user_id}, name: Dirk}}
 """
 
-FAST = DispatcherConfig(
-    concurrency=8, lease_seconds=5, lane_interval=0.0, poll_seconds=0.05, backoff_base=0.05
-)
 CHECKIN_JOB: ScheduledJob = next(job for job in all_jobs() if job.name == "checkins")
 
 
 @dataclass
 class World:
-    bot: BotUnderTest
+    bot: Partnership
     partner: dict[str, int]  # short name → id
 
     @property
@@ -100,8 +87,7 @@ class World:
 
     def dispatch(self) -> int:
         """Send everything the outbox holds that is due, as a worker would."""
-        client = WebClient(token=BOT_TOKEN, base_url=self.double.base_url, retry_handlers=[], timeout=5)
-        return Dispatcher(self.services, SlackChat(client), config=FAST).run_until_idle()
+        return self.bot.deliver()
 
     def tick(self, now: datetime, worker: str = "worker-1") -> bool:
         """The every-minute job, as a worker's scheduler would fire it at `now`."""
@@ -232,25 +218,12 @@ class World:
 
 
 def build_world(database_url: str, double: SlackDouble, **settings: object) -> Iterator[World]:
-    upgrade(database_url)
-    config = make_settings(database_url, api_url=double.base_url, **settings)
-    services = Services.build(config, engine=make_engine(database_url))
-    app = create_app(
-        config,
-        features=register_all,
-        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
-        services=services,
-    )
-    server = serve_in_thread(app, services)
-    driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
     double.add_channel(CHANNEL, "afstemming")
     double.add_channel(QUIET, "stil", bot_is_member=False)
-    for person in (FATIMA, MARLEEN, JAN, ILSE, RUUD, DIRK, KEES):
-        double.add_user(person.user_id, team_id=TEAM, locale="nl-NL", tz="Europe/Amsterdam")
-    try:
-        with services.session() as session:
-            import_partners(session, actor=CLI_ACTOR, source=PARTNERSHIP, purpose="test: the partnership")
-        with services.session() as session:
+    people = (FATIMA, MARLEEN, JAN, ILSE, RUUD, DIRK, KEES)
+    for bot in start(database_url, double, people=people, **settings):
+        bot.join(PARTNERSHIP)
+        with bot.services.session() as session:
             partner = {
                 short: partners.require_partner(session, name=name).id or 0
                 for short, name in (
@@ -261,17 +234,7 @@ def build_world(database_url: str, double: SlackDouble, **settings: object) -> I
                     ("douane", "Douane"),
                 )
             }
-        yield World(
-            bot=BotUnderTest(app=app, services=services, double=double, driver=driver, url=server.events_url),
-            partner=partner,
-        )
-    finally:
-        server.stop()
-        services.engine.dispose()
-
-
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
-    return dict(json.loads(view.get("private_metadata") or "{}"))
+        yield World(bot=bot, partner=partner)
 
 
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
 from slack_bolt import App
-from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,11 +21,11 @@ from bot.config import Settings, load_settings
 from bot.db import make_engine, upgrade
 from bot.logs import configure
 from bot.runtime import Services
-from bot.slack.app import create_app
-from bot.slack.localserver import serve_in_thread
-from commands import register_all
 from slackdouble import SlackDouble, SlackDriver
 from slackdouble.fixtures import *  # noqa: F403  (the slack_double fixture and its marker)
+
+if TYPE_CHECKING:
+    from harness import Partnership
 
 IN_CI = os.environ.get("CI") == "true"
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -208,19 +208,22 @@ def bot_on(database_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTes
 
 
 def _bot(database_url: str, double: SlackDouble) -> Iterator[BotUnderTest]:
-    upgrade(database_url)
-    settings = make_settings(database_url, api_url=double.base_url)
-    services = Services.build(settings, engine=make_engine(database_url))
-    app = create_app(
-        settings,
-        features=register_all,
-        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
-        services=services,
-    )
-    server = serve_in_thread(app, services)
-    driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
-    try:
-        yield BotUnderTest(app=app, services=services, double=double, driver=driver, url=server.events_url)
-    finally:
-        server.stop()
-        services.engine.dispose()
+    from harness import start  # it imports this module's names
+
+    yield from start(database_url, double)
+
+
+@pytest.fixture
+def partnership(sqlite_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
+    """Samen on SQLite, played through Slack by people who say, click and submit (tests/harness.py)."""
+    from harness import start
+
+    yield from start(sqlite_url, slack_double)
+
+
+@pytest.fixture
+def partnership_on(database_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
+    """The same, on SQLite and on PostgreSQL in turn."""
+    from harness import start
+
+    yield from start(database_url, slack_double)

@@ -7,40 +7,26 @@ commands are not what these tests are about.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import shutil
-import sqlite3
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from conftest import BOT_TOKEN, SIGNING_SECRET, BotUnderTest, make_settings
+from conftest import BOT_TOKEN
+from harness import Partnership, start
 from slack_sdk import WebClient
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.authz import CLI_ACTOR
 from bot.cases.models import Case, CasePartner, CaseSubject
-from bot.clock import utcnow
-from bot.db import make_engine, upgrade
 from bot.interventions.dates import picked_for
 from bot.interventions.models import Intervention
-from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.partners import service as partners
-from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
 from bot.runtime import Services
-from bot.slack.app import create_app
-from bot.slack.chat import SlackChat
-from bot.slack.localserver import serve_in_thread
 from bot.subjects.models import Subject
 from bot.vocabulary import Contribution, FocusElement, SubjectKind, SubjectRole
-from commands import register_all
 from slackdouble import SlackDouble, SlackDriver
 
 TEAM = "T0SAMEN"
@@ -85,14 +71,10 @@ partners:
       - {{user: {KOEN.user_id}, name: Koen}}
 """
 
-FAST = DispatcherConfig(
-    concurrency=8, lease_seconds=5, lane_interval=0.0, poll_seconds=0.05, backoff_base=0.05
-)
-
 
 @dataclass
 class World:
-    bot: BotUnderTest
+    bot: Partnership
     partner: dict[str, int]  # short name → id
     case: dict[str, int]  # "loods", "untouchable", "strategic"
     thread_ts: str
@@ -111,8 +93,7 @@ class World:
 
     def dispatch(self) -> int:
         """Send everything the outbox holds that is due, as a worker would."""
-        client = WebClient(token=BOT_TOKEN, base_url=self.double.base_url, retry_handlers=[], timeout=5)
-        return Dispatcher(self.services, SlackChat(client), config=FAST).run_until_idle()
+        return self.bot.deliver()
 
     def intervention(self, number: int) -> Intervention:
         with self.services.session() as session:
@@ -140,7 +121,7 @@ class World:
 
     def picked(self, window: str) -> dict[str, str]:
         """The form's picker values for a window said as `window` ("volgende week dinsdag 08:15-08:45")."""
-        return picked_for(window, now=utcnow(), zone=self.services.settings.timezone)
+        return picked_for(window, now=self.services.clock.now(), zone=self.services.settings.timezone)
 
     def submit_form(self, person: PersonRef, values: dict[str, Any]) -> dict[str, Any]:
         """Fill in the new-intervention form (block id → value) and submit it: the answer (JSON)."""
@@ -250,50 +231,16 @@ class World:
         return response.json() if response.body else {}
 
 
-_MIGRATED: dict[str, Path] = {}
-
-
-def _migrated(database_url: str) -> None:
-    """Migrate the database; a SQLite file is copied from one migrated once per test run (much faster)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        upgrade(database_url)
-        return
-    if "template" not in _MIGRATED:
-        template = Path(tempfile.mkdtemp(prefix="samen-interventions-")) / "migrated.db"
-        template_url = f"sqlite:///{template}"
-        upgrade(template_url)
-        with contextlib.closing(sqlite3.connect(template)) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file
-        _MIGRATED["template"] = template
-    shutil.copyfile(_MIGRATED["template"], url.database)
-
-
 def build_world(database_url: str, double: SlackDouble, **settings: object) -> Iterator[World]:
-    _migrated(database_url)
-    config = make_settings(
-        database_url, api_url=double.base_url, SAMEN_PARTNERSHIP_CHANNEL=CHANNEL, **settings
-    )
-    services = Services.build(config, engine=make_engine(database_url))
-    app = create_app(
-        config,
-        features=register_all,
-        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
-        services=services,
-    )
-    server = serve_in_thread(app, services)
-    driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double)
     double.add_channel(CHANNEL, "ondermijning")
-    for person in (FATIMA, MARLEEN, JAN, ILSE, RUUD, KOEN, KEES):
-        double.add_user(person.user_id, team_id=TEAM, locale="nl-NL", tz="Europe/Amsterdam")
     parent = WebClient(token=BOT_TOKEN, base_url=double.base_url).chat_postMessage(
         channel=CHANNEL, text="Casus loods"
     )
     thread_ts = str(parent["ts"])
-    try:
-        with services.session() as session:
-            import_partners(session, actor=CLI_ACTOR, source=PARTNERSHIP, purpose="test: the partnership")
-        with services.session() as session:
+    people = (FATIMA, MARLEEN, JAN, ILSE, RUUD, KOEN, KEES)
+    for bot in start(database_url, double, people=people, SAMEN_PARTNERSHIP_CHANNEL=CHANNEL, **settings):
+        bot.join(PARTNERSHIP)
+        with bot.services.session() as session:
             partner = {
                 short: _partner_id(session, name)
                 for short, name in (
@@ -305,15 +252,7 @@ def build_world(database_url: str, double: SlackDouble, **settings: object) -> I
                 )
             }
             case = make_cases(session, partner, thread_ts)
-        yield World(
-            bot=BotUnderTest(app=app, services=services, double=double, driver=driver, url=server.events_url),
-            partner=partner,
-            case=case,
-            thread_ts=thread_ts,
-        )
-    finally:
-        server.stop()
-        services.engine.dispose()
+        yield World(bot=bot, partner=partner, case=case, thread_ts=thread_ts)
 
 
 def _partner_id(session: Session, name: str) -> int:
@@ -400,10 +339,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     }
     with engine.connect() as connection:
         return {name: [tuple(row) for row in connection.execute(text(sql))] for name, sql in tables.items()}
-
-
-def metadata(view: dict[str, Any]) -> dict[str, Any]:
-    return dict(json.loads(view.get("private_metadata") or "{}"))
 
 
 def at(text_: str) -> datetime:

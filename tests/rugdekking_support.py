@@ -1,4 +1,4 @@
-"""What the backup-alert tests share: the partnership, the bot with a coordination channel, time passing.
+"""What the backup-alert tests share: the partnership and the bot with a coordination channel.
 
 The partnership (booklet scene: a wethouder intimidated at home after a closure):
 - Gemeente Breda: the wethouder (reporter), Marleen (duty contact and lead), alert channel C0BREDAALRT.
@@ -9,28 +9,20 @@ The partnership (booklet scene: a wethouder intimidated at home after a closure)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
-from conftest import BOT_TOKEN, SIGNING_SECRET, BotUnderTest, make_settings
-from slack_sdk import WebClient
+from harness import FAST, Partnership, start
 from sqlmodel import select
 
-from bot.alerts.models import AlertPartner, BackupAlert
+from bot.alerts.models import BackupAlert
 from bot.authz import CLI_ACTOR
-from bot.db import make_engine, upgrade
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
-from bot.outbox.models import OutboxMessage, OutboxStatus
+from bot.outbox.models import OutboxMessage
 from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
 from bot.runtime import Services
-from bot.slack.app import create_app
-from bot.slack.chat import SlackChat
-from bot.slack.localserver import serve_in_thread
-from commands import register_all
-from slackdouble import SlackDouble, SlackDriver
+from slackdouble import SlackDouble
 
 TEAM = "T0SAMEN"
 BOARD = "C0SAMEN"  # the partnership's coordination channel
@@ -75,33 +67,12 @@ partners:
       - {{user: U0OM000001, name: Omar}}
 """
 
-# Fast, for tests: no pause between two messages to one channel, short backoff.
-FAST = DispatcherConfig(
-    concurrency=8, lease_seconds=5, lane_interval=0.0, poll_seconds=0.05, backoff_base=0.05
-)
 
-
-def start_bot(database_url: str, double: SlackDouble, **settings: object) -> Iterator[BotUnderTest]:
-    """The bot as conftest serves it, with the partnership's coordination channel set."""
-    upgrade(database_url)
-    for person in (WETHOUDER, MARLEEN, HANS, ILSE, FATIMA, OMAR, STRANGER):
-        double.add_user(person.user_id, team_id=person.team_id, locale="nl-NL")
+def start_bot(database_url: str, double: SlackDouble, **settings: object) -> Iterator[Partnership]:
+    """The bot as the harness serves it, with the partnership's coordination channel set."""
     values: dict[str, object] = {"SAMEN_PARTNERSHIP_CHANNEL": BOARD, **settings}
-    configured = make_settings(database_url, api_url=double.base_url, **values)
-    services = Services.build(configured, engine=make_engine(database_url))
-    app = create_app(
-        configured,
-        features=register_all,
-        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
-        services=services,
-    )
-    server = serve_in_thread(app, services)
-    driver = SlackDriver(server.events_url, SIGNING_SECRET, double=double, team_id=TEAM)
-    try:
-        yield BotUnderTest(app=app, services=services, double=double, driver=driver, url=server.events_url)
-    finally:
-        server.stop()
-        services.engine.dispose()
+    people = (WETHOUDER, MARLEEN, HANS, ILSE, FATIMA, OMAR, STRANGER)
+    yield from start(database_url, double, people=people, team_id=TEAM, **values)
 
 
 def set_up_partnership(services: Services, source: str = PARTNERSHIP) -> None:
@@ -109,38 +80,16 @@ def set_up_partnership(services: Services, source: str = PARTNERSHIP) -> None:
         import_partners(session, actor=CLI_ACTOR, source=source, purpose="test: the partnership")
 
 
-def dispatcher(bot: BotUnderTest, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:
-    client = WebClient(token=BOT_TOKEN, base_url=bot.double.base_url, retry_handlers=[], timeout=5)
-    return Dispatcher(bot.services, SlackChat(client), config=config, **kwargs)
+def dispatcher(bot: Partnership, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:
+    return bot.dispatcher(config, **kwargs)
 
 
-def deliver(bot: BotUnderTest) -> int:
+def deliver(bot: Partnership) -> int:
     """Run the outbox until nothing is due: what a worker would send now."""
     return dispatcher(bot).run_until_idle()
 
 
-def minutes_pass(bot: BotUnderTest, minutes: float) -> None:
-    """Time moves on: everything the database knows happened `minutes` earlier, so what was due later
-    is due now (escalations, the safety check) — without waiting in the test."""
-    shift = timedelta(minutes=minutes)
-    with bot.services.session() as session:
-        for row in session.exec(
-            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
-        ).all():
-            row.not_before -= shift
-            session.add(row)
-        for alert in session.exec(select(BackupAlert)).all():
-            alert.raised_at -= shift
-            alert.safety_check_at -= shift
-            alert.safety_deadline_at -= shift
-            session.add(alert)
-        for partner in session.exec(select(AlertPartner)).all():
-            if partner.acknowledged_at is not None:
-                partner.acknowledged_at -= shift
-                session.add(partner)
-
-
-def dms_to(bot: BotUnderTest, person: PersonRef) -> list[dict[str, Any]]:
+def dms_to(bot: Partnership, person: PersonRef) -> list[dict[str, Any]]:
     return bot.double.messages_to(person.user_id)
 
 
@@ -155,7 +104,7 @@ def all_texts(messages: list[dict[str, Any]]) -> str:
 
 
 def raise_with_form(
-    bot: BotUnderTest,
+    bot: Partnership,
     who: PersonRef = WETHOUDER,
     *,
     text: str = "",
@@ -168,8 +117,7 @@ def raise_with_form(
     command: str = "/rugdekking",
 ) -> dict[str, Any]:
     """Open the form with /rugdekking and submit it; return the answer to the submission."""
-    answer = bot.driver.command(command, text, user=who.user_id, team=who.team_id)
-    assert answer.status == 200, answer.body
+    bot.person(who).say(text, command=command)
     bot.double.wait_for(
         "views.open", lambda c: c.ok and c.args["view"].get("callback_id") == "rugdekking_raise"
     )
@@ -188,7 +136,7 @@ def raise_with_form(
 
 
 def submit_form(
-    bot: BotUnderTest,
+    bot: Partnership,
     view: dict[str, Any],
     who: PersonRef = WETHOUDER,
     *,
@@ -207,26 +155,21 @@ def submit_form(
         "rd_place": {"place": place},
         "rd_name": {"name": ["show"] if show_name else []},
     }
-    response = bot.driver.view_submission(
-        "rugdekking_raise", values, user=who.user_id, view=view, team=who.team_id
-    )
-    assert response.status == 200, response.body
-    return json.loads(response.body) if response.body else {}
+    return bot.person(who).submit("rugdekking_raise", values, view=view)
 
 
-def click(bot: BotUnderTest, action_id: str, who: PersonRef, *, channel: str | None = None) -> None:
+def click(bot: Partnership, action_id: str, who: PersonRef, *, channel: str | None = None) -> None:
     """Click a button the bot showed (the newest message with it, in `channel` if given)."""
-    response = bot.driver.action(action_id, user=who.user_id, channel=channel, team=who.team_id)
-    assert response.status == 200, response.body
+    bot.person(who).click(action_id, channel=channel)
 
 
-def the_alert(bot: BotUnderTest) -> BackupAlert:
+def the_alert(bot: Partnership) -> BackupAlert:
     with bot.services.session() as session:
         alerts = session.exec(select(BackupAlert)).all()
         assert len(alerts) == 1, f"expected one alert, found {len(alerts)}"
         return alerts[0]
 
 
-def outbox_rows(bot: BotUnderTest) -> list[OutboxMessage]:
+def outbox_rows(bot: Partnership) -> list[OutboxMessage]:
     with bot.services.session() as session:
         return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import BOT_TOKEN
+from harness import metadata
 from interventions_support import (
     CHANNEL,
     FATIMA,
@@ -26,7 +27,6 @@ from interventions_support import (
     World,
     audit_actions,
     build_world,
-    metadata,
     snapshot,
     texts,
 )
@@ -36,6 +36,7 @@ from sqlmodel import select
 from bot.audit import verify
 from bot.interventions.models import Intervention, InterventionPartner, InterventionStatus, Lesson
 from bot.outbox.dispatcher import Dispatcher
+from bot.slack.chat import SlackChat
 from slackdouble import SlackDouble, visible_text
 
 S = InterventionStatus
@@ -420,9 +421,9 @@ def test_when_the_loods_is_closed_the_politie_hears_within_seconds_and_the_succe
     step(world, FATIMA, closure, S.IN_UITVOERING)
 
     client = WebClient(token=BOT_TOKEN, base_url=world.double.base_url, retry_handlers=[], timeout=5)
-    from interventions_support import FAST
+    from harness import FAST
 
-    worker = Dispatcher(world.services, client, config=FAST)
+    worker = Dispatcher(world.services, SlackChat(client), config=FAST)
     worker.start()
     try:
         world.click(FATIMA, "intervention_to_UITGEVOERD", str(closure))

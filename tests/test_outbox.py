@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 from conftest import make_settings
+from harness import FAST
 from slack_sdk import WebClient
 from sqlmodel import select
 
@@ -22,11 +23,8 @@ from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.outbox.status import NotRetryable, report, retry
 from bot.partners.models import Member, Partner, PartnerType
 from bot.runtime import Services
+from bot.slack.chat import SlackChat
 from slackdouble import SlackDouble
-
-FAST = DispatcherConfig(
-    concurrency=8, lease_seconds=5, lane_interval=0.0, poll_seconds=0.05, backoff_base=0.05
-)
 
 
 @pytest.fixture
@@ -43,7 +41,7 @@ def dispatcher(
     services: Services, double: SlackDouble, config: DispatcherConfig = FAST, **kwargs: object
 ) -> Dispatcher:
     client = WebClient(token="xoxb-test", base_url=double.base_url, retry_handlers=[], timeout=5)
-    return Dispatcher(services, client, config=config, **kwargs)  # type: ignore[arg-type]
+    return Dispatcher(services, SlackChat(client), config=config, **kwargs)  # type: ignore[arg-type]
 
 
 def queue(

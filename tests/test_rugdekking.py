@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import BotUnderTest
+from harness import Partnership
 from rugdekking_support import (
     BOARD,
     BREDA_CHANNEL,
@@ -31,7 +31,6 @@ from rugdekking_support import (
     click,
     deliver,
     dms_to,
-    minutes_pass,
     outbox_rows,
     raise_with_form,
     set_up_partnership,
@@ -55,23 +54,21 @@ PLACE = "VERTROUWELIJK thuis, Breda-Noord"
 
 
 @pytest.fixture
-def slack(sqlite_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+def slack(sqlite_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
     for bot in start_bot(sqlite_url, slack_double):
         set_up_partnership(bot.services)
         yield bot
 
 
 @pytest.fixture
-def slack_on(database_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+def slack_on(database_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
     """The same, on SQLite and on PostgreSQL."""
     for bot in start_bot(database_url, slack_double):
         set_up_partnership(bot.services)
         yield bot
 
 
-def ask(
-    bot: BotUnderTest, who: PersonRef, text: str = "", command: str = "/rugdekking", **kwargs: Any
-) -> str:
+def ask(bot: Partnership, who: PersonRef, text: str = "", command: str = "/rugdekking", **kwargs: Any) -> str:
     """Type a command as `who`; the answer must be ephemeral, valid Block Kit; return its text."""
     response = bot.driver.command(command, text, user=who.user_id, team=who.team_id, **kwargs)
     assert response.status == 200, response.body
@@ -81,24 +78,24 @@ def ask(
     return visible_text(answer["blocks"])
 
 
-def answered(bot: BotUnderTest, count: int = 1) -> str:
+def answered(bot: Partnership, count: int = 1) -> str:
     """What the bot answered through the response_url (after a click): the `count`-th answer's text."""
     calls = bot.double.wait_for("response_url", count=count)
     return visible_text(calls[count - 1].args.get("blocks") or [])
 
 
-def board(bot: BotUnderTest) -> str:
+def board(bot: Partnership) -> str:
     messages = bot.double.messages_in(BOARD)
     assert len(messages) == 1, "the board is one message, updated in place"
     return text_of(messages[0])
 
 
-def audit_actions(bot: BotUnderTest) -> list[str]:
+def audit_actions(bot: Partnership) -> list[str]:
     with bot.services.engine.connect() as connection:
         return [row[0] for row in connection.execute(text("SELECT action FROM audit_entry ORDER BY seq"))]
 
 
-def everyone_acknowledges(bot: BotUnderTest) -> None:
+def everyone_acknowledges(bot: Partnership) -> None:
     click(bot, "rugdekking_ack", HANS, channel=POLITIE_CHANNEL)
     click(bot, "rugdekking_ack", MARLEEN, channel=MARLEEN.user_id)
     click(bot, "rugdekking_ack", FATIMA, channel=RIEC_CHANNEL)
@@ -108,7 +105,7 @@ def everyone_acknowledges(bot: BotUnderTest) -> None:
 # --- raising: reach everyone, at once -------------------------------------------------------------
 
 
-def test_the_wethouder_asks_for_backup_and_every_partner_is_alerted_at_once(slack_on: BotUnderTest) -> None:
+def test_the_wethouder_asks_for_backup_and_every_partner_is_alerted_at_once(slack_on: Partnership) -> None:
     bot = slack_on
     answer = raise_with_form(bot, text="na de sluiting", description=DESCRIPTION, place=PLACE)
     assert answer["response_action"] == "update"
@@ -164,7 +161,7 @@ def test_the_wethouder_asks_for_backup_and_every_partner_is_alerted_at_once(slac
         assert verify(session).ok
 
 
-def test_the_broadcast_names_the_reporter_only_when_they_choose_so(slack: BotUnderTest) -> None:
+def test_the_broadcast_names_the_reporter_only_when_they_choose_so(slack: Partnership) -> None:
     raise_with_form(slack, show_name=True)
     deliver(slack)
     [posted] = slack.double.messages_in(POLITIE_CHANNEL)
@@ -172,7 +169,7 @@ def test_the_broadcast_names_the_reporter_only_when_they_choose_so(slack: BotUnd
 
 
 def test_rugdekking_nu_alerts_at_once_and_a_second_within_a_minute_joins_the_first(
-    slack: BotUnderTest,
+    slack: Partnership,
 ) -> None:
     first = ask(slack, WETHOUDER, "nu auto volgt mij")
     assert "Rugdekking RD-1 is verstuurd" in first
@@ -187,7 +184,7 @@ def test_rugdekking_nu_alerts_at_once_and_a_second_within_a_minute_joins_the_fir
     assert len([m for m in dms_to(slack, HANS) if "Rugdekking RD-1" in text_of(m)]) == 1
 
 
-def test_a_double_submitted_form_raises_one_alert(slack: BotUnderTest) -> None:
+def test_a_double_submitted_form_raises_one_alert(slack: Partnership) -> None:
     raise_with_form(slack)
     rows = len(outbox_rows(slack))
     view = slack.double.last_view("rugdekking_raise")
@@ -197,7 +194,7 @@ def test_a_double_submitted_form_raises_one_alert(slack: BotUnderTest) -> None:
     assert len(outbox_rows(slack)) == rows
 
 
-def test_the_shortcut_opens_the_same_form(slack: BotUnderTest) -> None:
+def test_the_shortcut_opens_the_same_form(slack: Partnership) -> None:
     response = slack.driver.shortcut("rugdekking_vragen", user=HANS.user_id, team=HANS.team_id)
     assert response.status == 200
     slack.double.wait_for("views.open")
@@ -208,7 +205,7 @@ def test_the_shortcut_opens_the_same_form(slack: BotUnderTest) -> None:
     assert alert.incident_type is IncidentType.BEDREIGING and alert.safety is SafetyState.ONBEKEND
 
 
-def test_only_members_can_ask_for_backup(slack: BotUnderTest) -> None:
+def test_only_members_can_ask_for_backup(slack: Partnership) -> None:
     answer = ask(slack, STRANGER, "nu help")
     assert (
         "Je bent (nog) geen deelnemer van het samenwerkingsverband. Vraag een coördinator: <@U0RIEC0001>"
@@ -224,7 +221,7 @@ def test_only_members_can_ask_for_backup(slack: BotUnderTest) -> None:
     assert outbox_rows(slack) == []
 
 
-def test_a_form_without_what_happened_is_sent_back_with_the_field_marked(slack: BotUnderTest) -> None:
+def test_a_form_without_what_happened_is_sent_back_with_the_field_marked(slack: Partnership) -> None:
     slack.driver.command("/rugdekking", "", user=WETHOUDER.user_id, team=WETHOUDER.team_id)
     slack.double.wait_for("views.open")
     answer = submit_form(slack, slack.double.last_view("rugdekking_raise"), incident=None)
@@ -243,7 +240,7 @@ def test_a_form_without_what_happened_is_sent_back_with_the_field_marked(slack: 
 # --- every partner acknowledges; the board is updated in place -------------------------------------
 
 
-def test_every_partner_acknowledges_and_the_board_is_updated_in_place(slack_on: BotUnderTest) -> None:
+def test_every_partner_acknowledges_and_the_board_is_updated_in_place(slack_on: Partnership) -> None:
     from prometheus_client import REGISTRY
 
     def observed() -> float:
@@ -285,12 +282,12 @@ def test_every_partner_acknowledges_and_the_board_is_updated_in_place(slack_on: 
     assert observed() - before == 4  # one acknowledgement time per partner, for the metrics
 
 
-def test_escalations_reach_the_silent_and_stop_the_moment_a_partner_acknowledges(slack: BotUnderTest) -> None:
+def test_escalations_reach_the_silent_and_stop_the_moment_a_partner_acknowledges(slack: Partnership) -> None:
     raise_with_form(slack, level="MIDDEN")  # T1 5, T2 15, T3 30 minutes
     deliver(slack)
     click(slack, "rugdekking_ack", HANS, channel=POLITIE_CHANNEL)
 
-    minutes_pass(slack, 5)
+    slack.later(minutes=5)
     deliver(slack)
     t1 = "nog niet bevestigd. Jij hoort bij deze partner"
     assert t1 in all_texts(dms_to(slack, MARLEEN))
@@ -300,14 +297,14 @@ def test_escalations_reach_the_silent_and_stop_the_moment_a_partner_acknowledges
     assert t1 not in all_texts(dms_to(slack, WETHOUDER))  # never escalated to the reporter
 
     click(slack, "rugdekking_ack", OMAR, channel=OMAR.user_id)
-    minutes_pass(slack, 10)
+    slack.later(minutes=10)
     deliver(slack)
     t2 = "Je bent trekker van *"
     assert "Je bent trekker van *Gemeente Breda*" in all_texts(dms_to(slack, MARLEEN))
     assert "Je bent trekker van *RIEC Zeeland-West-Brabant*" in all_texts(dms_to(slack, FATIMA))
     assert t2 not in all_texts(dms_to(slack, HANS))
 
-    minutes_pass(slack, 15)
+    slack.later(minutes=15)
     deliver(slack)
     coordinator = all_texts(dms_to(slack, FATIMA))
     assert "*Gemeente Breda* heeft rugdekking RD-1 na 30 minuten nog niet bevestigd. Bel hen." in coordinator
@@ -329,11 +326,11 @@ def test_escalations_reach_the_silent_and_stop_the_moment_a_partner_acknowledges
 
 
 def test_the_reporter_needs_help_and_the_coordinators_and_own_partner_hear_it_at_once(
-    slack: BotUnderTest,
+    slack: Partnership,
 ) -> None:
     raise_with_form(slack)
     deliver(slack)
-    minutes_pass(slack, 10)
+    slack.later(minutes=10)
     deliver(slack)
     question = dms_to(slack, WETHOUDER)[-1]
     assert "Ben je veilig?" in text_of(question)
@@ -357,33 +354,33 @@ def test_the_reporter_needs_help_and_the_coordinators_and_own_partner_hear_it_at
     assert help_needed not in all_texts(dms_to(slack, HANS))
     assert "Melder HEEFT HULP NODIG" in board(slack)
 
-    minutes_pass(slack, 15)
+    slack.later(minutes=15)
     deliver(slack)
     assert "heeft niet geantwoord" not in all_texts(dms_to(slack, FATIMA))  # the follow-up was cancelled
 
 
-def test_no_answer_about_safety_goes_to_the_coordinators_and_the_own_partner(slack: BotUnderTest) -> None:
+def test_no_answer_about_safety_goes_to_the_coordinators_and_the_own_partner(slack: Partnership) -> None:
     raise_with_form(slack)
-    minutes_pass(slack, 20)
+    slack.later(minutes=20)
     deliver(slack)
     silent = "<@U0BREDA001>, die met RD-1 om rugdekking vroeg, heeft niet geantwoord op de vraag"
     assert silent in all_texts(dms_to(slack, FATIMA))
     assert silent in all_texts(dms_to(slack, MARLEEN))
 
 
-def test_yes_i_am_safe_ends_the_follow_up(slack: BotUnderTest) -> None:
+def test_yes_i_am_safe_ends_the_follow_up(slack: Partnership) -> None:
     raise_with_form(slack, safe=None)
-    minutes_pass(slack, 10)
+    slack.later(minutes=10)
     deliver(slack)
     click(slack, "rugdekking_safe", WETHOUDER, channel=WETHOUDER.user_id)
     assert "Fijn dat je veilig bent (RD-1)." in answered(slack)
-    minutes_pass(slack, 10)
+    slack.later(minutes=10)
     deliver(slack)
     assert "heeft niet geantwoord" not in all_texts(dms_to(slack, FATIMA))
     assert "Melder veilig: ja" in board(slack)
 
 
-def test_not_safe_in_the_form_alerts_the_coordinators_at_once(slack: BotUnderTest) -> None:
+def test_not_safe_in_the_form_alerts_the_coordinators_at_once(slack: Partnership) -> None:
     raise_with_form(slack, safe="no")
     deliver(slack)
     assert "<@U0BREDA001>, die met RD-1 om rugdekking vroeg, is nu NIET veilig." in all_texts(
@@ -395,7 +392,7 @@ def test_not_safe_in_the_form_alerts_the_coordinators_at_once(slack: BotUnderTes
 # --- need to know ----------------------------------------------------------------------------------
 
 
-def test_details_are_for_those_who_need_to_know_and_every_view_is_logged(slack: BotUnderTest) -> None:
+def test_details_are_for_those_who_need_to_know_and_every_view_is_logged(slack: Partnership) -> None:
     raise_with_form(slack, description=DESCRIPTION, place=PLACE)
     deliver(slack)
     for who, channel in ((FATIMA, BOARD), (HANS, HANS.user_id), (MARLEEN, BREDA_CHANNEL)):
@@ -425,7 +422,7 @@ def test_details_are_for_those_who_need_to_know_and_every_view_is_logged(slack: 
 # --- supporting actions, the second round, closing ------------------------------------------------
 
 
-def test_a_partner_records_its_action_and_the_bot_asks_for_the_second_round(slack: BotUnderTest) -> None:
+def test_a_partner_records_its_action_and_the_bot_asks_for_the_second_round(slack: Partnership) -> None:
     raise_with_form(slack)
     deliver(slack)
     click(slack, "rugdekking_act", ILSE, channel=POLITIE_CHANNEL)
@@ -458,13 +455,13 @@ def test_a_partner_records_its_action_and_the_bot_asks_for_the_second_round(slac
     assert "✅ *Politie Zeeland-West-Brabant* — <@U0POL00002>" in board(slack)  # doing is acknowledging
     assert "in actie: Extra toezicht · tweede ronde: Snelrecht" in board(slack)
     assert "VERTROUWELIJK" not in json.dumps([r.context for r in outbox_rows(slack)])
-    minutes_pass(slack, 5)
+    slack.later(minutes=5)
     deliver(slack)
     assert "nog niet bevestigd" not in all_texts(dms_to(slack, HANS))
 
 
 def test_the_coordinator_closes_once_everyone_acknowledged_and_is_asked_for_a_lesson(
-    slack: BotUnderTest,
+    slack: Partnership,
 ) -> None:
     raise_with_form(slack)
     deliver(slack)
@@ -518,13 +515,13 @@ def test_the_coordinator_closes_once_everyone_acknowledged_and_is_asked_for_a_le
 
 
 def test_a_drill_runs_the_whole_flow_marked_as_a_drill_and_reports_the_same_figures(
-    slack: BotUnderTest,
+    slack: Partnership,
 ) -> None:
     raise_with_form(slack, text="oefening")
     assert slack.double.last_view("rugdekking_raise")["title"]["text"] == "Oefening rugdekking"
     assert the_alert(slack).drill
     deliver(slack)
-    minutes_pass(slack, 2)
+    slack.later(minutes=2)
     deliver(slack)
     for call in slack.double.delivered("chat.postMessage"):
         assert "OEFENING" in call.args["text"], call.args["text"]
@@ -541,7 +538,7 @@ def test_a_drill_runs_the_whole_flow_marked_as_a_drill_and_reports_the_same_figu
 # --- help, the App Home, and problems -------------------------------------------------------------
 
 
-def test_help_and_the_app_home_show_rugdekking_in_dutch_and_english(slack: BotUnderTest) -> None:
+def test_help_and_the_app_home_show_rugdekking_in_dutch_and_english(slack: Partnership) -> None:
     dutch = ask(slack, HANS, "help", command="/samen")
     assert (
         "`/samen rugdekking [nu | oefening | overzicht] [omschrijving]` Bedreigd of geïntimideerd?" in dutch
@@ -562,7 +559,7 @@ def test_help_and_the_app_home_show_rugdekking_in_dutch_and_english(slack: BotUn
     assert "✅ *Politie Zeeland-West-Brabant* — <@U0POL00001>" in visible_text(republished)
 
 
-def test_a_click_on_an_unknown_alert_is_answered_and_changes_nothing(slack: BotUnderTest) -> None:
+def test_a_click_on_an_unknown_alert_is_answered_and_changes_nothing(slack: Partnership) -> None:
     raise_with_form(slack)
     deliver(slack)
     [posted] = slack.double.messages_in(POLITIE_CHANNEL)
@@ -645,6 +642,6 @@ def test_short_times_read_without_a_decimal_point_and_one_partner_is_singular(
         deliver(bot)
         assert "Je rugdekking RD-1 is naar 1 partner gestuurd." in all_texts(dms_to(bot, WETHOUDER))
         assert "0 van 1 partner bevestigd" in board(bot)
-        minutes_pass(bot, 0.5)
+        bot.later(minutes=0.5)
         deliver(bot)
         assert "heeft rugdekking RD-1 na 30 seconden nog niet bevestigd" in all_texts(dms_to(bot, MARLEEN))

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET, BotUnderTest, make_settings
+from conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET, make_settings
+from harness import Partnership
 from rugdekking_support import (
     BOARD,
     FATIMA,
@@ -31,7 +32,6 @@ from rugdekking_support import (
     TEAM,
     click,
     dispatcher,
-    minutes_pass,
     raise_with_form,
     set_up_partnership,
     start_bot,
@@ -45,20 +45,21 @@ from bot.db import make_engine
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.runtime import Services
+from bot.slack.chat import SlackChat
 from slackdouble import SlackDouble
 
 SAMEN = str(Path(sys.executable).with_name("samen"))
 
 
 @pytest.fixture
-def slack(sqlite_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+def slack(sqlite_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
     for bot in start_bot(sqlite_url, slack_double):
         set_up_partnership(bot.services)
         yield bot
 
 
 @pytest.fixture
-def slack_on(database_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+def slack_on(database_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
     for bot in start_bot(database_url, slack_double):
         set_up_partnership(bot.services)
         yield bot
@@ -93,7 +94,7 @@ def wait_until_all_due_sent(services: Services, timeout: float) -> None:
 
 
 def test_acknowledged_means_committed_the_fan_out_completes_when_a_worker_runs(
-    slack: BotUnderTest, sqlite_url: str
+    slack: Partnership, sqlite_url: str
 ) -> None:
     answer = raise_with_form(slack)
     assert answer["response_action"] == "update"  # Slack heard "ok" …
@@ -108,7 +109,9 @@ def test_acknowledged_means_committed_the_fan_out_completes_when_a_worker_runs(
     )
     client = WebClient(token=BOT_TOKEN, base_url=slack.double.base_url, retry_handlers=[])
     worker = Dispatcher(
-        services, client, config=DispatcherConfig(concurrency=8, lane_interval=0, poll_seconds=0.05)
+        services,
+        SlackChat(client),
+        config=DispatcherConfig(concurrency=8, lane_interval=0, poll_seconds=0.05),
     )
     worker.start()
     try:
@@ -123,7 +126,7 @@ def test_acknowledged_means_committed_the_fan_out_completes_when_a_worker_runs(
 
 
 @pytest.mark.allow_slack_violations  # the double answers 429 to posts faster than 1/s per channel
-def test_429_storms_and_server_errors_delay_the_fan_out_but_lose_nothing(slack: BotUnderTest) -> None:
+def test_429_storms_and_server_errors_delay_the_fan_out_but_lose_nothing(slack: Partnership) -> None:
     slack.double.enforce_channel_rate(per_second=1.0, burst=1)
     slack.double.fail_rate(0.35, statuses=(429, 500, 503), retry_after=1, seed=11)
     running = dispatcher(slack)
@@ -158,12 +161,12 @@ def test_429_storms_and_server_errors_delay_the_fan_out_but_lose_nothing(slack: 
         assert len(alerts) == 1, person
 
 
-def test_two_workers_send_each_escalation_once(slack_on: BotUnderTest) -> None:
+def test_two_workers_send_each_escalation_once(slack_on: Partnership) -> None:
     bot = slack_on
     raise_with_form(bot, level="MIDDEN")
     dispatcher(bot).run_until_idle()
     click(bot, "rugdekking_ack", HANS, channel=POLITIE_CHANNEL)
-    minutes_pass(bot, 30)  # T1, T2, T3 and the safety check are all due at once
+    bot.later(minutes=30)  # T1, T2, T3 and the safety check are all due at once
     with bot.services.session() as session:
         expected = session.exec(
             select(func.count())
@@ -310,7 +313,7 @@ def test_many_messages_are_queued_at_once_and_each_key_once(database_url: str) -
         services.engine.dispose()
 
 
-def test_a_form_submitted_twice_at_the_same_moment_raises_one_alert(slack_on: BotUnderTest) -> None:
+def test_a_form_submitted_twice_at_the_same_moment_raises_one_alert(slack_on: Partnership) -> None:
     """Slack retries a submission it did not hear back on, and people tap twice: one alert, whatever
     the timing (the reporter's lock, then the form's view id)."""
     import json

@@ -14,18 +14,16 @@ from typing import Any
 
 import pytest
 from conftest import BotUnderTest
-from slack_sdk import WebClient
+from harness import Partnership
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.audit import verify
 from bot.authz import CLI_ACTOR
-from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
 from bot.signals.models import Signal, SignalAccess, SignalStatus
-from bot.slack.chat import SlackChat
 from bot.subjects.codes import CODE
 from bot.subjects.models import Subject
 from slackdouble import SlackDouble, visible_text
@@ -39,9 +37,6 @@ ILSE = PersonRef(TEAM, "U0POL00002")  # politie
 MARLEEN = PersonRef(TEAM, "U0BREDA001")  # gemeente
 BERT = PersonRef(TEAM, "U0BD000001")  # belastingdienst
 STRANGER = PersonRef(TEAM, "U0STRANGE1")
-FAST = DispatcherConfig(
-    concurrency=8, lease_seconds=5, lane_interval=0.0, poll_seconds=0.05, backoff_base=0.05
-)
 
 PARTNERSHIP = f"""\
 team: {TEAM}
@@ -82,10 +77,9 @@ def slack(bot: BotUnderTest) -> BotUnderTest:
     return set_up(bot)
 
 
-def deliver(bot: BotUnderTest) -> int:
+def deliver(bot: Partnership) -> int:
     """Send what the outbox holds, as the worker would."""
-    client = WebClient(token="xoxb-test", base_url=bot.double.base_url, retry_handlers=[], timeout=5)
-    return Dispatcher(bot.services, SlackChat(client), config=FAST).run_until_idle()
+    return bot.deliver()
 
 
 def ask(bot: BotUnderTest, who: PersonRef, words: str, locale: str | None = None) -> str:

@@ -17,13 +17,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from conftest import BotUnderTest, make_settings
+from harness import FAST
 from slack_sdk import WebClient
 from sqlalchemy import MetaData, text
 
 from bot.authz import CLI_ACTOR
 from bot.db import make_engine, upgrade
 from bot.outbox import post_message, send_dm
-from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
+from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.partners import service as partners
 from bot.partners.models import PartnerType
@@ -42,7 +43,6 @@ CLIENT_SECRET = "test-client-secret-abcdef0123456789"
 GEMEENTE = "T0GEMEENTE"  # the partnership's home workspace (the double's own team id is another)
 POLITIE = "T0POLITIE1"
 ELSEWHERE = "T0NOTINSTL"
-FAST = DispatcherConfig(concurrency=4, lease_seconds=5, lane_interval=0.0, poll_seconds=0.05)
 
 
 @dataclass
