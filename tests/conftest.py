@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -213,17 +213,39 @@ def _bot(database_url: str, double: SlackDouble) -> Iterator[BotUnderTest]:
     yield from start(database_url, double)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "partnership(**kwargs): how the partnership fixture starts Samen (tests/harness.py: start)"
+    )
+
+
+def _partnership(
+    request: pytest.FixtureRequest, database_url: str, double: SlackDouble
+) -> Iterator[Partnership]:
+    from harness import start  # it imports this module's names
+
+    marker = request.node.get_closest_marker("partnership")
+    setup: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    partners = setup.pop("partners", None)
+    for started in start(database_url, double, **setup):
+        if partners:
+            started.join(partners)
+        yield started
+
+
 @pytest.fixture
-def partnership(sqlite_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
-    """Samen on SQLite, played through Slack by people who say, click and submit (tests/harness.py)."""
-    from harness import start
-
-    yield from start(sqlite_url, slack_double)
+def partnership(
+    request: pytest.FixtureRequest, sqlite_url: str, slack_double: SlackDouble
+) -> Iterator[Partnership]:
+    """Samen on SQLite, played through Slack by people who say, click and submit (tests/harness.py).
+    `@pytest.mark.partnership(partners=YAML, people=[...], SAMEN_…=…)` says how: `partners` are imported,
+    the rest goes to `harness.start`."""
+    yield from _partnership(request, sqlite_url, slack_double)
 
 
 @pytest.fixture
-def partnership_on(database_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
+def partnership_on(
+    request: pytest.FixtureRequest, database_url: str, slack_double: SlackDouble
+) -> Iterator[Partnership]:
     """The same, on SQLite and on PostgreSQL in turn."""
-    from harness import start
-
-    yield from start(database_url, slack_double)
+    yield from _partnership(request, database_url, slack_double)

@@ -214,11 +214,13 @@ def start(
     tz: str = "Europe/Amsterdam",
     jobs: Sequence[ScheduledJob] = (),
     team_id: str | None = None,
+    client: WebClient | None = None,
     **settings: object,
 ) -> Iterator[Partnership]:
     """The one starter: migrate, build the Services on a settable clock, serve the app over HTTP in a
-    thread, sign requests as Slack would. `people` become the double's users (with `locale` and `tz`);
-    `settings` are environment names (SAMEN_PARTNERSHIP_CHANNEL=…). Stops the server afterwards."""
+    thread, sign requests as Slack would (for `team_id`). `people` become the double's users (with `locale`
+    and `tz`); `settings` are environment names (SAMEN_PARTNERSHIP_CHANNEL=…); `client`: the app's own
+    (default: the test bot token's). Stops the server afterwards."""
     migrated(database_url)
     configured = make_settings(database_url, api_url=double.base_url, **settings)
     clock = SettableClock(tick=True)
@@ -226,7 +228,7 @@ def start(
     app = create_app(
         configured,
         features=features,
-        client=WebClient(token=BOT_TOKEN, base_url=double.base_url),
+        client=client or WebClient(token=BOT_TOKEN, base_url=double.base_url),
         services=services,
     )
     for person in people:

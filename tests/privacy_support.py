@@ -31,10 +31,10 @@ from sqlalchemy import func, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot import clock
 from bot.alerts import service as alerts
 from bot.alerts.models import SupportKind
 from bot.cases.models import Case, CaseStatus
-from bot.clock import utcnow
 from bot.interventions import service as interventions
 from bot.interventions.models import InterventionStatus
 from bot.partners.models import PersonRef
@@ -158,7 +158,7 @@ def close_case(bot: BotUnderTest, case_id: int, *, days_ago: int = 0) -> None:
         case = session.get(Case, case_id)
         assert case is not None
         case.status = CaseStatus.GESLOTEN
-        case.closed_at = utcnow() - timedelta(days=days_ago)
+        case.closed_at = clock.now(session) - timedelta(days=days_ago)
         session.add(case)
 
 

@@ -68,11 +68,20 @@ partners:
 """
 
 
+# How the backup-alert tests start Samen: `@pytest.mark.partnership(**SETUP)` for the `partnership` fixture.
+SETUP: dict[str, Any] = {
+    "partners": PARTNERSHIP,
+    "people": (WETHOUDER, MARLEEN, HANS, ILSE, FATIMA, OMAR, STRANGER),
+    "team_id": TEAM,
+    "SAMEN_PARTNERSHIP_CHANNEL": BOARD,
+}
+
+
 def start_bot(database_url: str, double: SlackDouble, **settings: object) -> Iterator[Partnership]:
-    """The bot as the harness serves it, with the partnership's coordination channel set."""
-    values: dict[str, object] = {"SAMEN_PARTNERSHIP_CHANNEL": BOARD, **settings}
-    people = (WETHOUDER, MARLEEN, HANS, ILSE, FATIMA, OMAR, STRANGER)
-    yield from start(database_url, double, people=people, team_id=TEAM, **values)
+    """The bot as the harness serves it, with the partnership's coordination channel set (not the
+    partners: set_up_partnership)."""
+    setup = {key: value for key, value in SETUP.items() if key != "partners"}
+    yield from start(database_url, double, **{**setup, **settings})
 
 
 def set_up_partnership(services: Services, source: str = PARTNERSHIP) -> None:

@@ -667,7 +667,7 @@ def test_the_demo_scene_plays_the_booklets_timing_example() -> None:
 def test_the_start_of_a_time_window_is_announced_to_its_owner_and_a_new_window_replaces_it(
     world: World,
 ) -> None:
-    from datetime import UTC, timedelta
+    from datetime import UTC
 
     from sqlalchemy import text
 
@@ -688,15 +688,10 @@ def test_the_start_of_a_time_window_is_announced_to_its_owner_and_a_new_window_r
         rows = connection.execute(text(query)).all()
     assert [status for _key, status, _ in rows] == ["cancelled", "pending"]
 
-    # When the moment comes (here: moved to now), the owner hears it.
-    with world.services.engine.begin() as connection:
-        connection.execute(
-            text(
-                "UPDATE outbox SET not_before = :now "
-                "WHERE ref = 'intervention:1:window' AND status = 'pending'"
-            ),
-            {"now": datetime.now(UTC) - timedelta(seconds=1)},
-        )
+    # When the moment comes, the owner hears it.
+    start = world.intervention(number).window_start
+    assert start is not None
+    world.bot.later(seconds=(start - world.bot.clock.now()).total_seconds())
     world.dispatch()
     shown = texts(world.double.messages_to(FATIMA.user_id))
     assert any("Het tijdvak van *I-1* begint nu: woensdag" in t and "10:00–11:00" in t for t in shown)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from rugdekking_support import (
     OMAR,
     POLITIE_CHANNEL,
     RIEC_CHANNEL,
+    SETUP,
     STRANGER,
     WETHOUDER,
     all_texts,
@@ -33,8 +33,6 @@ from rugdekking_support import (
     dms_to,
     outbox_rows,
     raise_with_form,
-    set_up_partnership,
-    start_bot,
     submit_form,
     text_of,
     the_alert,
@@ -46,33 +44,30 @@ from bot.alerts.models import BackupAlert, SafetyState, Seriousness, SupportActi
 from bot.audit import verify
 from bot.partners.models import PersonRef
 from bot.vocabulary import IncidentType
-from slackdouble import SlackDouble, visible_text
+from slackdouble import visible_text
 from slackdouble.blockkit import check_message_blocks
 
 DESCRIPTION = "VERTROUWELIJK: twee mannen stonden bij mijn huis na de sluiting van de woning."
 PLACE = "VERTROUWELIJK thuis, Breda-Noord"
 
 
-@pytest.fixture
-def slack(sqlite_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
-    for bot in start_bot(sqlite_url, slack_double):
-        set_up_partnership(bot.services)
-        yield bot
+pytestmark = pytest.mark.partnership(**SETUP)
 
 
 @pytest.fixture
-def slack_on(database_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
+def slack(partnership: Partnership) -> Partnership:
+    return partnership
+
+
+@pytest.fixture
+def slack_on(partnership_on: Partnership) -> Partnership:
     """The same, on SQLite and on PostgreSQL."""
-    for bot in start_bot(database_url, slack_double):
-        set_up_partnership(bot.services)
-        yield bot
+    return partnership_on
 
 
 def ask(bot: Partnership, who: PersonRef, text: str = "", command: str = "/rugdekking", **kwargs: Any) -> str:
     """Type a command as `who`; the answer must be ephemeral, valid Block Kit; return its text."""
-    response = bot.driver.command(command, text, user=who.user_id, team=who.team_id, **kwargs)
-    assert response.status == 200, response.body
-    answer = response.json()
+    answer = bot.person(who, **kwargs).say(text, command=command)
     assert answer["response_type"] == "ephemeral"
     assert check_message_blocks(answer["blocks"]) == []
     return visible_text(answer["blocks"])
@@ -628,20 +623,22 @@ partners:
 """
 
 
+SHORT_TIMES = {"SAMEN_RUGDEKKING_SAFETY": "0.3,1", "SAMEN_RUGDEKKING_ESCALATION": "hoog:0.5,1.5,2"}
+
+
+@pytest.mark.partnership(**{**SETUP, "partners": PARTNERSHIP_OF_ONE, **SHORT_TIMES})
 def test_short_times_read_without_a_decimal_point_and_one_partner_is_singular(
-    sqlite_url: str, slack_double: SlackDouble
+    partnership: Partnership,
 ) -> None:
     """Times under a minute (as in the demo): "Over 18 seconden", never "Over 0.3 minuten"; a
     partnership of one partner reads "1 partner", never "alle 1 partners"."""
-    fast = {"SAMEN_RUGDEKKING_SAFETY": "0.3,1", "SAMEN_RUGDEKKING_ESCALATION": "hoog:0.5,1.5,2"}
-    for bot in start_bot(sqlite_url, slack_double, **fast):
-        set_up_partnership(bot.services, PARTNERSHIP_OF_ONE)
-        shown = visible_text(raise_with_form(bot)["view"])
-        assert "Rugdekking RD-1 is verstuurd: 1 partner wordt nu gealarmeerd en moet bevestigen." in shown
-        assert "Over 18 seconden vraag ik of je veilig bent." in shown
-        deliver(bot)
-        assert "Je rugdekking RD-1 is naar 1 partner gestuurd." in all_texts(dms_to(bot, WETHOUDER))
-        assert "0 van 1 partner bevestigd" in board(bot)
-        bot.later(minutes=0.5)
-        deliver(bot)
-        assert "heeft rugdekking RD-1 na 30 seconden nog niet bevestigd" in all_texts(dms_to(bot, MARLEEN))
+    bot = partnership
+    shown = visible_text(raise_with_form(bot)["view"])
+    assert "Rugdekking RD-1 is verstuurd: 1 partner wordt nu gealarmeerd en moet bevestigen." in shown
+    assert "Over 18 seconden vraag ik of je veilig bent." in shown
+    deliver(bot)
+    assert "Je rugdekking RD-1 is naar 1 partner gestuurd." in all_texts(dms_to(bot, WETHOUDER))
+    assert "0 van 1 partner bevestigd" in board(bot)
+    bot.later(minutes=0.5)
+    deliver(bot)
+    assert "heeft rugdekking RD-1 na 30 seconden nog niet bevestigd" in all_texts(dms_to(bot, MARLEEN))

@@ -16,13 +16,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import BotUnderTest, make_settings
-from harness import FAST
+from conftest import BotUnderTest
+from harness import FAST, start
 from slack_sdk import WebClient
 from sqlalchemy import MetaData, text
 
 from bot.authz import CLI_ACTOR
-from bot.db import make_engine, upgrade
 from bot.outbox import post_message, send_dm
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -31,11 +30,8 @@ from bot.partners.models import PartnerType
 from bot.people import get_person
 from bot.runtime import Services
 from bot.slack import surface
-from bot.slack.app import create_app
 from bot.slack.chat import SlackChat
-from bot.slack.localserver import serve_in_thread
 from bot.slack.workspaces.tables import BOTS, INSTALLATIONS, OAUTH_STATES, SEALED_COLUMNS
-from commands import register_all
 from slackdouble import SlackDouble, SlackDriver, visible_text
 
 CLIENT_ID = "1111111111.2222222222"
@@ -111,35 +107,20 @@ def oauth_bot_on(database_url: str, slack_double: SlackDouble) -> Iterator[OAuth
 
 
 def _oauth_bot(database_url: str, slack_double: SlackDouble) -> Iterator[OAuthBot]:
-    upgrade(database_url)
     slack_double.set_oauth_client(CLIENT_ID, CLIENT_SECRET)
     slack_double.add_team(GEMEENTE, "Gemeente Rotterdam")
     slack_double.add_team(POLITIE, "Politie Rotterdam")
-    settings = make_settings(
+    for bot in start(
         database_url,
-        api_url=slack_double.base_url,
+        slack_double,
+        client=WebClient(base_url=slack_double.base_url),  # no token: each workspace's comes from its install
+        team_id=GEMEENTE,
         SLACK_BOT_TOKEN="",
         SLACK_CLIENT_ID=CLIENT_ID,
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
         SAMEN_HOME_TEAM=GEMEENTE,
-    )
-    services = Services.build(settings, engine=make_engine(database_url))
-    app = create_app(
-        settings, features=register_all, client=WebClient(base_url=slack_double.base_url), services=services
-    )
-    server = serve_in_thread(app, services)
-    bot = BotUnderTest(
-        app=app,
-        services=services,
-        double=slack_double,
-        driver=SlackDriver(server.events_url, settings.slack_signing_secret, slack_double, GEMEENTE),
-        url=server.events_url,
-    )
-    try:
-        yield OAuthBot(bot, Installer(server.events_url.removesuffix("/slack/events"), slack_double))
-    finally:
-        server.stop()
-        services.engine.dispose()
+    ):
+        yield OAuthBot(bot, Installer(bot.url.removesuffix("/slack/events"), slack_double))
 
 
 def test_a_second_workspace_installs_samen_and_its_people_use_it(
