@@ -145,16 +145,6 @@ SAMPLES = {
         },
         True,
     ),
-    "rugdekking_notice.json.j2": (
-        {
-            "message": "%(code)s can be closed once every partner has acknowledged it. Still silent: "
-            "%(partners)s. Call them; their escalation continues.",
-            "values": {"code": "RD-12", "partners": HOSTILE},
-            "ask": None,
-            "as_modal": False,
-        },
-        True,
-    ),
     "rugdekking_figures.json.j2": (
         {
             "items": [

@@ -22,8 +22,10 @@ import pytest
 from sqlmodel import Session
 from test_authz import DOCUMENTED, expected_from_document
 
+from bot.alerts import details as alert_details
 from bot.alerts import service as alerts
 from bot.alerts.models import Seriousness
+from bot.alerts.problems import AlertError
 from bot.authz import CLI_ACTOR, Action, NotAllowed, Relation, Role
 from bot.cases import service as cases
 from bot.checkins import alignment
@@ -37,7 +39,10 @@ from bot.partners.importer import import_partners
 from bot.partners.models import Member, PersonRef
 from bot.privacy import overview
 from bot.runtime import Services
-from bot.signals import service as signals
+from bot.signals import cards
+from bot.signals import registering as signals
+from bot.signals.errors import SignalError
+from bot.signals.models import Recency
 from bot.signals.notices import Outbound
 from bot.vocabulary import (
     Contribution,
@@ -48,6 +53,7 @@ from bot.vocabulary import (
     SubjectKind,
     SubjectRole,
 )
+from bot.weighing import service as weighing
 
 TEAM = "T0SAMEN"
 PARTNERS = {
@@ -130,20 +136,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, 
             data=signals.SignalInput(summary="Woning", category=SignalCategory.DRUGS, details="d"),
             outbound=outbound,
         )
-        weighed = signals.weigh(
+        weighed = weighing.weigh(
             session,
             actor=a_coordinator,
             signal_id=int(for_case.signal.id or 0),
-            data=signals.WeighingInput(
-                verdict=signals.Verdict.JA,
+            data=weighing.WeighingInput(
+                verdict=cards.Verdict.JA,
                 verdict_reason="r",
                 task_partner_id=ids["A"],
                 legal_basis="art. 13b Opiumwet",
                 task_reason="r",
                 seriousness=3,
-                recency=signals.Recency.MAAND,
+                recency=Recency.MAAND,
                 seriousness_reason="r",
-                outcome=signals.Outcome.CASUS,
+                outcome=cards.Outcome.CASUS,
                 outcome_reason="r",
                 case_focus=FocusElement.OPROLLEN,
             ),
@@ -278,11 +284,11 @@ def call_alignment(session: Session, actor: Any, objects: Objects, services: Ser
 PROBES: dict[Action, tuple[str | None, Probe]] = {
     Action.VIEW_SIGNAL_DETAILS: (
         "signal",
-        lambda s, a, o, sv: signals.detail(s, actor=a, signal_id=o.shared_signal, purpose="t").may_see,
+        lambda s, a, o, sv: cards.detail(s, actor=a, signal_id=o.shared_signal, purpose="t").may_see,
     ),
     Action.WEIGH_SIGNAL: (
         "signal",
-        lambda s, a, o, sv: signals.weighing_form(s, actor=a, signal_id=o.shared_signal, purpose="t"),
+        lambda s, a, o, sv: weighing.weighing_form(s, actor=a, signal_id=o.shared_signal, purpose="t"),
     ),
     Action.GRANT_ACCESS: (
         "signal",
@@ -340,7 +346,7 @@ PROBES: dict[Action, tuple[str | None, Probe]] = {
     ),
     Action.VIEW_BACKUP_ALERT_DETAILS: (
         "alert details",
-        lambda s, a, o, sv: alerts.view_details(s, actor=a, alert_id=o.alert),
+        lambda s, a, o, sv: alert_details.view_details(s, actor=a, alert_id=o.alert),
     ),
     # Role-only actions: the object does not matter.
     Action.REGISTER_SIGNAL: (
@@ -439,7 +445,7 @@ def decide(services: Services, objects: Objects, action: Action, partner: str, r
             return False
         except interventions.NotOwner:  # closing someone else's intervention: refused with whose it is
             return False
-        except (signals.SignalError, cases.InvalidInput, interventions.InterventionError, alerts.AlertError):
+        except (SignalError, cases.InvalidInput, interventions.InterventionError, AlertError):
             return True  # past the authorisation: a rule of the feature itself said no
         except partners.PartnerError:
             return True

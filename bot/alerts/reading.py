@@ -1,13 +1,17 @@
-"""Reading backup alerts: their partners, supporting actions and figures (no rules, no changes)."""
+"""Reading backup alerts: one alert, the open ones, their partners, supporting actions and figures (no
+rules, no changes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.alerts.models import AlertPartner, BackupAlert, Seriousness, SupportAction
+from bot.alerts.problems import UNKNOWN, UnknownAlert
+from bot.authz import Principal
 from bot.partners.models import Partner, PersonRef
 from bot.vocabulary import IncidentType
 
@@ -37,6 +41,47 @@ class AlertFigures:
     acknowledged: int
     total: int
     partners: list[PartnerFigure] = field(default_factory=list)
+
+
+def get_alert(session: Session, *, alert_id: int) -> BackupAlert:
+    alert = session.get(BackupAlert, alert_id)
+    if alert is None:
+        raise UnknownAlert(UNKNOWN, number=alert_id)
+    return alert
+
+
+def open_alerts(session: Session, *, actor: Principal, limit: int = 5) -> list[BackupAlert]:
+    """Alerts not yet closed, newest first: what the App Home shows every member."""
+    return list(
+        session.exec(
+            select(BackupAlert)
+            .where(col(BackupAlert.closed_at).is_(None))
+            .order_by(col(BackupAlert.raised_at).desc(), col(BackupAlert.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def count_open(session: Session) -> int:
+    return int(
+        session.exec(
+            select(func.count()).select_from(BackupAlert).where(col(BackupAlert.closed_at).is_(None))
+        ).one()
+    )
+
+
+def figures(
+    session: Session, *, actor: Principal, alert_id: int | None = None, limit: int = 10
+) -> list[AlertFigures]:
+    """The figures of the latest alerts and drills (or of one): the same figures for both."""
+    if alert_id is not None:
+        return [figures_of(session, get_alert(session, alert_id=alert_id))]
+    alerts = session.exec(
+        select(BackupAlert)
+        .order_by(col(BackupAlert.raised_at).desc(), col(BackupAlert.id).desc())
+        .limit(limit)
+    ).all()
+    return [figures_of(session, alert) for alert in alerts]
 
 
 def partner_rows(session: Session, alert: BackupAlert) -> list[AlertPartner]:
