@@ -25,7 +25,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +178,11 @@ class Partnership(BotUnderTest):
 
 
 def fire_times(job: ScheduledJob, *, after: datetime, until: datetime, zone: Any) -> Iterator[datetime]:
-    """The moments in (after, until] at which `job`'s trigger fires."""
+    """The moments in (after, until] at which `job`'s trigger fires, in UTC (as the worker hands them on)."""
     trigger = job.trigger(zone)
     moment = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
     while moment is not None and moment <= until:
-        yield moment
+        yield moment.astimezone(UTC)
         moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
 
 
