@@ -125,6 +125,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
             "round": 2,
             "owner_partner_id": 1,
             "owner": "U0OWNER01",
+            "what": HOSTILE,  # noqa: F821
+            "day": "2026-12-08",
         },
         False,
     ),

@@ -20,14 +20,14 @@ from sqlalchemy import text
 
 from bot.authz import CLI_ACTOR
 from bot.calendar import holiday_name, is_holiday, is_working_day, next_working_day
-from bot.interventions import reminders
-from bot.interventions import service as interventions
+from bot.interventions import planning, progress, reminders
 from bot.interventions.dates import Window
 from bot.interventions.models import InterventionStatus
 from bot.partners import service as partners
 from bot.partners.models import PersonRef
 from bot.people import remember_profile
 from bot.scheduler import run_once
+from bot.vocabulary import FocusElement, InstrumentType
 from slackdouble import SlackDouble, visible_text
 
 S = InterventionStatus
@@ -70,22 +70,20 @@ def planned(
                 session, actor=CLI_ACTOR, partner_id=world.partner[name], capacity=50, purpose="test: room"
             )
         actor = partners.require_member(session, team_id=owner.team_id, user_id=owner.user_id)
-        draft = interventions.Draft(
+        draft = planning.Draft(
             case_id=world.case["loods"],
-            instrument_type=interventions.InstrumentType.BESTUURSRECHTELIJK,
+            instrument_type=InstrumentType.BESTUURSRECHTELIJK,
             instrument=what,
-            focus_element=interventions.FocusElement.VERDIENMODEL_VERSTOREN,
+            focus_element=FocusElement.VERDIENMODEL_VERSTOREN,
             owner_partner_id=world.partner[partner],
             owner=owner,
             window=Window(start=start, end=end, has_time=True),
         )
-        made = interventions.create(
-            session, actor=actor, draft=draft, settings=settings, now=now
-        ).intervention
+        made = planning.create(session, actor=actor, draft=draft, settings=settings, now=now).intervention
         assert made.id is not None
         for to in (S.TOEGEZEGD, S.GEPLAND, S.IN_UITVOERING):
             if list(S).index(to) <= list(S).index(status):
-                interventions.advance(
+                progress.advance(
                     session, actor=actor, intervention_id=made.id, to=to, settings=settings, now=now
                 )
         return made.id
@@ -234,14 +232,14 @@ def test_an_intervention_without_updates_goes_to_its_owner_then_to_the_partners_
     settings = world.services.settings
     with world.services.session() as session:
         actor = partners.require_member(session, team_id=FATIMA.team_id, user_id=FATIMA.user_id)
-        made = interventions.create(
+        made = planning.create(
             session,
             actor=actor,
-            draft=interventions.Draft(
+            draft=planning.Draft(
                 case_id=world.case["loods"],
-                instrument_type=interventions.InstrumentType.PREVENTIEF,
+                instrument_type=InstrumentType.PREVENTIEF,
                 instrument="Voorlichting ondernemers",
-                focus_element=interventions.FocusElement.WEERBAARHEID,
+                focus_element=FocusElement.WEERBAARHEID,
                 owner_partner_id=world.partner["gemeente"],
                 owner=FATIMA,
             ),
@@ -250,7 +248,7 @@ def test_an_intervention_without_updates_goes_to_its_owner_then_to_the_partners_
         ).intervention
         assert made.id is not None
         number = made.id
-        interventions.advance(
+        progress.advance(
             session,
             actor=actor,
             intervention_id=number,
@@ -295,11 +293,11 @@ def test_two_workers_over_a_week_send_every_reminder_exactly_once(world_on: Worl
     settings = world.services.settings
     with world.services.session() as session:
         jan = partners.require_member(session, team_id=JAN.team_id, user_id=JAN.user_id)
-        interventions.finish(
+        progress.finish(
             session, actor=jan, intervention_id=finished, result="klaar", settings=settings, now=created
         )
         marleen = partners.require_member(session, team_id=MARLEEN.team_id, user_id=MARLEEN.user_id)
-        interventions.snooze(
+        progress.snooze(
             session,
             actor=marleen,
             intervention_id=snoozed,

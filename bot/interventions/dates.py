@@ -16,6 +16,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
+from bot.problems import Problem
 
 WEEKDAYS: Final[dict[str, int]] = {
     **dict.fromkeys(("maandag", "ma", "monday", "mon"), 0),
@@ -35,13 +36,8 @@ _DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "‑": "-", "−": 
 _FILLER = re.compile(r"\b(om|van|vanaf|tot|t/m|at|from|to|until|till)\b|-|,")
 
 
-class WindowError(ValueError):
-    """The text is not a usable window; `message` is a message id, `values` fill it."""
-
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
+class WindowError(Problem):
+    """The text (or what was picked) is not a usable window: a problem the person can fix."""
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ def tell_new_owner(
 
 def waits_on(session: Session, intervention: Intervention) -> dict[str, str] | None:
     """The intervention this one waits on while that is not carried out yet: its code and owner partner,
-    so the owner knows why it cannot start and that they will hear it (bot.interventions.service.finish)."""
+    so the owner knows why it cannot start and that they will hear it (bot.interventions.progress.finish)."""
     if intervention.depends_on_id is None:
         return None
     before = session.get(Intervention, intervention.depends_on_id)
