@@ -14,7 +14,7 @@ from conftest import BotUnderTest
 from sqlalchemy import func, select, text
 from sqlmodel import col
 from test_observability import get
-from test_workspaces import CLI_ACTOR, FAST, GEMEENTE, POLITIE, OAuthBot, _clients, _oauth_bot
+from test_workspaces import CLI_ACTOR, FAST, GEMEENTE, POLITIE, OAuthBot, _chat, _oauth_bot
 
 from bot.audit import AuditEntry
 from bot.authz import Role
@@ -144,7 +144,7 @@ def test_a_workspace_that_uninstalls_samen_is_forgotten_and_the_coordinators_are
     # The coordinator in the home workspace hears of it, sent with the gemeente's installation; the
     # politie's coordinator cannot be reached there any more and is not written to.
     double = two_workspaces.bot.double
-    Dispatcher(services, None, config=FAST, clients=_clients(services)).run_until_idle()
+    Dispatcher(services, _chat(services), config=FAST).run_until_idle()
     notices = [call for call in double.delivered("chat.postMessage") if "verwijderd" in json.dumps(call.args)]
     assert [call.args["channel"] for call in notices] == [HOME_COORDINATOR]
     shown = visible_text(notices[0].args["blocks"])
