@@ -33,6 +33,7 @@ from bot.partners import service as partners
 from bot.partners.models import Member, PersonRef
 from bot.people import get_person
 from bot.problems import Problem
+from bot.signals.notices import contacts_of
 from bot.subjects import codes
 from bot.subjects.holders import holders as holders_of
 from bot.subjects.models import Subject
@@ -115,8 +116,6 @@ def call(
     session.add(alignment)
     session.flush()
     caller = partners.get_partner(session, partner_id=actor.partner_id)
-    from bot.signals.notices import contacts_of
-
     for partner_id in others:
         partner = partners.get_partner(session, partner_id=partner_id)
         for person in contacts_of(session, partner):

@@ -32,6 +32,7 @@ from bot.i18n import N_
 from bot.outbox import cancel, enqueue, ts_of
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
+from bot.signals.notices import contacts_of
 
 MAX_MENTIONS: Final = 40  # people named in one prompt; more are counted
 MAX_ASK: Final = 3  # coordinators named in a refusal
@@ -258,8 +259,6 @@ def _groups(rows: list[CheckinAnswer], names: dict[int, str]) -> list[dict[str, 
 
 
 def _needs(session: Session, rows: list[CheckinAnswer], names: dict[int, str]) -> list[dict[str, Any]]:
-    from bot.signals.notices import contacts_of
-
     needs = []
     for row in rows:
         for partner_id in json.loads(row.need_partner_ids or "[]"):
