@@ -64,7 +64,6 @@ from bot.interventions.rules import (
     check_may_update,
 )
 from bot.interventions.timing import set_dependency, set_window
-from bot.problems import Label
 
 __all__ = [
     "BEFORE_EXECUTION",
@@ -81,7 +80,6 @@ __all__ = [
     "CapacityExceeded",
     "Draft",
     "InterventionError",
-    "Label",
     "MyWork",
     "NotAllowedNow",
     "NotOwner",
