@@ -266,7 +266,7 @@ def _finished_counts(session: Session, period: Period) -> tuple[dict[FocusElemen
 
 def _visible(viewer: Principal | None) -> Any:
     """SQL for `intervention_relation(session, viewer, row) is not Relation.OTHER`
-    (bot/interventions/service.py), so that need to know is decided in the query, not per row: the
+    (bot/interventions/reading.py), so that need to know is decided in the query, not per row: the
     owner partner's, a partner joining it, or one that may see its case (the lead partner, a partner
     that joined the case, and coordinators and admins for every case). tests/test_digest.py checks the
     two agree for every intervention and member."""
