@@ -116,11 +116,7 @@ class World:
     def command(
         self, person: PersonRef, words: str, channel: str = CHANNEL, locale: str | None = None
     ) -> dict[str, Any]:
-        response = self.driver.command(
-            "/samen", words, user=person.user_id, team=TEAM, channel=channel, locale=locale
-        )
-        assert response.status == 200, response.body
-        return response.json() if response.body else {}
+        return self.bot.person(person, locale=locale).say(words, channel=channel)
 
     def said(self, answer: dict[str, Any]) -> str:
         return visible_text(answer.get("blocks") or []) or str(answer.get("text", ""))
@@ -136,11 +132,8 @@ class World:
         self, person: PersonRef, callback_id: str, values: dict[str, Any], view: dict[str, Any], view_id: str
     ) -> dict[str, Any]:
         """Fill in a modal the bot opened (block id → value, dressed as the element asks) and submit it."""
-        form = {block: {"value": value} for block, value in values.items()}
         stored = {**view, "id": view_id, "root_view_id": view_id}
-        response = self.driver.view_submission(callback_id, form, user=person.user_id, view=stored, team=TEAM)
-        assert response.status == 200, response.body
-        return response.json() if response.body else {}
+        return self.bot.person(person).submit(callback_id, values, view=stored)
 
     def plan(
         self,
@@ -181,8 +174,7 @@ class World:
         """Click "Answer" where the bot showed it (the prompt in the channel, or the reminder in a DM)."""
         before = len(self.double.calls_to("views.open"))
         channel = person.user_id if in_dm else CHANNEL
-        response = self.driver.action("checkin_answer", user=person.user_id, channel=channel, team=TEAM)
-        assert response.status == 200, response.body
+        self.bot.person(person).click("checkin_answer", channel=channel)
         opened = self.double.wait_for("views.open", count=before + 1)[-1]
         return dict(opened.args["view"])
 
@@ -197,8 +189,7 @@ class World:
         a click on a copy of the old prompt would); what the person was told, only to them."""
         before = len(self.double.calls_to("response_url"))
         value = None if moment_id is None else str(moment_id)
-        response = self.driver.action("checkin_close", value, user=person.user_id, channel=CHANNEL, team=TEAM)
-        assert response.status == 200, response.body
+        self.bot.person(person).click("checkin_close", value, channel=CHANNEL)
         return dict(self.double.wait_for("response_url", count=before + 1)[-1].args)
 
     def summaries(self) -> list[str]:

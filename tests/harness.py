@@ -103,14 +103,16 @@ class Person:
     def submit(
         self,
         callback_id: str,
-        values: dict[str, Any],
+        values: dict[str, Any] | None = None,
         *,
+        states: dict[str, dict[str, Any]] | None = None,
         view: dict[str, Any] | None = None,
         view_id: str | None = None,
     ) -> dict[str, Any]:
-        """Submit a form: `values` maps each block id to its value, dressed as the element asks (or to
-        the element's state itself when given as {action_id: value}); the answer (JSON; {} when empty)."""
-        form = {block: value if _is_state(value) else {"value": value} for block, value in values.items()}
+        """Submit a form: `values` maps block ids to values (a text, an option's value, a list of them),
+        `states` block ids to their element's state as is ({action_id: value}); the answer (JSON; {} when
+        it is empty)."""
+        form = {block: {"value": value} for block, value in (values or {}).items()} | (states or {})
         extra: dict[str, Any] = {"view": view} if view is not None else {}
         if view_id is not None:
             extra["view_id"] = view_id
@@ -128,10 +130,6 @@ def _answer(response: DriverResponse) -> dict[str, Any]:
     """Slack's view of the acknowledgement: 200, with a JSON body or none."""
     assert response.status == 200, response.body
     return dict(response.json()) if response.body else {}
-
-
-def _is_state(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and "value" not in value
 
 
 @dataclass

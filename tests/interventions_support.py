@@ -108,9 +108,7 @@ class World:
     # -- what people do ----------------------------------------------------------------------------
 
     def command(self, person: PersonRef, words: str, locale: str | None = None) -> dict[str, Any]:
-        response = self.driver.command("/samen", words, user=person.user_id, team=TEAM, locale=locale)
-        assert response.status == 200, response.body
-        return response.json() if response.body else {}
+        return self.bot.person(person, locale=locale).say(words)
 
     def open_form(self, person: PersonRef, words: str = "interventie") -> dict[str, Any]:
         before = len(self.double.calls_to("views.open"))
@@ -125,20 +123,13 @@ class World:
 
     def submit_form(self, person: PersonRef, values: dict[str, Any]) -> dict[str, Any]:
         """Fill in the new-intervention form (block id → value) and submit it: the answer (JSON)."""
-        form = {block: {"value": value} for block, value in values.items()}
-        response = self.driver.view_submission("intervention_new", form, user=person.user_id, team=TEAM)
-        assert response.status == 200, response.body
-        return response.json() if response.body else {}
+        return self.bot.person(person).submit("intervention_new", values)
 
     def confirm(
         self, person: PersonRef, confirm_view: dict[str, Any], view_id: str = "V0CONFIRM1"
     ) -> dict[str, Any]:
         view = {**confirm_view, "id": view_id, "root_view_id": view_id}
-        response = self.driver.view_submission(
-            "intervention_confirm", {}, user=person.user_id, view=view, team=TEAM
-        )
-        assert response.status == 200, response.body
-        return response.json() if response.body else {}
+        return self.bot.person(person).submit("intervention_confirm", {}, view=view)
 
     def plan(
         self,
@@ -195,18 +186,9 @@ class World:
         if in_dm_of is not None:
             message = self.message_with(in_dm_of, action_id, value)
         self._seen = len(self.double.calls_to("response_url"))
-        response = self.driver.action(
-            action_id,
-            value=value,
-            user=person.user_id,
-            message=message
-            if message is not None
-            else ({"ts": "1.0", "text": "", "blocks": []} if view is None else None),
-            view=view,
-            block_id=block_id,
-            team=TEAM,
-        )
-        assert response.status == 200, response.body
+        if message is None and view is None:
+            message = {"ts": "1.0", "text": "", "blocks": []}  # an answer the bot gave
+        self.bot.person(person).click(action_id, value, message=message, view=view, block_id=block_id)
 
     def message_with(self, person: PersonRef, action_id: str, value: str) -> dict[str, Any]:
         for message in reversed(self.double.messages_to(person.user_id)):
@@ -225,10 +207,7 @@ class World:
     def submit_view(
         self, person: PersonRef, callback_id: str, values: dict[str, Any], view: dict[str, Any]
     ) -> dict[str, Any]:
-        form = {block: {"value": value} for block, value in values.items()}
-        response = self.driver.view_submission(callback_id, form, user=person.user_id, view=view, team=TEAM)
-        assert response.status == 200, response.body
-        return response.json() if response.body else {}
+        return self.bot.person(person).submit(callback_id, values, view=view)
 
 
 def build_world(database_url: str, double: SlackDouble, **settings: object) -> Iterator[World]:

@@ -164,7 +164,7 @@ def submit_form(
         "rd_place": {"place": place},
         "rd_name": {"name": ["show"] if show_name else []},
     }
-    return bot.person(who).submit("rugdekking_raise", values, view=view)
+    return bot.person(who).submit("rugdekking_raise", states=values, view=view)
 
 
 def click(bot: Partnership, action_id: str, who: PersonRef, *, channel: str | None = None) -> None:
