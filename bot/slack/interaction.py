@@ -32,7 +32,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.i18n import N_
-from bot.problems import Problem, field_errors, shown_values
+from bot.pii import KIND_LABELS
+from bot.problems import Problem, field_errors, register_labels, shown_values
 from bot.runtime import Services
 from bot.slack.registry import Registry
 from bot.slack.urls import is_response_url
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
     from bot.partners.models import Member
 
 logger = logging.getLogger(__name__)
+
+# A problem may name kinds of personal data it found (bot.pii.Kind): people read their labels. Registered
+# here, where problems are shown, since the core's pii and problems modules do not know each other.
+register_labels(KIND_LABELS)
 
 Kind = Literal["command", "action", "view", "shortcut", "event", "home", "options", "other"]
 M = TypeVar("M", bound=BaseModel)
@@ -297,10 +302,10 @@ class Interaction:
 
     def ack(self, **kwargs: Any) -> None:
         """Acknowledge the request (once). Never inside an open write session: commit, then acknowledge."""
-        if self._writing:
-            raise RuntimeError("acknowledge after the change commits, not inside its transaction")
         if self.acked:
             return
+        if self._writing:
+            raise RuntimeError("acknowledge after the change commits, not inside its transaction")
         self.acked = True
         self.context.ack(**kwargs)
 
@@ -368,10 +373,11 @@ class Interaction:
         A stranger is told they are not a member and whom to ask, the same everywhere."""
         from bot.partners.service import NotAMember
 
-        if isinstance(problem, NotAMember) and self.known_member is None:
+        submitted = self.kind == "view" and not self.acked and self.body.get("type") == "view_submission"
+        if isinstance(problem, NotAMember) and self.known_member is None and not submitted:
             self.reply("partner_not_a_member.json.j2", coordinators=self._coordinators())
             return
-        if self.kind == "view" and not self.acked and self.body.get("type") == "view_submission":
+        if submitted:  # a form stays open, the problem (a stranger's too) under its field
             fields = [str(b.get("block_id")) for b in self.view.get("blocks") or [] if b.get("block_id")]
             default = default_field or (fields[0] if fields else "")
             if fields:
