@@ -9,6 +9,7 @@ Every path goes through signed requests and the Slack double (tests/intervention
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -368,3 +369,30 @@ def test_a_chain_without_a_case_tells_the_next_owner_it_is_their_turn(world: Wor
     world.dispatch()
     turn = world.message_with(KOEN, "intervention_to_TOEGEZEGD", str(second))
     assert f"Nu is het *I-{second}*: Pand opnieuw verhuren." in visible_text(turn["blocks"])
+
+
+# --- stale and forged input ----------------------------------------------------------------------------
+
+
+def test_a_stale_or_forged_button_or_form_is_answered_and_changes_nothing(world: World) -> None:
+    """Buttons and forms carry typed values (issue 17): one Samen did not write — forged, or from an
+    older Samen — is answered "out of date" where the person is, and nothing changes."""
+    number = plan_independent(world)
+    world.click(KOEN, "intervention_handover", str(number))
+    handover_form = world.double.last_view("intervention_handover")
+    before = snapshot(world.services.engine)
+
+    for action_id, value in (
+        ("intervention_window_confirm", json.dumps({"id": number, "s": "volgende week"})),
+        ("intervention_override", json.dumps({"id": number, "to": "GEPLAND", "kind": "anyway"})),
+        ("intervention_done", "٣"),
+        ("intervention_join", "9223372036854775808"),
+    ):
+        world.click(KOEN, action_id, value)
+        assert "Dit formulier is verouderd" in visible_text(world.responses()[-1].get("blocks") or [])
+
+    forged = {**handover_form, "private_metadata": json.dumps({"id": "<!channel>"})}
+    answer = world.submit_view(KOEN, "intervention_handover", {"owner": RUUD.user_id}, forged)
+    assert answer["response_action"] == "errors" and "verouderd" in answer["errors"]["owner"], answer
+    assert snapshot(world.services.engine) == before
+    assert world.intervention(number).status is S.VOORGESTELD
