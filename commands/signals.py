@@ -1,45 +1,36 @@
 """Signals in Slack: `/samen signaal [tekst]` and the "Registreer als signaal" message shortcut open the
 registration modal; the signal's weigh button opens the weighing modal; `/samen signalen` and
-`/samen subject` look things up; the match notice's button asks for an alignment moment.
+`/samen subject` look things up; the access button shares a signal's details with a partner.
 
-Parse → ack → call bot.signals.service → render. Who may see or do what is decided there.
+Parse → call the domain (bot.signals, bot.weighing, bot.cases.subjects) → render; a change commits
+before Slack hears "ok". Who may see or do what is decided in the domain; a problem it raises is shown
+by the Interaction (bot/slack/interaction.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Final
 
-from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
+from pydantic import BaseModel
+from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
-from bot.authz import NotAllowed
+from bot.cases import service as cases
+from bot.cases.subjects import subject_view
 from bot.i18n import N_, t
 from bot.mrkdwn import readable
 from bot.partners import service as partners
-from bot.partners.models import Member, PersonRef
-from bot.pii import KIND_LABELS, Kind
-from bot.runtime import Services
-from bot.signals import service
+from bot.partners.models import Member
+from bot.pii import KIND_LABELS
+from bot.signals import cards, registering
 from bot.signals.models import Recency
 from bot.signals.notices import Outbound
-from bot.signals.service import (
-    OUTCOME_LABELS,
-    RECENCY_LABELS,
-    VERDICT_LABELS,
-    Outcome,
-    SignalError,
-    SignalInput,
-    SubjectInput,
-    Verdict,
-    WeighingInput,
-)
+from bot.signals.registering import SignalInput, SubjectInput
+from bot.slack.interaction import Interaction, Number, listener, metadata_json
 from bot.slack.registry import HomeSection, Registry, Subcommand
-from bot.slack.requests import Actor, CommandRequest, HomeRequest
 from bot.slack.urls import is_response_url
 from bot.vocabulary import (
     CATEGORY_LABELS,
@@ -51,16 +42,33 @@ from bot.vocabulary import (
     SubjectKind,
     SubjectRole,
 )
+from bot.weighing import service as weighing
+from bot.weighing.service import WeighingInput
 
 logger = logging.getLogger(__name__)
 
 REGISTER_VIEW: Final = "signal_register"
 WEIGH_VIEW: Final = "signal_weigh"
 SHORTCUT: Final = "register_signal"  # the message shortcut "Registreer als signaal"
-MAX_PREFILL_SUMMARY: Final = service.MAX_SUMMARY
+MAX_PREFILL_SUMMARY: Final = registering.MAX_SUMMARY
 LOOKUP_PURPOSE: Final = "look-up of a signal's details (/samen signalen)"
 SUBJECT_PURPOSE: Final = "look-up of a subject's identity (/samen subject)"
 WEIGH_PURPOSE: Final = "weighing a signal (the weighing form shows its details)"
+
+
+class RegistrationMetadata(BaseModel):
+    """What the registration form carries: where to confirm (Slack's response URL), the channel, and the
+    permalink of the message it was registered from."""
+
+    r: str | None = None
+    c: str | None = None
+    p: str | None = None
+
+
+class WeighingMetadata(BaseModel):
+    """The signal the weighing form is about."""
+
+    s: Number
 
 
 def register(app: App, registry: Registry) -> None:
@@ -94,332 +102,248 @@ def register(app: App, registry: Registry) -> None:
         )
     )
     registry.add_home_section(HomeSection(name="signals", order=20, render=home_section))
-    app.view(REGISTER_VIEW)(submit_registration)
-    app.shortcut(SHORTCUT)(registration_from_message)
-    app.action("signal_weigh")(open_weighing)
-    app.view(WEIGH_VIEW)(submit_weighing)
-    # The match notice's button "alignment_request" is handled by commands/checkins.py (issue 6).
-    app.action("signal_grant_access")(grant_access)
+    app.view(REGISTER_VIEW)(listener(submit_registration))
+    app.shortcut(SHORTCUT)(listener(registration_from_message))
+    app.action("signal_weigh")(listener(open_weighing))
+    app.view(WEIGH_VIEW)(listener(submit_weighing))
+    # The match notice's button "alignment_request" is handled by commands/alignment.py (issue 6).
+    app.action("signal_grant_access")(listener(grant_access))
 
 
 # --- registering ----------------------------------------------------------------------------------
 
 
-def open_registration(request: CommandRequest) -> None:
-    request.ack()
-    text = request.args.strip()
-    summary, details = (
-        (text, "") if len(text) <= MAX_PREFILL_SUMMARY else (text[: MAX_PREFILL_SUMMARY - 1] + "…", text)
-    )
-    metadata = {"r": request.body.get("response_url"), "c": request.channel_id}
-    with request.services.session() as session:
-        view = registration_view(
-            request.services, session, request.member, request.language, summary, details, metadata
-        )
-    _open(request.client, request.body.get("trigger_id"), view)
+def open_registration(i: Interaction) -> None:
+    summary, details = _prefill(i.args.strip())
+    metadata = RegistrationMetadata(r=i.response_url, c=i.channel_id)
+    with i.session(read_only=True) as session:
+        view = registration_view(i, session, i.member, summary, details, metadata)
+    i.open(view)
 
 
-def registration_from_message(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
+def registration_from_message(i: Interaction) -> None:
     """The message shortcut: the message's text, and a link to it, fill the modal."""
-    ack()
-    services: Services = context["services"]
-    language: str = context["language"]
-    message = body.get("message") or {}
-    channel = (body.get("channel") or {}).get("id")
-    with services.session() as session:
-        member = _find_member(session, context["actor"])
-        if member is None:
-            _not_a_member(session, services, language, respond=respond, client=client, body=body)
-            return
+    i.ack()
+    with i.session(read_only=True) as session:
+        member = i.require_member(session)
+    message = i.body.get("message") or {}
     permalink = None
-    if channel and message.get("ts"):
+    if i.channel_id and message.get("ts"):
         try:
-            permalink = client.chat_getPermalink(channel=channel, message_ts=message["ts"]).get("permalink")
+            found = i.client.chat_getPermalink(channel=i.channel_id, message_ts=message["ts"])
+            permalink = found.get("permalink")
         except SlackApiError as exc:
             logger.warning("chat.getPermalink failed: %s", exc.response.get("error"))
-    text = str(message.get("text") or "")
-    summary, details = (
-        (text, "") if len(text) <= MAX_PREFILL_SUMMARY else (text[: MAX_PREFILL_SUMMARY - 1] + "…", text)
-    )
-    metadata = {"r": body.get("response_url"), "c": channel, "p": permalink}
-    with services.session() as session:
-        view = registration_view(services, session, member, language, summary, details, metadata)
-    _open(client, body.get("trigger_id"), view)
+    summary, details = _prefill(str(message.get("text") or ""))
+    metadata = RegistrationMetadata(r=i.response_url, c=i.channel_id, p=permalink)
+    with i.session(read_only=True) as session:
+        view = registration_view(i, session, member, summary, details, metadata)
+    i.open(view)
+
+
+def _prefill(text: str) -> tuple[str, str]:
+    """The summary and details a typed or shared text fills: a long text is cut in the summary and kept
+    whole in the details."""
+    if len(text) <= MAX_PREFILL_SUMMARY:
+        return text, ""
+    return text[: MAX_PREFILL_SUMMARY - 1] + "…", text
 
 
 def registration_view(
-    services: Services,
+    i: Interaction,
     session: Session,
     member: Member,
-    language: str,
     summary: str,
     details: str,
-    metadata: dict[str, Any],
+    metadata: RegistrationMetadata,
 ) -> Any:
     others = [p for p in partners.list_partners(session) if p.id != member.partner_id]
-    return services.renderer.render(
+    return i.render(
         "signal_modal.json.j2",
-        language,
         summary=summary,
-        details=details[: service.MAX_DETAILS],
-        metadata=json.dumps({k: v for k, v in metadata.items() if v}),
-        categories=options(language, [(c.value, CATEGORY_LABELS[c]) for c in SignalCategory]),
-        kinds=options(language, [(k.value, SUBJECT_KIND_LABELS[k]) for k in SubjectKind]),
-        roles=options(language, [(r.value, SUBJECT_ROLE_LABELS[r]) for r in SubjectRole]),
-        focus_elements=options(language, [(f.value, FOCUS_LABELS[f]) for f in FocusElement]),
-        partners=options(language, [(str(p.id), p.name) for p in others], translate=False),
+        details=details[: registering.MAX_DETAILS],
+        metadata=metadata_json(metadata.model_dump(exclude_none=True)),
+        categories=options(i.language, [(c.value, CATEGORY_LABELS[c]) for c in SignalCategory]),
+        kinds=options(i.language, [(k.value, SUBJECT_KIND_LABELS[k]) for k in SubjectKind]),
+        roles=options(i.language, [(r.value, SUBJECT_ROLE_LABELS[r]) for r in SubjectRole]),
+        focus_elements=options(i.language, [(f.value, FOCUS_LABELS[f]) for f in FocusElement]),
+        partners=options(i.language, [(str(p.id), p.name) for p in others], translate=False),
         own_partner=partners.get_partner(session, partner_id=member.partner_id).name,
     )
 
 
-def submit_registration(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
-    services: Services = context["services"]
-    language: str = context["language"]
-    values = view.get("state", {}).get("values", {})
-    metadata = _metadata(view)
-    kind = _enum(SubjectKind, _value(values, "new_kind"))
-    identity = _value(values, "new_identity")
+def submit_registration(i: Interaction) -> None:
+    form = i.form
+    metadata = i.metadata(RegistrationMetadata)
+    kind = form.enum("new_kind", SubjectKind)
+    role = form.enum("subject_role", SubjectRole) or SubjectRole.BETROKKENE
+    identity = form.text("new_identity")
     data = SignalInput(
-        summary=_value(values, "summary") or "",
-        category=_enum(SignalCategory, _value(values, "category")),
-        subject_codes=_value(values, "subject_codes") or "",
-        role=_enum(SubjectRole, _value(values, "subject_role")) or SubjectRole.BETROKKENE,
-        new_subject=SubjectInput(
-            kind, _enum(SubjectRole, _value(values, "subject_role")) or SubjectRole.BETROKKENE, identity
-        )
-        if kind
-        else None,
-        new_subject_incomplete=kind is None and bool((identity or "").strip()),
-        location_or_sector=_value(values, "location"),
-        focus_element=_enum(FocusElement, _value(values, "focus")),
-        details=_value(values, "details"),
-        shared_with=[
-            int(v) for v in _value(values, "share") or [] if str(v).isdecimal() and len(str(v)) < 10
-        ],
-        share_with_coordinators="yes" in (_value(values, "coordinators") or [])
-        or "coordinators" not in values,
-        source_permalink=metadata.get("p"),
-        submission_key=str(view.get("id") or "")[:64] or None,
+        summary=form.text("summary") or "",
+        category=form.enum("category", SignalCategory),
+        subject_codes=form.text("subject_codes") or "",
+        role=role,
+        new_subject=SubjectInput(kind, role, identity) if kind else None,
+        new_subject_incomplete=kind is None and identity is not None,
+        location_or_sector=form.text("location"),
+        focus_element=form.enum("focus", FocusElement),
+        details=form.text("details"),
+        shared_with=[int(v) for v in form.choices("share") if v.isdecimal() and len(v) < 10],
+        share_with_coordinators="yes" in form.choices("coordinators") or "coordinators" not in form.values,
+        source_permalink=metadata.p,
+        submission_key=str(i.view.get("id") or "")[:64] or None,
     )
-    try:
-        with services.session() as session:
-            member = _find_member(session, context["actor"])
-            if member is None:
-                raise SignalError(
-                    N_("You are not (yet) a member of the partnership: ask a coordinator to add you.")
-                )
-            result = service.register(
-                session, actor=member, data=data, outbound=Outbound.of(services.settings)
-            )
-            answer = services.renderer.render(
-                "signal_registered.json.j2",
-                language,
-                signal=result.card,
-                kept_out=[(KIND_LABELS[k], n) for k, n in result.kept_out.items()],
-                matches=result.matches,
-                announced=bool(services.settings.samen_partnership_channel),
-            )
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        ack(response_action="errors", errors=_field_errors(view, language, problem, default="summary"))
+    with i.session() as session:
+        member = i.require_member(session)
+        result = registering.register(
+            session, actor=member, data=data, outbound=Outbound.of(i.services.settings)
+        )
+    answer = i.render(
+        "signal_registered.json.j2",
+        signal=result.card,
+        kept_out=[(KIND_LABELS[k], n) for k, n in result.kept_out.items()],
+        matches=result.matches,
+        announced=bool(i.services.settings.samen_partnership_channel),
+    )
+    _confirm(i, metadata.r, answer)
+
+
+def _confirm(i: Interaction, response_url: str | None, answer: Any) -> None:
+    """The registration's confirmation: ephemeral where the person started, else in the modal itself."""
+    if not is_response_url(response_url, i.services.settings):  # none, or not Slack's: in the modal
+        i.update_view(i.render("info_modal.json.j2", title=N_("Signal registered"), blocks=answer["blocks"]))
         return
-    _confirm(ack, services, language, metadata, answer)
+    i.ack()
+    try:
+        WebhookClient(str(response_url)).send(
+            text=answer["text"], blocks=answer["blocks"], response_type="ephemeral", replace_original=False
+        )
+    except Exception:  # the signal is registered; the confirmation is best-effort
+        logger.warning("could not deliver the registration's confirmation")
 
 
 # --- weighing -------------------------------------------------------------------------------------
 
 
-def open_weighing(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    ack()
-    services: Services = context["services"]
-    language: str = context["language"]
-    signal_id = _number(_action_value(body))
-    try:
-        with services.session() as session:
-            member = _find_member(session, context["actor"])
-            if member is None:
-                _not_a_member(session, services, language, respond=respond, client=client, body=body)
-                return
-            if signal_id is None:
-                raise service.NotFound(N_("There is no signal with number %(number)s."), number="?")
-            shown = service.weighing_form(session, actor=member, signal_id=signal_id, purpose=WEIGH_PURPOSE)
-            current = {a.step: a for a in shown.assessments}
-            view = services.renderer.render(
-                "signal_weigh_modal.json.j2",
-                language,
-                signal=shown,
-                current=current,
-                metadata=json.dumps({"s": signal_id}),
-                verdicts=options(language, [(v.value, VERDICT_LABELS[v]) for v in Verdict]),
-                partners=options(
-                    language, [(str(p.id), p.name) for p in partners.list_partners(session)], translate=False
-                ),
-                seriousness=options(language, [(str(n), str(n)) for n in range(1, 6)], translate=False),
-                recencies=options(language, [(r.value, RECENCY_LABELS[r]) for r in Recency]),
-                outcomes=options(language, [(o.value, OUTCOME_LABELS[o]) for o in Outcome]),
-                focus_elements=options(language, [(f.value, FOCUS_LABELS[f]) for f in FocusElement]),
-            )
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        _tell(services, language, problem, respond=respond, client=client, body=body)
-        return
-    _open(client, body.get("trigger_id"), view)
-
-
-def submit_weighing(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    services: Services = context["services"]
-    language: str = context["language"]
-    values = view.get("state", {}).get("values", {})
-    signal_id = _number(str(_metadata(view).get("s", "")))
-    seriousness = _value(values, "seriousness")
-    data = WeighingInput(
-        verdict=_enum(Verdict, _value(values, "verdict")),
-        verdict_reason=_value(values, "verdict_reason"),
-        task_partner_id=_number(_value(values, "task_partner")),
-        legal_basis=_value(values, "legal_basis"),
-        task_reason=_value(values, "task_reason"),
-        seriousness=_number(seriousness),
-        recency=_enum(Recency, _value(values, "recency")),
-        seriousness_reason=_value(values, "seriousness_reason"),
-        outcome=_enum(Outcome, _value(values, "outcome")),
-        outcome_reason=_value(values, "outcome_reason"),
-        case_focus=_enum(FocusElement, _value(values, "case_focus")),
-        case_title=_value(values, "case_title"),
+def open_weighing(i: Interaction) -> None:
+    signal_id = i.number()
+    with i.session() as session:  # the form shows the details: that reading is audited
+        member = i.require_member(session)
+        shown = weighing.weighing_form(session, actor=member, signal_id=signal_id, purpose=WEIGH_PURPOSE)
+        everyone = [(str(p.id), p.name) for p in partners.list_partners(session)]
+    i.open(
+        "signal_weigh_modal.json.j2",
+        signal=shown,
+        current={a.step: a for a in shown.assessments},
+        metadata=metadata_json(WeighingMetadata(s=signal_id)),
+        verdicts=options(i.language, [(v.value, cards.VERDICT_LABELS[v]) for v in cards.Verdict]),
+        partners=options(i.language, everyone, translate=False),
+        seriousness=options(i.language, [(str(n), str(n)) for n in range(1, 6)], translate=False),
+        recencies=options(i.language, [(r.value, cards.RECENCY_LABELS[r]) for r in Recency]),
+        outcomes=options(i.language, [(o.value, cards.OUTCOME_LABELS[o]) for o in cards.Outcome]),
+        focus_elements=options(i.language, [(f.value, FOCUS_LABELS[f]) for f in FocusElement]),
     )
-    try:
-        with services.session() as session:
-            member = _find_member(session, context["actor"])
-            if member is None:
-                raise SignalError(
-                    N_("You are not (yet) a member of the partnership: ask a coordinator to add you.")
-                )
-            if signal_id is None:
-                raise service.NotFound(N_("There is no signal with number %(number)s."), number="?")
-            result = service.weigh(
-                session, actor=member, signal_id=signal_id, data=data, outbound=Outbound.of(services.settings)
-            )
-            shown = service.card(session, result.signal)
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        ack(response_action="errors", errors=_field_errors(view, language, problem, default="verdict"))
-        return
-    done = services.renderer.render(
-        "signal_notice.json.j2",
-        language,
+
+
+def submit_weighing(i: Interaction) -> None:
+    form = i.form
+    signal_id = i.metadata(WeighingMetadata).s
+    data = WeighingInput(
+        verdict=form.enum("verdict", cards.Verdict),
+        verdict_reason=form.text("verdict_reason"),
+        task_partner_id=form.number("task_partner"),
+        legal_basis=form.text("legal_basis"),
+        task_reason=form.text("task_reason"),
+        seriousness=form.number("seriousness"),
+        recency=form.enum("recency", Recency),
+        seriousness_reason=form.text("seriousness_reason"),
+        outcome=form.enum("outcome", cards.Outcome),
+        outcome_reason=form.text("outcome_reason"),
+        case_focus=form.enum("case_focus", FocusElement),
+        case_title=form.text("case_title"),
+    )
+    with i.session() as session:
+        member = i.require_member(session)
+        result = weighing.weigh(
+            session, actor=member, signal_id=signal_id, data=data, outbound=Outbound.of(i.services.settings)
+        )
+        shown = cards.card(session, result.signal)
+    done = i.render(
+        "notice.json.j2",
         message=N_("Signal %(number)s: %(status)s.")
         if result.steps or result.duplicate
         else N_("Nothing was changed: it was already like this."),
-        values={"number": shown.id, "status": t(language, shown.status_label)},
-        usage=None,
+        values={"number": shown.id, "status": t(i.language, shown.status_label)},
     )
-    ack(response_action="update", view=_info_view(services, language, N_("Signal weighed"), done["blocks"]))
+    i.update_view(i.render("info_modal.json.j2", title=N_("Signal weighed"), blocks=done["blocks"]))
 
 
-# --- sharing and alignment ------------------------------------------------------------------------
+# --- sharing --------------------------------------------------------------------------------------
 
 
-def grant_access(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    ack()
-    services: Services = context["services"]
-    language: str = context["language"]
-    signal_text, _, partner_text = _action_value(body).partition(":")
-    signal_id, partner_id = _number(signal_text), _number(partner_text)
-    try:
-        with services.session() as session:
-            member = _find_member(session, context["actor"])
-            if member is None:
-                _not_a_member(session, services, language, respond=respond, client=client, body=body)
-                return
-            if signal_id is None or partner_id is None:
-                raise service.NotFound(N_("There is no signal with number %(number)s."), number="?")
-            granted = service.grant_access(
-                session,
-                actor=member,
-                signal_id=signal_id,
-                partner_id=partner_id,
-                outbound=Outbound.of(services.settings),
-            )
-            partner = partners.get_partner(session, partner_id=partner_id).name
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        _tell(services, language, problem, respond=respond, client=client, body=body)
-        return
+def grant_access(i: Interaction) -> None:
+    signal_text, _, partner_text = i.value.partition(":")
+    signal_id, partner_id = i.number(signal_text), i.number(partner_text)
+    with i.session() as session:
+        member = i.require_member(session)
+        granted = registering.grant_access(
+            session,
+            actor=member,
+            signal_id=signal_id,
+            partner_id=partner_id,
+            outbound=Outbound.of(i.services.settings),
+        )
+        partner = partners.get_partner(session, partner_id=partner_id).name
     message = (
         N_("%(partner)s can now see the details of signal %(number)s; they have been told.")
         if granted
         else N_("%(partner)s could already see the details of signal %(number)s.")
     )
-    _say(
-        services,
-        language,
-        message,
-        {"partner": partner, "number": signal_id},
-        respond=respond,
-        client=client,
-        body=body,
-    )
+    i.reply("notice.json.j2", message=message, values={"partner": partner, "number": signal_id})
 
 
 # --- looking up -----------------------------------------------------------------------------------
 
 
-def show_signals(request: CommandRequest) -> None:
-    term = " ".join(request.args.split())
-    number = _number(term.lstrip("#"))
-    try:
-        if number is not None:  # one signal's details: the reading is audited, so this writes
-            with request.services.session() as session:
-                member = _require(session, request.actor)
-                shown = service.detail(session, actor=member, signal_id=number, purpose=LOOKUP_PURPOSE)
-            request.ack_ephemeral("signal_detail.json.j2", signal=shown)
-            return
-        with request.services.session(read_only=True) as session:
-            member = _require(session, request.actor)
-            found = service.search(session, actor=member, term=term)
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        _ack_problem(request, problem)
+def show_signals(i: Interaction) -> None:
+    term = " ".join(i.args.split())
+    number = term.lstrip("#")
+    if number.isascii() and number.isdecimal() and len(number) < 10:
+        with i.session() as session:  # one signal's details: the reading is audited, so this writes
+            member = i.require_member(session)
+            shown = cards.detail(session, actor=member, signal_id=int(number), purpose=LOOKUP_PURPOSE)
+        i.ack_ephemeral("signal_detail.json.j2", signal=shown)
         return
-    request.ack_ephemeral("signal_list.json.j2", signals=found, term=term)
+    with i.session(read_only=True) as session:
+        member = i.require_member(session)
+        found = cards.search(session, actor=member, term=term)
+    i.ack_ephemeral("signal_list.json.j2", signals=found, term=term)
 
 
-def show_subject(request: CommandRequest) -> None:
-    code = request.args.strip()
+def show_subject(i: Interaction) -> None:
+    code = i.args.strip()
     if not code:
-        request.ack_ephemeral(
-            "signal_notice.json.j2",
+        i.ack_ephemeral(
+            "notice.json.j2",
             message=N_("Name the subject's code, e.g. `/samen subject S-2026-0042`."),
             values={},
-            usage=None,
         )
         return
-    try:
-        with request.services.session() as session:
-            member = _require(session, request.actor)
-            shown = service.subject_view(session, actor=member, code=code, purpose=SUBJECT_PURPOSE)
-    except (SignalError, NotAllowed, partners.PartnerError) as problem:
-        _ack_problem(request, problem)
-        return
-    request.ack_ephemeral("signal_subject.json.j2", view=shown)
+    with i.session() as session:  # the identity, where it may be seen, is an audited reading
+        member = i.require_member(session)
+        shown = subject_view(session, actor=member, code=code, purpose=SUBJECT_PURPOSE)
+    i.ack_ephemeral("signal_subject.json.j2", view=shown)
 
 
-def home_section(request: HomeRequest) -> list[dict[str, Any]]:
-    from bot.cases import service as cases
-
-    with request.services.session(read_only=True) as session:
-        member = _find_member(session, request.actor)
+def home_section(i: Interaction) -> list[dict[str, Any]]:
+    with i.session(read_only=True) as session:
+        member = partners.find_member(session, team_id=i.actor.team_id, user_id=i.actor.user_id)
         if member is None:
             return []
-        overview = service.home_overview(session, actor=member)
+        overview = cards.home_overview(session, actor=member)
         open_cases = cases.home_cases(session, actor=member)
-    rendered = request.render("signal_home.json.j2", overview=overview, cases=open_cases)
+    rendered = i.render("signal_home.json.j2", overview=overview, cases=open_cases)
     return list(rendered["blocks"])
-
-
-# --- helpers (also used by commands/cases.py) -----------------------------------------------------
 
 
 def options(language: str, items: list[tuple[str, str]], *, translate: bool = True) -> list[dict[str, Any]]:
@@ -434,191 +358,3 @@ def options(language: str, items: list[tuple[str, str]], *, translate: bool = Tr
             }
         )
     return made
-
-
-def _find_member(session: Session, actor: Actor | None) -> Member | None:
-    if actor is None:
-        return None
-    return partners.find_member(session, team_id=actor.team_id, user_id=actor.user_id)
-
-
-def _require(session: Session, actor: Actor) -> Member:
-    # Read inside this transaction: the decision uses the role as it is now, not as the guard saw it.
-    return partners.require_member(session, team_id=actor.team_id, user_id=actor.user_id)
-
-
-def _value(values: dict[str, Any], block: str, action: str = "value") -> Any:
-    element = (values.get(block) or {}).get(action) or {}
-    if "selected_option" in element:
-        option = element["selected_option"]
-        return option.get("value") if option else None
-    if "selected_options" in element:
-        return [o.get("value") for o in element.get("selected_options") or []]
-    return element.get("value")
-
-
-def _enum(enum: Any, value: Any) -> Any:
-    try:
-        return enum(value) if value else None
-    except ValueError:
-        return None
-
-
-def _number(text: str | None) -> int | None:
-    text = (text or "").strip()
-    return int(text) if text.isdecimal() and len(text) < 10 else None
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        loaded = json.loads(view.get("private_metadata") or "{}")
-    except (ValueError, RecursionError):  # forged or corrupt: as if there were none
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _action_value(body: dict[str, Any]) -> str:
-    action = (body.get("actions") or [{}])[0]
-    if action.get("selected_option"):
-        return str(action["selected_option"].get("value") or "")
-    return str(action.get("value") or "")
-
-
-def shown_values(language: str, values: dict[str, object]) -> dict[str, object]:
-    """A problem's values as people read them: a person is a mention, kinds of personal data are named."""
-    from bot.mrkdwn import mention
-
-    shown: dict[str, object] = {}
-    for key, value in values.items():
-        if isinstance(value, PersonRef):
-            shown[key] = mention(value.user_id)
-        elif isinstance(value, tuple) and all(isinstance(v, Kind) for v in value):
-            shown[key] = ", ".join(t(language, KIND_LABELS[v]) for v in value)
-        elif isinstance(value, str) and value in _LABEL_IDS:
-            shown[key] = t(language, value)
-        else:
-            shown[key] = value
-    return shown
-
-
-_LABEL_IDS: Final = frozenset(service.STATUS_LABELS.values())
-
-
-def _plain_values(language: str, values: dict[str, object]) -> dict[str, object]:
-    return {
-        k: (v.user_id if isinstance(v, PersonRef) else v) for k, v in shown_values(language, values).items()
-    }
-
-
-def _field_errors(view: dict[str, Any], language: str, problem: Any, *, default: str) -> dict[str, str]:
-    """response_action "errors": the message under the field it is about (or the first field)."""
-    blocks = {b.get("block_id") for b in view.get("blocks") or []}
-    block = getattr(problem, "field", None)
-    if block not in blocks:
-        block = default
-    text = t(language, problem.message, **_plain_values(language, getattr(problem, "values", {})))
-    return {str(block): text[:150] if len(text) <= 150 else text[:149] + "…"}
-
-
-def _ack_problem(request: CommandRequest, problem: Any) -> None:
-    request.ack_ephemeral(
-        "signal_notice.json.j2",
-        message=problem.message,
-        values=shown_values(request.language, getattr(problem, "values", {})),
-        usage=None,
-    )
-
-
-def _tell(
-    services: Services,
-    language: str,
-    problem: Any,
-    *,
-    respond: Respond,
-    client: WebClient,
-    body: dict[str, Any],
-) -> None:
-    _say(
-        services,
-        language,
-        problem.message,
-        getattr(problem, "values", {}),
-        respond=respond,
-        client=client,
-        body=body,
-    )
-
-
-def _say(
-    services: Services,
-    language: str,
-    message: str,
-    values: dict[str, object],
-    *,
-    respond: Respond,
-    client: WebClient,
-    body: dict[str, Any],
-) -> None:
-    """Answer the person who clicked: ephemerally under a message, or in a small modal from the App Home."""
-    rendered = services.renderer.render(
-        "signal_notice.json.j2", language, message=message, values=shown_values(language, values), usage=None
-    )
-    if body.get("response_url"):
-        respond(
-            text=rendered["text"],
-            blocks=rendered["blocks"],
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    _open(client, body.get("trigger_id"), _info_view(services, language, N_("Samen"), rendered["blocks"]))
-
-
-def _not_a_member(
-    session: Session,
-    services: Services,
-    language: str,
-    *,
-    respond: Respond,
-    client: WebClient,
-    body: dict[str, Any],
-) -> None:
-    _say(
-        services,
-        language,
-        N_("You are not (yet) a member of the partnership: ask a coordinator to add you."),
-        {},
-        respond=respond,
-        client=client,
-        body=body,
-    )
-
-
-def _info_view(services: Services, language: str, title: str, blocks: list[dict[str, Any]]) -> Any:
-    return services.renderer.render("signal_info_modal.json.j2", language, title=title, blocks=blocks)
-
-
-def _open(client: WebClient, trigger_id: str | None, view: Any) -> None:
-    try:
-        client.views_open(trigger_id=trigger_id or "", view=view)
-    except SlackApiError as exc:
-        # The trigger lived 3 seconds; nothing was changed, so the person can simply try again.
-        logger.warning("views.open failed: %s", exc.response.get("error"))
-
-
-def _confirm(ack: Ack, services: Services, language: str, metadata: dict[str, Any], answer: Any) -> None:
-    """The registration's confirmation: ephemeral where the person started, else in the modal itself."""
-    response_url = metadata.get("r")
-    if not is_response_url(response_url, services.settings):  # none, or not Slack's: answer in the modal
-        ack(
-            response_action="update",
-            view=_info_view(services, language, N_("Signal registered"), answer["blocks"]),
-        )
-        return
-    ack()
-    try:
-        WebhookClient(str(response_url)).send(
-            text=answer["text"], blocks=answer["blocks"], response_type="ephemeral", replace_original=False
-        )
-    except Exception:  # the signal is registered; the confirmation is best-effort
-        logger.warning("could not deliver the registration's confirmation")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
+from bot.signals.models import CaseSignal as CaseSignal  # the case a signal became part of
 from bot.vocabulary import Contribution, FocusElement, enum_column
 
 
@@ -46,13 +47,6 @@ class CaseSubject(SQLModel, table=True):
 
     case_id: int = Field(foreign_key="case.id", primary_key=True)
     subject_id: int = Field(foreign_key="subject.id", primary_key=True, index=True)
-
-
-class CaseSignal(SQLModel, table=True):
-    __tablename__ = "case_signal"
-
-    case_id: int = Field(foreign_key="case.id", primary_key=True)
-    signal_id: int = Field(foreign_key="signal.id", primary_key=True, index=True)
 
 
 class CasePartner(SQLModel, table=True):

@@ -80,6 +80,16 @@ class SignalAccess(SQLModel, table=True):
     granted_at: datetime = Field(default_factory=utcnow)
 
 
+class CaseSignal(SQLModel, table=True):
+    """The case a signal became part of (its weighing's outcome CASUS). Kept with the signals, below the
+    cases: a signal's card names its case; bot.cases.models names it too."""
+
+    __tablename__ = "case_signal"
+
+    case_id: int = Field(foreign_key="case.id", primary_key=True)
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True, index=True)
+
+
 class WeighingStep(StrEnum):
     ONDERMIJNING = "ONDERMIJNING"  # is it ondermijning?
     TAAK = "TAAK"  # whose task, on what legal basis?
