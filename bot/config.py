@@ -27,10 +27,12 @@ from bot.config_values import (
     Escalation,
     RetentionKind,
     SafetyCheck,
+    SmtpServer,
     parse_digest_at,
     parse_escalation,
     parse_periods,
     parse_safety,
+    parse_smtp_url,
 )
 from bot.i18n import SUPPORTED_LANGUAGES
 
@@ -75,6 +77,17 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "is brought to its owner, and after as many again to its partner's lead",
     "SAMEN_STARTUP_TIMEOUT": "seconds (0 to 3600) for which a starting process waits for PostgreSQL and "
     "Slack to be reachable before it gives up",
+    "SAMEN_SMTP_URL": "smtp://[user:password@]host:port (STARTTLS when the server offers it) or "
+    "smtps://[user:password@]host:port for TLS; leave it unset to send no e-mail (docs/rugdekking.md)",
+    "SAMEN_MAIL_FROM": "the address Samen's e-mails come from, e.g. samen@gemeente.nl (required with "
+    "SAMEN_SMTP_URL)",
+    "SAMEN_SMS_URL": 'the https URL of your SMS gateway, which takes POST {"to", "body"} with a bearer '
+    "token; leave it unset to send no SMS (docs/rugdekking.md)",
+    "SAMEN_SMS_TOKEN": "the bearer token your SMS gateway gave you (required with SAMEN_SMS_URL)",
+    "SAMEN_SMS_INBOUND_SECRET": "a long random secret the SMS gateway sends as a bearer token to POST "
+    "/sms/inbound; leave it unset to use SAMEN_SMS_TOKEN",
+    "SAMEN_PUBLIC_URL": "the https address people reach Samen at, e.g. https://samen.gemeente.nl (the "
+    "acknowledgement link in e-mails starts with it)",
     "SAMEN_RETENTION": "days per kind after which Samen deletes or anonymises what it kept, e.g. "
     "signalen:365;casussen:1825;rugdekking:365;afstemmomenten:90;berichten:30 (kinds left out keep "
     "their default; see docs/SECURITY.md)",
@@ -168,6 +181,14 @@ class Settings(BaseSettings):
         default="", validate_default=True, validation_alias="SAMEN_RETENTION"
     )
 
+    # Reaching people outside chat (bot/reach/): e-mail and SMS; either left unset is that way off.
+    smtp: Annotated[SmtpServer | None, NoDecode] = Field(default=None, validation_alias="SAMEN_SMTP_URL")
+    mail_from: str | None = Field(default=None, validation_alias="SAMEN_MAIL_FROM")
+    sms_url: str | None = Field(default=None, validation_alias="SAMEN_SMS_URL")
+    sms_token: str | None = Field(default=None, validation_alias="SAMEN_SMS_TOKEN")
+    sms_inbound_secret: str | None = Field(default=None, validation_alias="SAMEN_SMS_INBOUND_SECRET")
+    public_url: str | None = Field(default=None, validation_alias="SAMEN_PUBLIC_URL")
+
     @field_validator("samen_log_level", mode="before")
     @classmethod
     def _log_level(cls, value: object) -> object:
@@ -219,6 +240,67 @@ class Settings(BaseSettings):
         if not given("SLACK_BOT_TOKEN") and not given("SLACK_CLIENT_ID"):
             raise ValueError("SLACK_BOT_TOKEN is not set")
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reach_in_pairs(cls, data: Any) -> Any:
+        """E-mail needs a sender address, SMS a token: a way half configured stops Samen at start."""
+        if not isinstance(data, dict):
+            return data
+
+        def given(name: str) -> bool:
+            return bool(str(data.get(name) or data.get(name.lower()) or "").strip())
+
+        if given("SAMEN_SMTP_URL") and not given("SAMEN_MAIL_FROM"):
+            raise ValueError("SAMEN_MAIL_FROM is not set")
+        if given("SAMEN_SMS_URL") and not given("SAMEN_SMS_TOKEN"):
+            raise ValueError("SAMEN_SMS_TOKEN is not set")
+        return data
+
+    @field_validator("smtp", mode="before")
+    @classmethod
+    def _smtp(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_smtp_url(value) if value.strip() else None
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+            raise ValueError("must be an e-mail address such as samen@gemeente.nl")
+        return value
+
+    @field_validator("sms_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("sms_token")
+    @classmethod
+    def _sms_token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if len(value.strip()) < 8:
+            raise ValueError("is too short to be a gateway's token")
+        return value.strip()
+
+    @field_validator("sms_inbound_secret")
+    @classmethod
+    def _sms_inbound_secret(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if len(value.strip()) < 16:
+            raise ValueError("is too short to be a secret (16 characters at least)")
+        return value.strip()
 
     @field_validator("slack_signing_secret")
     @classmethod
@@ -319,11 +401,24 @@ class Settings(BaseSettings):
             self.slack_client_secret or "",
             *keys,
             make_url(self.database_url).password or "",
+            (self.smtp.password if self.smtp else None) or "",
+            self.sms_token or "",
+            self.sms_inbound_secret or "",
         ]
 
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.samen_timezone)
+
+    @property
+    def email_on(self) -> bool:
+        """E-mail reaches people outside chat (SAMEN_SMTP_URL and SAMEN_MAIL_FROM)."""
+        return self.smtp is not None and self.mail_from is not None
+
+    @property
+    def sms_on(self) -> bool:
+        """SMS reaches people outside chat (SAMEN_SMS_URL and SAMEN_SMS_TOKEN)."""
+        return self.sms_url is not None and self.sms_token is not None
 
     @property
     def socket_mode(self) -> bool:

@@ -178,3 +178,43 @@ def parse_periods(text: str | None) -> dict[RetentionKind, int]:
             raise ValueError(f"must give {kind.value} between 1 and {MAX_RETENTION_DAYS} days")
         periods[kind] = days
     return periods
+
+
+# -- reaching people outside chat: e-mail (bot/reach/mail.py) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """`SAMEN_SMTP_URL`: `smtp://[user:pass@]host:port` (STARTTLS when the server offers it) or
+    `smtps://…` (TLS from the first byte). Without a port: 25 for smtp, 465 for smtps."""
+
+    host: str
+    port: int
+    tls: bool  # smtps: TLS from the start
+    user: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:  # never the password, wherever the settings are printed
+        return f"SmtpServer(host={self.host!r}, port={self.port}, tls={self.tls}, user={self.user!r})"
+
+
+def parse_smtp_url(text: str) -> SmtpServer:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        url = urlsplit(text.strip())
+        port = url.port
+    except ValueError as exc:
+        raise ValueError("must be smtp://[user:password@]host:port or smtps://…") from exc
+    if url.scheme not in ("smtp", "smtps") or not url.hostname:
+        raise ValueError("must be smtp://[user:password@]host:port or smtps://…")
+    if url.path not in ("", "/") or url.query or url.fragment:
+        raise ValueError("must be smtp://[user:password@]host:port, without a path or query")
+    tls = url.scheme == "smtps"
+    return SmtpServer(
+        host=url.hostname,
+        port=port or (465 if tls else 25),
+        tls=tls,
+        user=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+    )
