@@ -166,8 +166,7 @@ def _raise_form(i: Interaction, *, drill: bool, description: str) -> Any:
 
 def submit_raise(i: Interaction) -> None:
     form, metadata = i.form, i.metadata(RaiseMetadata)
-    incident = next((t for t in IncidentType if t == form.choice("rd_type")), None)
-    level = next((s for s in Seriousness if s == form.choice("rd_level")), None)
+    incident, level = form.enum("rd_type", IncidentType), form.enum("rd_level", Seriousness)
     missing = [
         Problem(message, field=field)
         for message, field, chosen in (

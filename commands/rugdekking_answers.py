@@ -148,7 +148,7 @@ def _action_form(
 
 def submit_action(i: Interaction) -> None:
     metadata = i.metadata(AlertMetadata)
-    kind = next((k for k in SupportKind if k == i.form.choice("rd_kind")), None)
+    kind = i.form.enum("rd_kind", SupportKind)
     if kind is None:
         raise Problem(N_("Choose what your partner does."), field="kind")
     with i.session() as session:
