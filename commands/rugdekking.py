@@ -213,7 +213,7 @@ def _raised_context(raised: service.Raised) -> dict[str, Any]:
 
 
 def home_section(i: Interaction) -> list[dict[str, Any]]:
-    with i.services.session(read_only=True) as session:
+    with i.session(read_only=True) as session:
         member = partners.find_member(session, team_id=i.actor.team_id, user_id=i.actor.user_id)
         if member is None:
             return []
