@@ -44,6 +44,9 @@ from bot.partners.models import DutyContact, Member, Partner
 # Slack identities with their locale (issue 2).
 from bot.people import Person
 
+# The one-time acknowledgement links of e-mails that reach people outside chat (issue 19).
+from bot.reach.models import ReachLink
+
 # Scheduled job runs, one per slot across workers (issue 3).
 from bot.scheduler import JobRun
 from bot.signals.models import Assessment, Signal, SignalAccess, SignalSubject
@@ -82,6 +85,7 @@ __all__ = [
     "Partner",
     "Person",
     "ProcessedEvent",
+    "ReachLink",
     "SelectionCriterion",
     "Signal",
     "SignalAccess",

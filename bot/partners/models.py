@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.authz import Role
 from bot.clock import utcnow
+from bot.crypto import Sealed
 from bot.i18n import N_
 
 
@@ -126,6 +127,10 @@ class Member(SQLModel, table=True):
     partner_id: int = Field(foreign_key="partner.id", index=True)
     role: Role = Field(default=Role.MEMBER, sa_type=_enum_type(Role, 16))
     display_name: str | None = Field(default=None, max_length=100)
+    # How to reach the person outside chat (bot/reach/: escalations by SMS and e-mail). Personal data:
+    # sealed at rest, shown only to coordinators, never logged; compared after decryption, never searched.
+    phone: str | None = Field(default=None, sa_type=Sealed())  # E.164, as the partners file writes it
+    email: str | None = Field(default=None, sa_type=Sealed())
     created_at: datetime = Field(default_factory=utcnow)
 
     @property
