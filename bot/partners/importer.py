@@ -33,6 +33,10 @@ from bot.partners.models import ROLE_WORDS, Partner, PartnerType, PersonRef
 _USER = r"^[UW][A-Z0-9]{2,30}$"
 _TEAM = r"^[TE][A-Z0-9]{2,30}$"
 _CHANNEL = r"^[CG][A-Z0-9]{2,30}$"
+# How to reach a member outside chat (bot/reach): a phone number in international form (E.164), sent to
+# the SMS gateway exactly as written, and an e-mail address.
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
 
 
 def _role(value: Any) -> Any:
@@ -45,6 +49,19 @@ def _partner_type(value: Any) -> Any:
     return value.strip().upper().replace(" ", "_").replace("-", "_") if isinstance(value, str) else value
 
 
+def _phone(value: Any) -> Any:
+    """Personal data: a problem says what is wrong, never the number."""
+    if value is not None and not (isinstance(value, str) and _E164.fullmatch(value)):
+        raise ValueError('must be a phone number in international form (E.164), in quotes: "+31612345678"')
+    return value
+
+
+def _email(value: Any) -> Any:
+    if value is not None and not (isinstance(value, str) and len(value) <= 254 and _EMAIL.fullmatch(value)):
+        raise ValueError("must be an e-mail address such as naam@gemeente.nl")
+    return value
+
+
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
@@ -52,6 +69,9 @@ class MemberIn(BaseModel):
     team: Annotated[str | None, Field(default=None, pattern=_TEAM)] = None
     role: Annotated[Role, BeforeValidator(_role)] = Role.MEMBER
     name: Annotated[str | None, Field(default=None, max_length=100)] = None
+    # Reached outside chat (SMS, e-mail) when a backup alert escalates; shown only to coordinators.
+    phone: Annotated[str | None, BeforeValidator(_phone)] = None
+    email: Annotated[str | None, BeforeValidator(_email)] = None
 
 
 class PartnerIn(BaseModel):
@@ -206,6 +226,8 @@ def _explain(error: Any) -> str:
         return "is not a known field (check the spelling; see deploy/partners.example.yaml)"
     if kind == "string_pattern_mismatch":
         return f"“{error.get('input')}” is not a Slack id of the right kind"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
     if kind == "enum":
         expected = error.get("ctx", {}).get("expected", "")
         return f"“{error.get('input')}” is not one of {expected}"
@@ -318,6 +340,12 @@ def import_partners(session: Session, *, actor: Principal, source: str, purpose:
             continue
         report.members += 1
         name = parsed.partners[p_index].name
+        given = member.model_fields_set
+        reach = {field: getattr(member, field) for field in ("phone", "email") if field in given}
+        if reach:
+            changed = service.set_reach(session, actor=actor, member=result.member, purpose=purpose, **reach)
+            if changed:  # which fields, never what they hold
+                report.changes.append(f"set how {member.user} is reached ({', '.join(changed)}) in {name}")
         if result.change is service.Change.ADDED:
             report.changes.append(f"added {member.user} to {name} as {member.role.value}")
         elif result.change is service.Change.UPDATED:

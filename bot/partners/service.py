@@ -341,6 +341,35 @@ def remove_member(session: Session, *, actor: Principal, team_id: str, user_id: 
     return member
 
 
+def set_reach(
+    session: Session, *, actor: Principal, member: Member, purpose: str, **given: str | None
+) -> tuple[str, ...]:
+    """Set how a member is reached outside chat (`phone`, `email`: only those given; None clears one);
+    return the fields that changed. The values are personal data: the audit entry names the fields,
+    never what they hold. Checked by the caller (the partners file: E.164, an address)."""
+    actor = _begin_change(session, actor)
+    authorize(actor, Action.MANAGE_MEMBERS)
+    changed = tuple(
+        name for name in ("phone", "email") if name in given and getattr(member, name) != given[name]
+    )
+    if not changed:
+        return ()
+    for name in changed:
+        setattr(member, name, given[name])
+    session.add(member)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="member.reach_set",
+        object_type="member",
+        object_id=_person_id(member.person),
+        purpose=purpose,
+        details={"fields": list(changed), "cleared": [name for name in changed if given[name] is None]},
+    )
+    return changed
+
+
 def set_duty_contacts(
     session: Session, *, actor: Principal, partner_id: int, contacts: Sequence[PersonRef], purpose: str
 ) -> bool:
