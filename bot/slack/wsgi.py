@@ -21,6 +21,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot import metrics
 from bot.logs import bound
 from bot.probes import operations_answer
+from bot.reach.web import reach_answer
 from bot.runtime import Services
 from bot.slack.edge import Refused, bolt_body, verified_request
 
@@ -63,6 +64,10 @@ def create_wsgi_app(app: App, services: Services) -> WSGIApp:
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         answer = operations_answer(environ, services, start_response)
+        if answer is not None:
+            return answer
+        # Ways in from outside chat: SMS replies and the e-mail's acknowledgement page (bot/reach/web.py).
+        answer = reach_answer(environ, services, start_response)
         if answer is not None:
             return answer
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
