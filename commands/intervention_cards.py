@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any, Final, Literal
 
-from markupsafe import Markup
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -19,7 +18,6 @@ from bot.interventions import messages
 from bot.interventions import reading as interventions
 from bot.interventions.models import STATUS_LABELS, Intervention, InterventionStatus, next_steps
 from bot.interventions.problems import CapacityExceeded, NotOwner, SecondRoundMissing
-from bot.mrkdwn import mention
 from bot.partners import service as partners
 from bot.partners.models import Member
 from bot.problems import Problem
@@ -31,8 +29,6 @@ from commands.home import publish_home
 
 logger = logging.getLogger(__name__)
 
-# How many coordinators a member is told to ask.
-COORDINATORS_SHOWN = 5
 CODE: Final = re.compile(r"^(?:i-?|#)?(\d{1,9})$", re.IGNORECASE)
 # A domain field that is not a block of the form has the block it belongs to.
 BLOCKS = {"joining": "joining_SPELER_IN_POSITIE", "window": "window_day"}
@@ -145,7 +141,7 @@ def show_problem(
             )
             extra["override"] = metadata_json(Override(id=step[0], to=step[1], kind=kind))
     elif isinstance(problem, CapacityExceeded | SecondRoundMissing | NotAllowed | NotOwner):
-        extra["ask"] = _coordinators(i)
+        extra["ask"] = i.coordinators()
     i.show(
         problem,
         template="intervention_problem.json.j2",
@@ -153,12 +149,6 @@ def show_problem(
         block_of=block_of,
         **extra,
     )
-
-
-def _coordinators(i: Interaction) -> Markup | None:
-    with i.session(read_only=True) as session:
-        found = [m.person for m in partners.coordinators(session)[:COORDINATORS_SHOWN]]
-    return Markup(", ").join(mention(p.user_id) for p in found) if found else None
 
 
 # --- after a change ------------------------------------------------------------------------------------

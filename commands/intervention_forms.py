@@ -20,7 +20,6 @@ from bot.interventions.problems import InterventionError
 from bot.interventions.reading import cases_for, goals_for, partners_on_case
 from bot.partners import service as partners
 from bot.partners.models import Member, Partner, PersonRef
-from bot.partners.rules import NotAMember
 from bot.problems import Problem, Problems
 from bot.slack.interaction import Interaction, Number, metadata_json
 from bot.vocabulary import (
@@ -174,10 +173,7 @@ def submit_new(i: Interaction) -> None:
             )
         )
     with i.session(read_only=True) as session:
-        try:
-            actor = i.require_member(session)
-        except NotAMember as stranger:  # the form stays open, saying why (tests/test_hostile_input.py)
-            raise Problem(stranger.message, field="instrument", **stranger.values) from None
+        actor = i.require_member(session)
         draft = _draft(i, session, actor, window, depends_on, problems)
         if draft is not None:
             problems += check_draft(session, actor=actor, draft=draft, now=clock.now(session))

@@ -375,7 +375,7 @@ class Interaction:
 
         submitted = self.kind == "view" and not self.acked and self.body.get("type") == "view_submission"
         if isinstance(problem, NotAMember) and self.known_member is None and not submitted:
-            self.reply("partner_not_a_member.json.j2", coordinators=self._coordinators())
+            self.reply("partner_not_a_member.json.j2", coordinators=self.coordinators())
             return
         if submitted:  # a form stays open, the problem (a stranger's too) under its field
             fields = [str(b.get("block_id")) for b in self.view.get("blocks") or [] if b.get("block_id")]
@@ -389,7 +389,8 @@ class Interaction:
         context = {"message": problem.message, "values": values, "usage": None, **extra}
         self.reply(template, **context)
 
-    def _coordinators(self) -> Any:
+    def coordinators(self) -> Any:
+        """The coordinators to ask (mentions, the first few), empty when there are none."""
         from bot.mrkdwn import mention
         from bot.partners import service as partners
 
