@@ -32,7 +32,7 @@ def gunicorn_options(*, host: str, port: int, workers: int, threads: int) -> dic
     captured: dict[str, Any] = {}
 
     class _Recorder:
-        def __init__(self, _settings: object, options: dict[str, Any], _with_worker: bool) -> None:
+        def __init__(self, _settings: object, options: dict[str, Any], *_rest: object) -> None:
             captured.update(options)
 
         def run(self) -> None:
