@@ -16,8 +16,9 @@ from bot.i18n import language_for, t
 from bot.logs import ContextExecutor
 from bot.people import get_person
 from bot.runtime import Services
+from bot.slack.chat import incoming
 from bot.slack.idempotency import drop_event_retries
-from bot.slack.interaction import Actor, Interaction, kind_of, run_answering_problems
+from bot.slack.interaction import Actor, Interaction, run_answering_problems
 from bot.slack.registry import Registry
 from bot.slack.teams import refuse_other_teams
 from bot.slack.unfurl import no_unfurling
@@ -89,7 +90,7 @@ def _context_middleware(services: Services, registry: Registry) -> Any:
         context["actor"] = actor
         context["language"] = resolve_language(services, actor, body)
         context["interaction"] = Interaction(
-            kind=kind_of(body),
+            kind=incoming(body).kind,
             body=body,
             services=services,
             registry=registry,

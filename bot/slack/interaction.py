@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from slack_bolt import BoltContext
@@ -31,6 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.chat import Kind
 from bot.i18n import N_
 from bot.pii import KIND_LABELS
 from bot.problems import Problem, field_errors, register_labels, shown_values
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 # here, where problems are shown, since the core's pii and problems modules do not know each other.
 register_labels(KIND_LABELS)
 
-Kind = Literal["command", "action", "view", "shortcut", "event", "home", "options", "other"]
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Enum)
 # An id in typed metadata: a number Samen could have written (the database's integers hold it).
@@ -77,24 +77,6 @@ def metadata_json(value: BaseModel | dict[str, Any]) -> str:
     data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def kind_of(body: dict[str, Any]) -> Kind:
-    if body.get("command"):
-        return "command"
-    kinds: dict[str, Kind] = {
-        "block_actions": "action",
-        "view_submission": "view",
-        "view_closed": "view",
-        "shortcut": "shortcut",
-        "message_action": "shortcut",
-        "block_suggestion": "options",
-        "event_callback": "event",
-    }
-    found = kinds.get(str(body.get("type") or ""), "other")
-    if found == "event" and (body.get("event") or {}).get("type") == "app_home_opened":
-        return "home"
-    return found
 
 
 class Form:
