@@ -111,7 +111,7 @@ def outcome_of(error: BaseException, *, handing_over: bool) -> Outcome:
         return Outcome(TRANSIENT, "smtp_not_supported", refused=True)
     if isinstance(error, ssl.SSLError | ssl.CertificateError):
         return Outcome(TRANSIENT, "smtp_tls_failed", refused=True)
-    if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPException | NETWORK_ERRORS):
+    if isinstance(error, (smtplib.SMTPException, *NETWORK_ERRORS)):
         return Outcome(
             TRANSIENT,
             "smtp_unreachable" if not handing_over else "smtp_cut_off",

@@ -200,8 +200,8 @@ def _same_site(environ: dict[str, Any], services: Services) -> bool:
     if environ.get("HTTP_SEC_FETCH_SITE", "same-origin") not in ("same-origin", "none"):
         return False
     origin = environ.get("HTTP_ORIGIN")
-    if origin in (None, "null"):
-        return origin is None
+    if origin in (None, "null"):  # "null": the page's no-referrer policy hides its origin from itself
+        return True
     allowed = {f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"}
     if services.settings.public_url:
         public = urlsplit(services.settings.public_url)
