@@ -58,9 +58,10 @@ FAST = DispatcherConfig(
 
 @dataclass
 class Person:
-    """Someone in the partnership, acting through Slack (the double's signed requests)."""
+    """Someone in the partnership, acting through Slack (the double's signed requests); `bot`: any bot a
+    test talks to (a Partnership, or `samen serve` started as a process)."""
 
-    partnership: Partnership
+    bot: BotUnderTest
     ref: PersonRef
     locale: str | None = None
 
@@ -71,7 +72,7 @@ class Person:
     def say(self, words: str = "", *, command: str = "/samen", channel: str | None = None) -> dict[str, Any]:
         """Type `/samen <words>` (or another command): the immediate answer (JSON; {} when it is empty)."""
         where: dict[str, Any] = {"channel": channel} if channel else {}
-        response = self.partnership.driver.command(
+        response = self.bot.driver.command(
             command, words, user=self.ref.user_id, team=self.ref.team_id, locale=self.locale, **where
         )
         return _answer(response)
@@ -88,7 +89,7 @@ class Person:
     ) -> dict[str, Any]:
         """Press a button in a message this person received (the newest with it; in `channel` if given),
         in `message` or in a `view`: the immediate answer (JSON; {} when it is empty)."""
-        response = self.partnership.driver.action(
+        response = self.bot.driver.action(
             action_id,
             value=value,
             user=self.ref.user_id,
@@ -116,14 +117,14 @@ class Person:
         extra: dict[str, Any] = {"view": view} if view is not None else {}
         if view_id is not None:
             extra["view_id"] = view_id
-        response = self.partnership.driver.view_submission(
+        response = self.bot.driver.view_submission(
             callback_id, form, user=self.ref.user_id, team=self.ref.team_id, **extra
         )
         return _answer(response)
 
     def messages(self) -> list[dict[str, Any]]:
         """The direct messages Samen sent this person, oldest first."""
-        return self.partnership.double.messages_to(self.ref.user_id)
+        return self.bot.double.messages_to(self.ref.user_id)
 
 
 def _answer(response: DriverResponse) -> dict[str, Any]:
@@ -150,8 +151,7 @@ class Partnership(BotUnderTest):
             import_partners(session, actor=CLI_ACTOR, source=source, purpose="test: the partnership")
 
     def dispatcher(self, config: DispatcherConfig | None = None, **kwargs: Any) -> Dispatcher:
-        client = WebClient(token=BOT_TOKEN, base_url=self.double.base_url, retry_handlers=[], timeout=5)
-        return Dispatcher(self.services, SlackChat(client), config=config or self.dispatch_config, **kwargs)
+        return dispatcher(self, config or self.dispatch_config, **kwargs)
 
     def deliver(self) -> int:
         """Run the outbox until nothing is due: what a worker would send now. How many were sent."""
@@ -173,6 +173,12 @@ class Partnership(BotUnderTest):
             self.clock.set(moment)
             run_once(self.services, job, worker="test", now=moment)
         return self.clock.set(end)
+
+
+def dispatcher(bot: BotUnderTest, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:
+    """A worker's outbox dispatcher for `bot`'s database, sending to its Slack double."""
+    client = WebClient(token=BOT_TOKEN, base_url=bot.double.base_url, retry_handlers=[], timeout=5)
+    return Dispatcher(bot.services, SlackChat(client), config=config, **kwargs)
 
 
 def fire_times(job: ScheduledJob, *, after: datetime, until: datetime, zone: Any) -> Iterator[datetime]:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from conftest import RESTRICTED_MARKER, BotUnderTest
+from harness import Person
 from rugdekking_support import (
     FATIMA,
     HANS,
@@ -79,8 +80,7 @@ def register_signal(
 ) -> Registered:
     """`/samen signaal`, fill in the modal, submit: the signal as registered."""
     before = len(bot.double.calls_to("views.open"))
-    response = bot.driver.command("/samen", "signaal", user=who.user_id, team=who.team_id)
-    assert response.status == 200 and not response.body, response.body
+    assert Person(bot, who).say("signaal") == {}
     bot.double.wait_for("views.open", count=before + 1)
     view = bot.double.last_view("signal_register")
     fields: dict[str, Any] = {"summary": summary, "category": category, "subject_codes": codes}
@@ -91,12 +91,8 @@ def register_signal(
     if share:
         fields["share"] = share
     fields["coordinators"] = ["yes"] if coordinators else []
-    values = {block: {"value": value} for block, value in fields.items()}
     answered = len(bot.double.calls_to("response_url"))
-    response = bot.driver.view_submission(
-        "signal_register", values, user=who.user_id, view_id=view["id"], team=who.team_id
-    )
-    assert response.status == 200 and not response.body, response.body
+    assert Person(bot, who).submit("signal_register", fields, view_id=view["id"]) == {}
     bot.double.wait_for("response_url", count=answered + 1)
     with bot.services.session() as session:
         signal = session.exec(select(Signal).where(Signal.submission_key == view["id"])).one()
@@ -115,10 +111,7 @@ def weigh(
     """The coordinator clicks the signal's weigh button and answers all three steps and the outcome."""
     deliver(bot)
     before = len(bot.double.calls_to("views.open"))
-    response = bot.driver.action(
-        "signal_weigh", value=str(signal_id), user=who.user_id, channel=CHANNEL, team=who.team_id
-    )
-    assert response.status == 200, response.body
+    Person(bot, who).click("signal_weigh", str(signal_id), channel=CHANNEL)
     bot.double.wait_for("views.open", count=before + 1)
     view = bot.double.last_view("signal_weigh")
     fields = {
@@ -135,12 +128,7 @@ def weigh(
         **({"case_focus": "OPROLLEN"} if outcome == "CASUS" else {}),
         **extra,
     }
-    values = {block: {"value": value} for block, value in fields.items()}
-    response = bot.driver.view_submission(
-        "signal_weigh", values, user=who.user_id, view_id=view["id"], team=who.team_id
-    )
-    assert response.status == 200, response.body
-    answer = response.json()
+    answer = Person(bot, who).submit("signal_weigh", fields, view_id=view["id"])
     assert answer.get("response_action") == "update", answer
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from harness import FAST, Partnership, start
+from conftest import BotUnderTest
+from harness import Partnership, Person, dispatcher, start
 from sqlmodel import select
 
 from bot.alerts.models import BackupAlert
 from bot.authz import CLI_ACTOR
-from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.outbox.models import OutboxMessage
 from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
@@ -89,16 +89,12 @@ def set_up_partnership(services: Services, source: str = PARTNERSHIP) -> None:
         import_partners(session, actor=CLI_ACTOR, source=source, purpose="test: the partnership")
 
 
-def dispatcher(bot: Partnership, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:
-    return bot.dispatcher(config, **kwargs)
-
-
-def deliver(bot: Partnership) -> int:
+def deliver(bot: BotUnderTest) -> int:
     """Run the outbox until nothing is due: what a worker would send now."""
     return dispatcher(bot).run_until_idle()
 
 
-def dms_to(bot: Partnership, person: PersonRef) -> list[dict[str, Any]]:
+def dms_to(bot: BotUnderTest, person: PersonRef) -> list[dict[str, Any]]:
     return bot.double.messages_to(person.user_id)
 
 
@@ -113,7 +109,7 @@ def all_texts(messages: list[dict[str, Any]]) -> str:
 
 
 def raise_with_form(
-    bot: Partnership,
+    bot: BotUnderTest,
     who: PersonRef = WETHOUDER,
     *,
     text: str = "",
@@ -126,7 +122,7 @@ def raise_with_form(
     command: str = "/rugdekking",
 ) -> dict[str, Any]:
     """Open the form with /rugdekking and submit it; return the answer to the submission."""
-    bot.person(who).say(text, command=command)
+    Person(bot, who).say(text, command=command)
     bot.double.wait_for(
         "views.open", lambda c: c.ok and c.args["view"].get("callback_id") == "rugdekking_raise"
     )
@@ -145,7 +141,7 @@ def raise_with_form(
 
 
 def submit_form(
-    bot: Partnership,
+    bot: BotUnderTest,
     view: dict[str, Any],
     who: PersonRef = WETHOUDER,
     *,
@@ -164,21 +160,21 @@ def submit_form(
         "rd_place": {"place": place},
         "rd_name": {"name": ["show"] if show_name else []},
     }
-    return bot.person(who).submit("rugdekking_raise", states=values, view=view)
+    return Person(bot, who).submit("rugdekking_raise", states=values, view=view)
 
 
-def click(bot: Partnership, action_id: str, who: PersonRef, *, channel: str | None = None) -> None:
+def click(bot: BotUnderTest, action_id: str, who: PersonRef, *, channel: str | None = None) -> None:
     """Click a button the bot showed (the newest message with it, in `channel` if given)."""
-    bot.person(who).click(action_id, channel=channel)
+    Person(bot, who).click(action_id, channel=channel)
 
 
-def the_alert(bot: Partnership) -> BackupAlert:
+def the_alert(bot: BotUnderTest) -> BackupAlert:
     with bot.services.session() as session:
         alerts = session.exec(select(BackupAlert)).all()
         assert len(alerts) == 1, f"expected one alert, found {len(alerts)}"
         return alerts[0]
 
 
-def outbox_rows(bot: Partnership) -> list[OutboxMessage]:
+def outbox_rows(bot: BotUnderTest) -> list[OutboxMessage]:
     with bot.services.session() as session:
         return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import BotUnderTest
 from harness import Partnership
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -65,7 +64,7 @@ LOODS_DETAILS = "Eigenaar volgens KvK: Jansen Vastgoed BV; huurder onbekend. Mel
 LOODS_IDENTITY = "Loods Hazeldonk 12, Breda (kadastraal BRD01 K 1234)"
 
 
-def set_up(bot: BotUnderTest) -> BotUnderTest:
+def set_up(bot: Partnership) -> Partnership:
     with bot.services.session() as session:
         import_partners(session, actor=CLI_ACTOR, source=PARTNERSHIP, purpose="test set-up")
     bot.services.settings.samen_partnership_channel = CHANNEL
@@ -73,7 +72,7 @@ def set_up(bot: BotUnderTest) -> BotUnderTest:
 
 
 @pytest.fixture
-def slack(bot: BotUnderTest) -> BotUnderTest:
+def slack(bot: Partnership) -> Partnership:
     return set_up(bot)
 
 
@@ -82,38 +81,32 @@ def deliver(bot: Partnership) -> int:
     return bot.deliver()
 
 
-def ask(bot: BotUnderTest, who: PersonRef, words: str, locale: str | None = None) -> str:
+def ask(bot: Partnership, who: PersonRef, words: str, locale: str | None = None) -> str:
     """Type `/samen <words>`; the answer is ephemeral, valid Block Kit; return its visible text."""
-    response = bot.driver.command("/samen", words, user=who.user_id, team=who.team_id, locale=locale)
-    assert response.status == 200, response.body
-    answer = response.json()
+    answer = bot.person(who, locale=locale).say(words)
     assert answer["response_type"] == "ephemeral"
     assert check_message_blocks(answer["blocks"]) == []
     return visible_text(answer["blocks"])
 
 
-def opened(bot: BotUnderTest, before: int, callback_id: str) -> dict[str, Any]:
+def opened(bot: Partnership, before: int, callback_id: str) -> dict[str, Any]:
     """The modal the bot opened after the ack (Bolt acks first, then the listener opens it)."""
     bot.double.wait_for("views.open", count=before + 1)
     return bot.double.last_view(callback_id)
 
 
-def open_registration(bot: BotUnderTest, who: PersonRef, typed: str = "") -> dict[str, Any]:
+def open_registration(bot: Partnership, who: PersonRef, typed: str = "") -> dict[str, Any]:
     before = len(bot.double.calls_to("views.open"))
-    response = bot.driver.command("/samen", f"signaal {typed}".strip(), user=who.user_id, team=who.team_id)
-    assert response.status == 200 and not response.body, response.body
+    assert bot.person(who).say(f"signaal {typed}".strip()) == {}
     return opened(bot, before, "signal_register")
 
 
-def submit(bot: BotUnderTest, who: PersonRef, view: dict[str, Any], **fields: Any) -> dict[str, Any] | None:
+def submit(bot: Partnership, who: PersonRef, view: dict[str, Any], **fields: Any) -> dict[str, Any] | None:
     """Submit the registration modal with these fields (block id → value); None when it closed."""
-    values = {block: {"value": value} for block, value in fields.items()}
-    response = bot.driver.view_submission("signal_register", values, user=who.user_id, view_id=view["id"])
-    assert response.status == 200, response.body
-    return response.json() if response.body else None
+    return bot.person(who).submit("signal_register", fields, view_id=view["id"]) or None
 
 
-def register(bot: BotUnderTest, who: PersonRef, summary: str = LOODS, **fields: Any) -> Signal:
+def register(bot: Partnership, who: PersonRef, summary: str = LOODS, **fields: Any) -> Signal:
     """`/samen signaal`, fill in, submit: the signal as stored."""
     fields.setdefault("category", "VASTGOED")
     view = open_registration(bot, who)
@@ -127,14 +120,14 @@ def register(bot: BotUnderTest, who: PersonRef, summary: str = LOODS, **fields: 
     return signal
 
 
-def confirmation(bot: BotUnderTest) -> str:
+def confirmation(bot: Partnership) -> str:
     """The last ephemeral answer through a response_url."""
     calls = bot.double.calls_to("response_url")
     assert calls, "no answer through the response_url"
     return visible_text(calls[-1].args.get("blocks"))
 
 
-def codes_of(bot: BotUnderTest, signal: Signal) -> list[str]:
+def codes_of(bot: Partnership, signal: Signal) -> list[str]:
     with bot.services.session() as session:
         rows = session.exec(
             text(
@@ -183,7 +176,7 @@ def audit_actions(engine: Engine) -> list[tuple[str, str]]:
 
 
 def click(
-    bot: BotUnderTest,
+    bot: Partnership,
     who: PersonRef,
     action_id: str,
     channel: str | None = None,
@@ -193,15 +186,14 @@ def click(
     """Click the newest element with this action id that the bot showed (in `channel`, if given), and
     wait for the bot's answer: a modal (expect="views.open") or an ephemeral answer (the response_url)."""
     before = len(bot.double.calls_to(expect))
-    response = bot.driver.action(action_id, value=value, user=who.user_id, channel=channel, team=who.team_id)
-    assert response.status == 200, response.body
+    bot.person(who).click(action_id, value, channel=channel)
     bot.double.wait_for(expect, count=before + 1)
 
 
 # --- registering ----------------------------------------------------------------------------------
 
 
-def test_the_gemeente_registers_a_signal_in_seconds(slack: BotUnderTest) -> None:
+def test_the_gemeente_registers_a_signal_in_seconds(slack: Partnership) -> None:
     view = open_registration(slack, MARLEEN, LOODS)
     summary = next(b for b in view["blocks"] if b.get("block_id") == "summary")
     assert summary["element"]["initial_value"] == LOODS  # the typed text is filled in
@@ -242,7 +234,7 @@ def test_the_gemeente_registers_a_signal_in_seconds(slack: BotUnderTest) -> None
     assert ("signal.registered", "registering a signal") in audit_actions(slack.services.engine)
 
 
-def test_registering_from_any_message_takes_its_text_and_link(slack: BotUnderTest) -> None:
+def test_registering_from_any_message_takes_its_text_and_link(slack: Partnership) -> None:
     posted = {
         "text": "Zag vannacht weer drie busjes bij de loods aan de Hazeldonk",
         "ts": "1764500000.000100",
@@ -262,7 +254,7 @@ def test_registering_from_any_message_takes_its_text_and_link(slack: BotUnderTes
     assert "Signaal 1 is geregistreerd." in confirmation(slack)
 
 
-def test_someone_who_is_not_a_member_cannot_register(slack: BotUnderTest) -> None:
+def test_someone_who_is_not_a_member_cannot_register(slack: Partnership) -> None:
     posted = {"text": "iets", "ts": "1764500000.000100"}
     slack.driver.message_shortcut("register_signal", posted, channel="C0WIJK", user=STRANGER.user_id)
     slack.double.wait_for("response_url")
@@ -270,7 +262,7 @@ def test_someone_who_is_not_a_member_cannot_register(slack: BotUnderTest) -> Non
     assert "nog) geen deelnemer" in ask(slack, STRANGER, "signaal iets")
 
 
-def test_personal_data_is_kept_out_of_the_channel_and_the_reporter_is_told(slack: BotUnderTest) -> None:
+def test_personal_data_is_kept_out_of_the_channel_and_the_reporter_is_told(slack: Partnership) -> None:
     typed = "Huurder (BSN 111222333) belt steeds met 06-12345678 over Hazeldonk 4811 AB 12"
     signal = register(slack, MARLEEN, typed, location="Breda, 4811 AB 12")
     said = confirmation(slack)
@@ -286,7 +278,7 @@ def test_personal_data_is_kept_out_of_the_channel_and_the_reporter_is_told(slack
     assert "Buiten het kanaal gehouden: " + typed in own
 
 
-def test_a_modal_submitted_twice_registers_once(slack: BotUnderTest) -> None:
+def test_a_modal_submitted_twice_registers_once(slack: Partnership) -> None:
     view = open_registration(slack, MARLEEN)
     submit(slack, MARLEEN, view, summary=LOODS, category="VASTGOED", new_kind="LOCATIE")
     before = snapshot(slack.services.engine)
@@ -310,7 +302,7 @@ BAD_REGISTRATIONS = [
     ("fields", "block", "expected"), BAD_REGISTRATIONS, ids=[b for _, b, _ in BAD_REGISTRATIONS]
 )
 def test_bad_input_gets_a_field_error_and_changes_nothing(
-    slack: BotUnderTest, fields: dict[str, Any], block: str, expected: str
+    slack: Partnership, fields: dict[str, Any], block: str, expected: str
 ) -> None:
     view = open_registration(slack, MARLEEN)
     before = snapshot(slack.services.engine)
@@ -329,7 +321,7 @@ def test_bad_input_gets_a_field_error_and_changes_nothing(
     assert snapshot(slack.services.engine) == before
 
 
-def test_a_non_member_submitting_the_form_is_refused(slack: BotUnderTest) -> None:
+def test_a_non_member_submitting_the_form_is_refused(slack: Partnership) -> None:
     view = open_registration(slack, MARLEEN)
     before = snapshot(slack.services.engine)
     answer = submit(slack, STRANGER, view, summary=LOODS, category="VASTGOED")
@@ -337,7 +329,7 @@ def test_a_non_member_submitting_the_form_is_refused(slack: BotUnderTest) -> Non
     assert snapshot(slack.services.engine) == before
 
 
-def test_typed_mentions_and_links_arrive_inert(slack: BotUnderTest) -> None:
+def test_typed_mentions_and_links_arrive_inert(slack: Partnership) -> None:
     hostile = "<!channel> kijk <https://evil.example|gemeente.nl> en <@U0RIEC0001>"
     signal = register(slack, MARLEEN, hostile)
     deliver(slack)
@@ -349,7 +341,7 @@ def test_typed_mentions_and_links_arrive_inert(slack: BotUnderTest) -> None:
     assert f"Signaal {signal.id} is geregistreerd." in confirmation(slack)
 
 
-def test_the_english_form_and_confirmation(slack: BotUnderTest) -> None:
+def test_the_english_form_and_confirmation(slack: Partnership) -> None:
     response = slack.driver.command("/samen", "signal", user=MARLEEN.user_id, team=TEAM, locale="en-GB")
     assert response.status == 200
     view = opened(slack, 0, "signal_register")
@@ -369,7 +361,7 @@ def test_the_english_form_and_confirmation(slack: BotUnderTest) -> None:
 # --- match (hit/no-hit) and alignment --------------------------------------------------------------
 
 
-def test_a_second_partner_on_the_same_subject_is_a_match(slack: BotUnderTest) -> None:
+def test_a_second_partner_on_the_same_subject_is_a_match(slack: Partnership) -> None:
     gemeente = register(
         slack, MARLEEN, new_kind="LOCATIE", new_identity=LOODS_IDENTITY, details=LOODS_DETAILS
     )
@@ -406,7 +398,7 @@ def test_a_second_partner_on_the_same_subject_is_a_match(slack: BotUnderTest) ->
     assert snapshot(slack.services.engine) == before
 
 
-def test_a_partner_without_anything_on_the_subject_cannot_ask_for_alignment(slack: BotUnderTest) -> None:
+def test_a_partner_without_anything_on_the_subject_cannot_ask_for_alignment(slack: Partnership) -> None:
     gemeente = register(slack, MARLEEN, new_kind="LOCATIE")
     (code,) = codes_of(slack, gemeente)
     before = snapshot(slack.services.engine)
@@ -415,7 +407,7 @@ def test_a_partner_without_anything_on_the_subject_cannot_ask_for_alignment(slac
     assert snapshot(slack.services.engine) == before
 
 
-def test_the_same_partner_twice_on_a_subject_is_no_match(slack: BotUnderTest) -> None:
+def test_the_same_partner_twice_on_a_subject_is_no_match(slack: Partnership) -> None:
     first = register(slack, HANS, new_kind="PERSOON")
     (code,) = codes_of(slack, first)
     register(slack, ILSE, "Zelfde persoon weer gezien", subject_codes=code)
@@ -427,15 +419,12 @@ def test_the_same_partner_twice_on_a_subject_is_no_match(slack: BotUnderTest) ->
 # --- weighing -------------------------------------------------------------------------------------
 
 
-def weigh(bot: BotUnderTest, who: PersonRef, **fields: Any) -> dict[str, Any] | None:
+def weigh(bot: Partnership, who: PersonRef, **fields: Any) -> dict[str, Any] | None:
     view = bot.double.last_view("signal_weigh")
-    values = {block: {"value": value} for block, value in fields.items()}
-    response = bot.driver.view_submission("signal_weigh", values, user=who.user_id, view_id=view["id"])
-    assert response.status == 200, response.body
-    return response.json() if response.body else None
+    return bot.person(who).submit("signal_weigh", fields, view_id=view["id"]) or None
 
 
-def test_the_coordinator_weighs_in_three_steps_and_makes_it_a_case(slack: BotUnderTest) -> None:
+def test_the_coordinator_weighs_in_three_steps_and_makes_it_a_case(slack: Partnership) -> None:
     signal = register(
         slack,
         MARLEEN,
@@ -500,7 +489,7 @@ def test_the_coordinator_weighs_in_three_steps_and_makes_it_a_case(slack: BotUnd
     assert snapshot(slack.services.engine) == before
 
 
-def test_a_referral_and_the_reporter_shares_the_details(slack: BotUnderTest) -> None:
+def test_a_referral_and_the_reporter_shares_the_details(slack: Partnership) -> None:
     signal = register(
         slack,
         MARLEEN,
@@ -549,7 +538,7 @@ def test_a_referral_and_the_reporter_shares_the_details(slack: BotUnderTest) -> 
         assert stored is not None and stored.closed_at is not None  # the retention clock runs
 
 
-def test_no_action_starts_the_retention_clock(slack: BotUnderTest) -> None:
+def test_no_action_starts_the_retention_clock(slack: Partnership) -> None:
     signal = register(slack, HANS, "Gerucht over een feest", category="OVERIG")
     deliver(slack)
     click(slack, FATIMA, "signal_weigh", channel=CHANNEL, expect="views.open")
@@ -621,7 +610,7 @@ WEIGHING_MISTAKES = [
     ("fields", "block", "expected"), WEIGHING_MISTAKES, ids=[b for _, b, _ in WEIGHING_MISTAKES]
 )
 def test_weighing_mistakes_get_field_errors_and_change_nothing(
-    slack: BotUnderTest, fields: dict[str, Any], block: str, expected: str
+    slack: Partnership, fields: dict[str, Any], block: str, expected: str
 ) -> None:
     register(slack, MARLEEN)
     deliver(slack)
@@ -633,7 +622,7 @@ def test_weighing_mistakes_get_field_errors_and_change_nothing(
     assert snapshot(slack.services.engine) == before
 
 
-def test_members_do_not_weigh(slack: BotUnderTest) -> None:
+def test_members_do_not_weigh(slack: Partnership) -> None:
     register(slack, MARLEEN)
     deliver(slack)
     before = snapshot(slack.services.engine)
@@ -646,7 +635,7 @@ def test_members_do_not_weigh(slack: BotUnderTest) -> None:
     assert snapshot(slack.services.engine) == before
 
 
-def test_the_reporter_can_keep_the_coordinators_out(slack: BotUnderTest) -> None:
+def test_the_reporter_can_keep_the_coordinators_out(slack: Partnership) -> None:
     register(slack, MARLEEN, details="Alleen voor de gemeente", coordinators=[])
     deliver(slack)
     click(slack, FATIMA, "signal_weigh", channel=CHANNEL)
@@ -657,7 +646,7 @@ def test_the_reporter_can_keep_the_coordinators_out(slack: BotUnderTest) -> None
 # --- look-ups -------------------------------------------------------------------------------------
 
 
-def test_look_ups_show_only_what_the_person_may_see_and_log_it(slack: BotUnderTest) -> None:
+def test_look_ups_show_only_what_the_person_may_see_and_log_it(slack: Partnership) -> None:
     signal = register(
         slack, MARLEEN, new_kind="LOCATIE", new_identity=LOODS_IDENTITY, details=LOODS_DETAILS, share=["2"]
     )
@@ -704,11 +693,11 @@ def test_look_ups_show_only_what_the_person_may_see_and_log_it(slack: BotUnderTe
         ("signalen <!channel>", "Geen signaal past bij “&lt;!channel&gt;”"),
     ],
 )
-def test_look_up_mistakes_are_explained(slack: BotUnderTest, typed: str, expected: str) -> None:
+def test_look_up_mistakes_are_explained(slack: Partnership, typed: str, expected: str) -> None:
     assert expected in ask(slack, BERT, typed)
 
 
-def test_help_and_the_app_home_show_signals_in_dutch_and_english(slack: BotUnderTest) -> None:
+def test_help_and_the_app_home_show_signals_in_dutch_and_english(slack: Partnership) -> None:
     help_nl = ask(slack, MARLEEN, "help")
     assert "`/samen signaal [tekst]` Registreer een signaal" in help_nl
     assert "`/samen signalen [zoekterm | nummer]`" in help_nl and "`/samen subject &lt;code&gt;`" in help_nl
@@ -740,7 +729,7 @@ SECRETS = {
 PEOPLE = {FATIMA.user_id: 1, HANS.user_id: 2, ILSE.user_id: 2, MARLEEN.user_id: 3, BERT.user_id: 4}
 
 
-def test_need_to_know_no_restricted_text_reaches_anyone_without_access(slack: BotUnderTest) -> None:
+def test_need_to_know_no_restricted_text_reaches_anyone_without_access(slack: Partnership) -> None:
     """Signals with different sharing go through everything that posts: registration, matches, weighing,
     referral, look-ups, the App Home. Then every call Slack received is read: none addressed to a person
     or channel of a partner without access holds restricted text."""
@@ -846,7 +835,7 @@ def test_need_to_know_no_restricted_text_reaches_anyone_without_access(slack: Bo
     assert not any("GEHEIM-BD-DETAIL" in a for p, a in answers if p == FATIMA.user_id)
 
 
-def _clicker(bot: BotUnderTest, call: Any) -> str | None:
+def _clicker(bot: Partnership, call: Any) -> str | None:
     """Whom a response_url answer or a modal went to: the person whose request carried it."""
     if call.method == "views.publish":
         return str(call.args.get("user_id"))
@@ -873,11 +862,11 @@ def _user_in(body: str) -> str | None:
 
 
 @pytest.fixture
-def slack_on(bot_on: BotUnderTest) -> Iterator[BotUnderTest]:
+def slack_on(bot_on: Partnership) -> Iterator[Partnership]:
     yield set_up(bot_on)
 
 
-def test_register_match_and_weigh_on_both_databases(slack_on: BotUnderTest) -> None:
+def test_register_match_and_weigh_on_both_databases(slack_on: Partnership) -> None:
     first = register(slack_on, MARLEEN, new_kind="LOCATIE", new_identity=LOODS_IDENTITY)
     (code,) = codes_of(slack_on, first)
     register(slack_on, HANS, subject_codes=code)
