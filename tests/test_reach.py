@@ -5,6 +5,7 @@ headless Chromium, and nothing of what happened ever in a message that leaves ch
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -85,8 +86,22 @@ def reach(
     sqlite_url: str, slack_double: SlackDouble, mail_server: MailServer, sms_gateway: SmsGatewayDouble
 ) -> Iterator[Partnership]:
     """The backup-alert partnership with phones and e-mail addresses, both ways on."""
+    yield from _reach(sqlite_url, slack_double, mail_server, sms_gateway)
+
+
+@pytest.fixture
+def reach_on(
+    database_url: str, slack_double: SlackDouble, mail_server: MailServer, sms_gateway: SmsGatewayDouble
+) -> Iterator[Partnership]:
+    """The same, on SQLite and on PostgreSQL in turn."""
+    yield from _reach(database_url, slack_double, mail_server, sms_gateway)
+
+
+def _reach(
+    database_url: str, slack_double: SlackDouble, mail_server: MailServer, sms_gateway: SmsGatewayDouble
+) -> Iterator[Partnership]:
     for bot in start_bot(
-        sqlite_url,
+        database_url,
         slack_double,
         people=(WETHOUDER, MARLEEN, HANS, FATIMA),
         SAMEN_SMTP_URL=mail_server.url,
@@ -350,8 +365,9 @@ def test_texts_name_the_alert_the_asking_partner_and_how_to_acknowledge(language
 
 
 def test_a_silent_partner_is_reached_by_sms_and_email_and_acknowledges_by_sms(
-    reach: Partnership, mail_server: MailServer, sms_gateway: SmsGatewayDouble
+    reach_on: Partnership, mail_server: MailServer, sms_gateway: SmsGatewayDouble
 ) -> None:
+    reach = reach_on
     raise_with_form(reach, description=DESCRIPTION, place=PLACE)
     deliver(reach)
     alert = the_alert(reach)
@@ -370,9 +386,13 @@ def test_a_silent_partner_is_reached_by_sms_and_email_and_acknowledges_by_sms(
         ("lead", SMS, HANS.user_id),
     ]
     assert {d.ref for d in planned} == {f"rugdekking:{alert.id}:p{politie.partner_id}:escalation"}
+    started = time.perf_counter()
     send_all(reach, planned)
     mails = mail_server.wait(2)
     sms = sms_gateway.texts_to(HANS_PHONE) + sms_gateway.texts_to(FATIMA_PHONE)
+    elapsed = time.perf_counter() - started
+    print(f"T2/T3 outside chat: 2 SMS and 2 e-mails composed, sent and arrived in {elapsed:.3f} s")
+    assert elapsed < 2.0  # the issue's target from T2 to arrival, without the outbox's own delay
     assert len(sms) == 2
     everything = "\n".join(sms + [m.get_content() + str(m["Subject"]) for _, m in mails])
     assert alert.code in everything and "Gemeente Breda" in everything
