@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from harness import Partnership, start
+import harness
+from harness import start
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -21,9 +22,8 @@ from bot.checkins.models import CheckinMoment, CheckinSchedule
 from bot.jobs import all_jobs
 from bot.partners import service as partners
 from bot.partners.models import PersonRef
-from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
-from slackdouble import SlackDouble, SlackDriver, visible_text
+from slackdouble import SlackDouble, visible_text
 
 TEAM = "T0SAMEN"
 CHANNEL = "C0AFSTEM1"  # #afstemming: Samen is in it
@@ -69,33 +69,12 @@ CHECKIN_JOB: ScheduledJob = next(job for job in all_jobs() if job.name == "check
 
 
 @dataclass
-class World:
-    bot: Partnership
+class World(harness.World):
     partner: dict[str, int]  # short name → id
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
-    @property
-    def double(self) -> SlackDouble:
-        return self.bot.double
-
-    @property
-    def driver(self) -> SlackDriver:
-        return self.bot.driver
-
-    def dispatch(self) -> int:
-        """Send everything the outbox holds that is due, as a worker would."""
-        return self.bot.deliver()
 
     def tick(self, now: datetime, worker: str = "worker-1") -> bool:
         """The every-minute job, as a worker's scheduler would fire it at `now`."""
         return run_once(self.services, CHECKIN_JOB, worker=worker, now=now)
-
-    def count(self, sql: str) -> int:
-        with self.services.engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with self.services.engine.connect() as connection:

@@ -31,6 +31,7 @@ from typing import Any
 
 from conftest import BOT_TOKEN, SIGNING_SECRET, BotUnderTest, make_settings
 from slack_sdk import WebClient
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.authz import CLI_ACTOR
@@ -173,6 +174,34 @@ class Partnership(BotUnderTest):
             self.clock.set(moment)
             run_once(self.services, job, worker="test", now=moment)
         return self.clock.set(end)
+
+
+@dataclass
+class World:
+    """A feature's partnership as its tests see it (tests/*_support.py add what they made in it)."""
+
+    bot: Partnership
+
+    @property
+    def services(self) -> Services:
+        return self.bot.services
+
+    @property
+    def double(self) -> SlackDouble:
+        return self.bot.double
+
+    @property
+    def driver(self) -> SlackDriver:
+        return self.bot.driver
+
+    def dispatch(self) -> int:
+        """Send everything the outbox holds that is due, as a worker would."""
+        return self.bot.deliver()
+
+    def count(self, sql: str) -> int:
+        """One number the database answers (SELECT count(*) …)."""
+        with self.services.engine.connect() as connection:
+            return int(connection.execute(text(sql)).scalar_one())
 
 
 def dispatcher(bot: BotUnderTest, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:

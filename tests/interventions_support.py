@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import harness
 from conftest import BOT_TOKEN
-from harness import Partnership, start
+from harness import start
 from slack_sdk import WebClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -24,10 +25,9 @@ from bot.interventions.dates import picked_for
 from bot.interventions.models import Intervention
 from bot.partners import service as partners
 from bot.partners.models import PersonRef
-from bot.runtime import Services
 from bot.subjects.models import Subject
 from bot.vocabulary import Contribution, FocusElement, SubjectKind, SubjectRole
-from slackdouble import SlackDouble, SlackDriver
+from slackdouble import SlackDouble
 
 TEAM = "T0SAMEN"
 CHANNEL = "C0SAMEN"  # the partnership channel
@@ -73,37 +73,16 @@ partners:
 
 
 @dataclass
-class World:
-    bot: Partnership
+class World(harness.World):
     partner: dict[str, int]  # short name → id
     case: dict[str, int]  # "loods", "untouchable", "strategic"
     thread_ts: str
-
-    @property
-    def services(self) -> Services:
-        return self.bot.services
-
-    @property
-    def double(self) -> SlackDouble:
-        return self.bot.double
-
-    @property
-    def driver(self) -> SlackDriver:
-        return self.bot.driver
-
-    def dispatch(self) -> int:
-        """Send everything the outbox holds that is due, as a worker would."""
-        return self.bot.deliver()
 
     def intervention(self, number: int) -> Intervention:
         with self.services.session() as session:
             found = session.get(Intervention, number)
             assert found is not None
             return found
-
-    def count(self, sql: str) -> int:
-        with self.services.engine.connect() as connection:
-            return int(connection.execute(text(sql)).scalar_one())
 
     # -- what people do ----------------------------------------------------------------------------
 
