@@ -15,6 +15,7 @@ from bot.slack.interaction import Interaction, listener
 from bot.slack.registry import Registry, Subcommand
 from bot.vocabulary import FOCUS_LABELS, INSTRUMENT_TYPE_LABELS, FocusElement, InstrumentType
 from commands.intervention_cards import answering
+from commands.intervention_forms import label_options
 
 NEW = ("nieuw", "new", "toevoegen", "add")
 
@@ -40,8 +41,8 @@ def handle_goals(i: Interaction) -> None:
             view = i.render(
                 "goal_modal.json.j2",
                 partners=[{"id": p.id, "name": p.name} for p in partners.list_partners(session)],
-                focus_elements=[(key.value, label) for key, label in FOCUS_LABELS.items()],
-                instrument_types=[(key.value, label) for key, label in INSTRUMENT_TYPE_LABELS.items()],
+                focus_elements=label_options(FOCUS_LABELS),
+                instrument_types=label_options(INSTRUMENT_TYPE_LABELS),
                 partner_id=actor.partner_id,
             )
         i.open(view)

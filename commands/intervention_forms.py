@@ -89,7 +89,8 @@ class DraftData(BaseModel):
         )
 
 
-def _labels(labels: dict[Any, str]) -> list[tuple[str, str]]:
+def label_options(labels: dict[Any, str]) -> list[tuple[str, str]]:
+    """A form's options from labelled enum members: (value, message id)."""
     return [(key.value, label) for key, label in labels.items()]
 
 
@@ -118,9 +119,9 @@ def new_intervention_view(
         cases=[{"id": c.id, "title": c.title} for c in cases],
         partners=[{"id": p.id, "name": p.name} for p in partners.list_partners(session)],
         goals=_goal_options(session),
-        instrument_types=_labels(INSTRUMENT_TYPE_LABELS),
-        focus_elements=_labels(FOCUS_LABELS),
-        contributions=_labels(CONTRIBUTION_LABELS),
+        instrument_types=label_options(INSTRUMENT_TYPE_LABELS),
+        focus_elements=label_options(FOCUS_LABELS),
+        contributions=label_options(CONTRIBUTION_LABELS),
         case_id=case_id,
         round=round_,
         owner_partner_id=owner_partner_id or actor.partner_id,

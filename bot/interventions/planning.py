@@ -30,7 +30,7 @@ from bot.interventions.models import (
 from bot.interventions.problems import InterventionError, NotShared
 from bot.interventions.reading import asked_of, case_of, case_relation, get, id_of, partners_on_case
 from bot.interventions.reminders import reschedule
-from bot.interventions.rules import Outcome, check_active, may_update, record_change, window_problems
+from bot.interventions.rules import Outcome, check_active, locked_to_plan, record_change, window_problems
 from bot.partners import service as partners
 from bot.partners.models import Partner, PersonRef
 from bot.subjects import codes as subjects
@@ -352,9 +352,7 @@ def attach(
     """Attach an independent intervention to a case: the owner partner's people (or a coordinator),
     on an open case they may plan on. Its history is posted in the case's thread from then on."""
     now = now or clock.now(session)
-    intervention = get(session, intervention_id=intervention_id, lock=True)
-    may_update(session, actor, intervention)
-    check_active(intervention)
+    intervention = locked_to_plan(session, actor, intervention_id)
     if intervention.case_id == case_id:
         return Outcome(intervention, changed=False)
     if intervention.case_id is not None:

@@ -25,10 +25,10 @@ from bot.interventions.rules import (
     CLOSING,
     MAX_REASON,
     Outcome,
-    check_active,
     check_capacity,
     check_second_round,
     check_step,
+    locked_to_close,
     may_close,
     may_update,
     record_change,
@@ -74,18 +74,7 @@ def advance(
     if to is S.IN_UITVOERING:
         check_second_round(session, actor, intervention, second_round_override)
         intervention.started_at = now
-    previous = intervention.status
-    intervention.status = to
-    record_change(session, intervention, settings=settings, now=now)
-    audit.record(
-        session,
-        actor=actor,
-        action="intervention.status_changed",
-        object_type="intervention",
-        object_id=id_of(intervention),
-        purpose=PURPOSE_STATUS,
-        details={"from": previous.value, "to": to.value},
-    )
+    _become(session, actor, intervention, to, settings=settings, now=now)
     messages.post_to_case(
         session, settings=settings, intervention=intervention, event="status", actor_user_id=actor.user_id
     )
@@ -133,23 +122,11 @@ def finish(
     if intervention.status in BEFORE_EXECUTION:
         check_second_round(session, actor, intervention, second_round_override)
         intervention.started_at = intervention.started_at or now
-    previous = intervention.status
-    intervention.status = S.UITGEVOERD
     intervention.result = result
     intervention.effect = (effect or "").strip() or None
     intervention.success = bool(success)
     intervention.done_at = now
-    record_change(session, intervention, settings=settings, now=now)
-    messages.cancel_pending(session, intervention_id=id_of(intervention))
-    audit.record(
-        session,
-        actor=actor,
-        action="intervention.status_changed",
-        object_type="intervention",
-        object_id=id_of(intervention),
-        purpose=PURPOSE_STATUS,
-        details={"from": previous.value, "to": S.UITGEVOERD.value, "success": bool(success)},
-    )
+    _become(session, actor, intervention, S.UITGEVOERD, settings=settings, now=now, success=bool(success))
     if lesson is not None:
         authorize(actor, Action.RECORD_LESSON, relation=intervention_relation(session, actor, intervention))
         session.add(
@@ -219,20 +196,8 @@ def cancel(
         raise InterventionError(
             N_("Keep the reason to %(limit)s characters."), field="reason", limit=MAX_REASON
         )
-    previous = intervention.status
-    intervention.status = S.GEANNULEERD
     intervention.cancel_reason = reason
-    record_change(session, intervention, settings=settings, now=now)
-    messages.cancel_pending(session, intervention_id=id_of(intervention))
-    audit.record(
-        session,
-        actor=actor,
-        action="intervention.status_changed",
-        object_type="intervention",
-        object_id=id_of(intervention),
-        purpose=PURPOSE_STATUS,
-        details={"from": previous.value, "to": S.GEANNULEERD.value},
-    )
+    _become(session, actor, intervention, S.GEANNULEERD, settings=settings, now=now)
     messages.post_to_case(
         session,
         settings=settings,
@@ -256,9 +221,7 @@ def hand_over(
 ) -> Outcome:
     """Give an intervention to another member; their partner becomes the owner partner."""
     now = now or clock.now(session)
-    intervention = get(session, intervention_id=intervention_id, lock=True)
-    may_close(session, actor, intervention)
-    check_active(intervention)
+    intervention = locked_to_close(session, actor, intervention_id)
     member = partners.find_member(session, team_id=to.team_id, user_id=to.user_id)
     if member is None:
         raise InterventionError(
@@ -312,9 +275,7 @@ def snooze(
     Counted from today, so clicking twice is the same as clicking once.
     """
     now = now or clock.now(session)
-    intervention = get(session, intervention_id=intervention_id, lock=True)
-    may_close(session, actor, intervention)
-    check_active(intervention)
+    intervention = locked_to_close(session, actor, intervention_id)
     today = local_date(now, owner_zone(session, intervention, settings.timezone))
     if span == "day":
         until = next_working_day(next_working_day(today))
@@ -336,6 +297,34 @@ def snooze(
         details={"until": until.isoformat()},
     )
     return Outcome(intervention, changed=True)
+
+
+def _become(
+    session: Session,
+    actor: Principal,
+    intervention: Intervention,
+    to: InterventionStatus,
+    *,
+    settings: Settings,
+    now: datetime,
+    **details: object,
+) -> None:
+    """The intervention's status becomes `to`: a change (its reminders recomputed; a closed one's pending
+    messages withdrawn) recorded in the audit log."""
+    previous = intervention.status
+    intervention.status = to
+    record_change(session, intervention, settings=settings, now=now)
+    if to in CLOSING:
+        messages.cancel_pending(session, intervention_id=id_of(intervention))
+    audit.record(
+        session,
+        actor=actor,
+        action="intervention.status_changed",
+        object_type="intervention",
+        object_id=id_of(intervention),
+        purpose=PURPOSE_STATUS,
+        details={"from": previous.value, "to": to.value, **details},
+    )
 
 
 def _for_channel(text: str) -> str:

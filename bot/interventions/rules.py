@@ -15,6 +15,7 @@ change that changes nothing (a button clicked twice, a modal submitted twice) wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -41,7 +42,7 @@ from bot.interventions.problems import (
     NotOwner,
     SecondRoundMissing,
 )
-from bot.interventions.reading import case_of, id_of, needs_second_round, open_of, second_round_ready
+from bot.interventions.reading import case_of, get, id_of, needs_second_round, open_of, second_round_ready
 from bot.interventions.reminders import reschedule
 from bot.partners.models import Partner, PersonRef
 from bot.problems import Label
@@ -78,6 +79,22 @@ def check_may_update(session: Session, *, actor: Principal, intervention: Interv
     """Raise unless the actor may plan this intervention (before showing them a form or a prompt)."""
     may_update(session, actor, intervention)
     check_active(intervention)
+
+
+def locked_to_plan(session: Session, actor: Principal, intervention_id: int) -> Intervention:
+    """The intervention, locked for the change, once the actor may plan it and it is still active."""
+    intervention = get(session, intervention_id=intervention_id, lock=True)
+    check_may_update(session, actor=actor, intervention=intervention)
+    return intervention
+
+
+def locked_to_close(session: Session, actor: Principal, intervention_id: int) -> Intervention:
+    """The intervention, locked for the change, once the actor may finish, call off, hand over or snooze
+    it (its owner, or a coordinator) and it is still active."""
+    intervention = get(session, intervention_id=intervention_id, lock=True)
+    may_close(session, actor, intervention)
+    check_active(intervention)
+    return intervention
 
 
 def check_may_close(
@@ -157,15 +174,12 @@ def check_capacity(
     carried = open_of(session, partner_id=partner_id, excluding=intervention.id)
     if len(carried) < partner.capacity:
         return
-    can_override = is_allowed(actor, Action.OVERRIDE_CAPACITY)
-    override = " ".join((override or "").split())
-    if not override or not can_override:
-        raise CapacityExceeded(partner=partner, open_ones=carried, can_override=can_override)
-    if len(override) > MAX_REASON:
-        raise InterventionError(
-            N_("Keep the reason to %(limit)s characters."), field="reason", limit=MAX_REASON
-        )
-    intervention.capacity_override_reason = override
+    intervention.capacity_override_reason = _override_reason(
+        actor,
+        Action.OVERRIDE_CAPACITY,
+        override,
+        lambda can_override: CapacityExceeded(partner=partner, open_ones=carried, can_override=can_override),
+    )
     audit.record(
         session,
         actor=actor,
@@ -186,15 +200,14 @@ def check_second_round(
     why = needs_second_round(session, case)
     if why is None or second_round_ready(session, case_id=case.id or 0):
         return
-    can_override = is_allowed(actor, Action.OVERRIDE_SECOND_ROUND)
-    override = " ".join((override or "").split())
-    if not override or not can_override:
-        raise SecondRoundMissing(intervention=intervention, why=why, can_override=can_override)
-    if len(override) > MAX_REASON:
-        raise InterventionError(
-            N_("Keep the reason to %(limit)s characters."), field="reason", limit=MAX_REASON
-        )
-    intervention.second_round_override_reason = override
+    intervention.second_round_override_reason = _override_reason(
+        actor,
+        Action.OVERRIDE_SECOND_ROUND,
+        override,
+        lambda can_override: SecondRoundMissing(
+            intervention=intervention, why=why, can_override=can_override
+        ),
+    )
     audit.record(
         session,
         actor=actor,
@@ -204,6 +217,22 @@ def check_second_round(
         purpose="coordinator override: round 1 without a second round ready",
         details={"case_id": intervention.case_id},
     )
+
+
+def _override_reason(
+    actor: Principal, action: Action, override: str | None, refused: Callable[[bool], InterventionError]
+) -> str:
+    """A coordinator's reason to go beyond a limit, its spaces tidied. Without one, or for someone who
+    may not override, the limit's problem (`refused(can_override)`): it says what to do instead."""
+    can_override = is_allowed(actor, action)
+    reason = " ".join((override or "").split())
+    if not reason or not can_override:
+        raise refused(can_override)
+    if len(reason) > MAX_REASON:
+        raise InterventionError(
+            N_("Keep the reason to %(limit)s characters."), field="reason", limit=MAX_REASON
+        )
+    return reason
 
 
 def record_change(session: Session, intervention: Intervention, *, settings: Settings, now: datetime) -> None:

@@ -19,7 +19,7 @@ from bot.interventions.models import Intervention, InterventionStatus
 from bot.interventions.planning import PURPOSE_PLAN
 from bot.interventions.problems import InterventionError
 from bot.interventions.reading import get, id_of
-from bot.interventions.rules import Outcome, check_active, may_update, record_change, window_problems
+from bot.interventions.rules import Outcome, locked_to_plan, record_change, window_problems
 
 S = InterventionStatus
 
@@ -34,9 +34,7 @@ def set_window(
     now: datetime | None = None,
 ) -> Outcome:
     now = now or clock.now(session)
-    intervention = get(session, intervention_id=intervention_id, lock=True)
-    may_update(session, actor, intervention)
-    check_active(intervention)
+    intervention = locked_to_plan(session, actor, intervention_id)
     problems = window_problems(window, now=now)
     if problems:
         raise problems[0]
@@ -77,9 +75,7 @@ def set_dependency(
 ) -> Outcome:
     """ "Start when intervention N is done" — refused on itself and when it would close a circle."""
     now = now or clock.now(session)
-    intervention = get(session, intervention_id=intervention_id, lock=True)
-    may_update(session, actor, intervention)
-    check_active(intervention)
+    intervention = locked_to_plan(session, actor, intervention_id)
     if depends_on_id == intervention.depends_on_id:
         return Outcome(intervention, changed=False)
     if depends_on_id is not None:
