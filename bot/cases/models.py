@@ -24,7 +24,10 @@ class CaseStatus(StrEnum):
 
 class Case(SQLModel, table=True):
     __tablename__ = "case"
-    __table_args__ = (sa.Index("ix_case_status_created", "status", "created_at"),)  # the work queue
+    __table_args__ = (
+        sa.Index("ix_case_status_created", "status", "created_at"),  # the work queue
+        sa.Index("ix_case_closed", "closed_at", "id"),  # retention's plan (migration 0014)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)  # shown in channels: codes only, checked for personal data

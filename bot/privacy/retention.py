@@ -116,13 +116,34 @@ def _plan_signals(session: Session, result: Plan, limit: int) -> None:
         .order_by(col(Signal.closed_at), col(Signal.id))
         .limit(limit)
     ).all()
-    for signal_id, closed_at in _rows(rows):
+    found = _rows(rows)
+    # One look-up for the whole batch, not one per signal: the coordinator's Home shows this plan.
+    needs = _open_cases_of_signals(session, [signal_id for signal_id, _closed in found])
+    for signal_id, closed_at in found:
         item = Due(Kind.SIGNALS, "signal", signal_id, closed_at, "deleted")
-        needed = erase.open_case_ids_of_signal(session, signal_id)
+        needed = needs.get(signal_id)
         if needed:
             result.kept.append((item, "open case " + ", ".join(str(c) for c in needed)))
         else:
             result.due.append(item)
+
+
+def _open_cases_of_signals(session: Session, signal_ids: list[int]) -> dict[int, list[int]]:
+    """The open cases that still need each signal (erase.open_case_ids_of_signal, for many at once)."""
+    from bot.cases.models import Case, CaseSignal, CaseStatus
+
+    if not signal_ids:
+        return {}
+    rows = session.exec(
+        select(col(CaseSignal.signal_id), col(Case.id))
+        .join(Case, col(CaseSignal.case_id) == col(Case.id))
+        .where(col(CaseSignal.signal_id).in_(signal_ids), col(Case.status) == CaseStatus.OPEN)
+        .order_by(col(CaseSignal.signal_id), col(Case.id))
+    ).all()
+    needs: dict[int, list[int]] = {}
+    for signal_id, case_id in rows:
+        needs.setdefault(int(signal_id), []).append(int(case_id))
+    return needs
 
 
 def _plan_cases(session: Session, result: Plan, limit: int) -> None:

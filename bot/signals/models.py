@@ -30,7 +30,11 @@ class Signal(SQLModel, table=True):
     __tablename__ = "signal"
     # The coordinator's Home: the oldest signals waiting to be weighed. The search indexes (PostgreSQL
     # trigram GIN, SQLite FTS5) are made by migration 0011 only: they are not SQLModel tables or columns.
-    __table_args__ = (sa.Index("ix_signal_status_created", "status", "created_at", "id"),)
+    # Retention's plan (the coordinator's Home): the oldest closed signals, walked in order (migration 0014).
+    __table_args__ = (
+        sa.Index("ix_signal_status_created", "status", "created_at", "id"),
+        sa.Index("ix_signal_closed", "closed_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     summary: str = Field(max_length=300)  # checked for personal data before it may be shown in a channel

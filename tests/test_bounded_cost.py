@@ -1,0 +1,189 @@
+"""A screen's cost follows what it shows, not how much is stored (issue 21).
+
+The statements a screen runs are counted (an engine listener) with little and with much more data of
+the kind that once made it grow; the count must not change. The coordinator's App Home showed what the
+next nightly retention run removes by reading every expired signal and then asking, signal by signal,
+whether an open case still needed it (one query per signal, up to 500); the overview's charts waited a
+second between the two uploads to one DM.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import BotUnderTest, make_settings
+from harness import FAST
+from slack_sdk import WebClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from test_cases import make_case
+from test_signals import FATIMA, MARLEEN, set_up
+
+from bot.cases.models import Case, CaseSignal, CaseStatus
+from bot.clock import utcnow
+from bot.config_values import RetentionKind
+from bot.db import make_engine, upgrade
+from bot.outbox import post_message, upload_file
+from bot.outbox.dispatcher import Dispatcher
+from bot.partners.models import Partner, PartnerType
+from bot.privacy import erase, retention
+from bot.runtime import Services
+from bot.signals.models import Signal, SignalStatus
+from bot.slack.chat import SlackChat
+from bot.vocabulary import FocusElement, SignalCategory
+from slackdouble import SlackDouble
+
+PERIODS = {kind: 365 for kind in RetentionKind}
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """The statements run on `engine` meanwhile (BEGIN/COMMIT and SQLite's PRAGMAs left out)."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def expired_signals(engine: Engine, count: int, *, partner_id: int, on_open_case: int = 0) -> None:
+    """`count` signals weighed to no action two years ago; the first `on_open_case` on an open case."""
+    long_ago = utcnow() - timedelta(days=730)
+    with Session(engine) as session:
+        signals = [
+            Signal(
+                summary=f"Oude melding {n}",
+                category=list(SignalCategory)[n % len(SignalCategory)],
+                partner_id=partner_id,
+                reporter_team_id="T0",
+                reporter_user_id="U0",
+                status=SignalStatus.GEEN_ACTIE,
+                created_at=long_ago - timedelta(days=30, minutes=n),
+                closed_at=long_ago - timedelta(minutes=n),
+            )
+            for n in range(count)
+        ]
+        session.add_all(signals)
+        session.flush()
+        if on_open_case:
+            case = session.exec(select(Case).where(Case.status == CaseStatus.OPEN)).first()
+            if case is None:
+                case = Case(
+                    title="Lopende casus",
+                    lead_partner_id=partner_id,
+                    focus_element=FocusElement.OPROLLEN,
+                    created_by_team_id="T0",
+                    created_by_user_id="U0",
+                )
+                session.add(case)
+                session.flush()
+            for signal in signals[:on_open_case]:
+                session.add(CaseSignal(case_id=case.id or 0, signal_id=signal.id or 0))
+        session.commit()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)
+    made = make_engine(database_url)
+    yield made
+    made.dispose()
+
+
+def plan_cost(engine: Engine) -> tuple[int, retention.Plan]:
+    with Session(engine) as session, counting(engine) as seen:
+        planned = retention.plan(session, periods=PERIODS, now=utcnow())
+    return len(seen), planned
+
+
+def test_retention_plan_costs_the_same_for_few_and_many_expired_signals(engine: Engine) -> None:
+    with Session(engine) as session:
+        partner = Partner(name="Gemeente", type=PartnerType.GEMEENTE)
+        session.add(partner)
+        session.commit()
+        partner_id = partner.id or 0
+    expired_signals(engine, 5, partner_id=partner_id, on_open_case=2)
+    few, planned_few = plan_cost(engine)
+    assert (planned_few.count(RetentionKind.SIGNALS), len(planned_few.kept)) == (3, 2)
+    expired_signals(engine, 120, partner_id=partner_id, on_open_case=40)
+    many, planned = plan_cost(engine)
+    assert many == few, f"{few} statements for 5 expired signals, {many} for 125"
+    # The same plan the one-query-per-signal look-up made: kept exactly where an open case needs it.
+    with Session(engine) as session:
+        for item in planned.due:
+            assert item.kind is not RetentionKind.SIGNALS or not erase.open_case_ids_of_signal(
+                session, item.object_id
+            )
+        for item, why in planned.kept:
+            needed = erase.open_case_ids_of_signal(session, item.object_id)
+            assert needed and why == "open case " + ", ".join(str(c) for c in needed)
+    assert (planned.count(RetentionKind.SIGNALS), len(planned.kept)) == (83, 42)
+
+
+def home_statements(bot: BotUnderTest, user: str, team: str) -> int:
+    with counting(bot.services.engine) as seen:
+        sent = time.time()
+        bot.driver.event(
+            {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}, team=team
+        )
+        bot.double.wait_for(
+            "views.publish", lambda call: call.at >= sent and call.args.get("user_id") == user
+        )
+    return len(seen)
+
+
+def test_the_coordinators_home_costs_the_same_with_many_expired_signals(bot: BotUnderTest) -> None:
+    set_up(bot)
+    make_case(bot, MARLEEN, "Netwerk rond autobedrijven", lead="3")
+    with Session(bot.services.engine) as session:
+        partner_id = session.exec(select(Partner.id)).first() or 0
+    home_statements(bot, FATIMA.user_id, FATIMA.team_id)  # warm: the locale is learnt once
+    expired_signals(bot.services.engine, 3, partner_id=partner_id, on_open_case=1)
+    few = home_statements(bot, FATIMA.user_id, FATIMA.team_id)
+    expired_signals(bot.services.engine, 150, partner_id=partner_id, on_open_case=30)
+    many = home_statements(bot, FATIMA.user_id, FATIMA.team_id)
+    assert many == few, f"the coordinator's Home: {few} statements with 3 expired signals, {many} with 153"
+
+
+def test_a_file_follows_its_lanes_last_message_without_the_pause(
+    database_url: str, slack_double: SlackDouble
+) -> None:
+    """Slack paces chat.postMessage per channel (~1 a second); files are not counted there. A post, then
+    two charts to one DM: the first chart waits for the post's second, the second chart does not wait."""
+    upgrade(database_url)
+    services = Services.build(make_settings(database_url, api_url=slack_double.base_url))
+    try:
+        with services.session() as session:
+            post_message(session, key="digest:text", channel="U0CHARTS", message={"text": "Het overzicht"})
+            for name in ("focus", "open"):
+                upload_file(
+                    session, key=f"digest:{name}", channel="U0CHARTS", filename=f"{name}.png", title=name,
+                    content=b"\x89PNG chart",
+                )  # fmt: skip
+        chat = SlackChat(WebClient(token="xoxb-test", base_url=slack_double.base_url, retry_handlers=[]))
+        running = Dispatcher(services, chat, config=replace(FAST, lane_interval=1.0))
+        running.start()
+        try:
+            slack_double.wait_for("files.completeUploadExternal", count=2, timeout=10)
+        finally:
+            running.stop()
+        posted = slack_double.calls_to("chat.postMessage")[0].at
+        charts = [call.at for call in slack_double.calls_to("files.completeUploadExternal")]
+    finally:
+        services.engine.dispose()
+    assert len(charts) == 2
+    assert charts[0] - posted >= 0.95, "a file after a post still keeps the channel's pace"
+    assert charts[1] - charts[0] < 0.9, "the second chart waited the channel's second"
