@@ -8,10 +8,10 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from conftest import ENCRYPTION_KEY, BotUnderTest
+from harness import Partnership
 from sqlalchemy import insert
 from sqlmodel import select
 from test_deploy import logging_kept
@@ -81,7 +81,7 @@ def test_the_coordinator_sees_that_all_is_well(partnership: BotUnderTest) -> Non
 
 
 def test_the_coordinator_sees_messages_waiting_and_failing_without_their_content(
-    partnership: BotUnderTest,
+    partnership: Partnership,
 ) -> None:
     services = partnership.services
     with services.session() as session:
@@ -89,11 +89,10 @@ def test_the_coordinator_sees_messages_waiting_and_failing_without_their_content
             post_message(session, key=f"wacht-{n}", channel="C0WACHT", message={"text": f"VERTROUWELIJK {n}"})
         post_message(session, key="kapot", channel="C0WEG", message={"text": "VERTROUWELIJK weg"})
     with services.session() as session:
-        for row in session.exec(select(OutboxMessage)).all():
-            row.not_before = utcnow() - timedelta(minutes=5)  # due five minutes ago: the workers are behind
-            if row.key == "kapot":
-                row.status, row.last_error = OutboxStatus.FAILED, "channel_not_found"
+        for row in session.exec(select(OutboxMessage).where(OutboxMessage.key == "kapot")).all():
+            row.status, row.last_error = OutboxStatus.FAILED, "channel_not_found"
             session.add(row)
+    partnership.later(minutes=5)  # due five minutes ago: the workers are behind
     shown = status_text(partnership, RUUD)
     assert "Berichten wachten langer dan zou moeten" in shown
     assert "3 wachtend, 1 mislukt" in shown

@@ -20,10 +20,15 @@ class OutboxReport:
     oldest_due: datetime | None
     failed_by_reason: dict[str, int] = field(default_factory=dict)
     sent: int = 0
+    # failures by method: chat.postMessage, sms.send, email.send… (an SMS gateway down shows here)
+    failed_by_method: dict[str, int] = field(default_factory=dict)
+    measured_at: datetime | None = None  # on the clock of the session that counted
 
     @property
     def oldest_due_age_seconds(self) -> float | None:
-        return (utcnow() - self.oldest_due).total_seconds() if self.oldest_due else None
+        if self.oldest_due is None:
+            return None
+        return ((self.measured_at or utcnow()) - self.oldest_due).total_seconds()
 
 
 def report(session: Session) -> OutboxReport:
@@ -47,12 +52,21 @@ def report(session: Session) -> OutboxReport:
             .group_by(col(OutboxMessage.last_error))
         ).all()
     )
+    by_method = dict(
+        session.exec(
+            select(OutboxMessage.method, func.count())
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+            .group_by(col(OutboxMessage.method))
+        ).all()
+    )
     return OutboxReport(
         pending=counts.get(OutboxStatus.PENDING, 0),
         due=due_count,
         oldest_due=oldest,
         failed_by_reason={str(reason): n for reason, n in failures.items()},
         sent=counts.get(OutboxStatus.SENT, 0),
+        failed_by_method={str(method): n for method, n in by_method.items()},
+        measured_at=now,
     )
 
 
