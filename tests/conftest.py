@@ -197,17 +197,18 @@ class BotUnderTest:
 
 
 @pytest.fixture
-def bot(sqlite_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+def bot(sqlite_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
+    """Samen on SQLite with nothing set up: the `partnership` fixture without its marker."""
     yield from _bot(sqlite_url, slack_double)
 
 
 @pytest.fixture
-def bot_on(database_url: str, slack_double: SlackDouble) -> Iterator[BotUnderTest]:
+def bot_on(database_url: str, slack_double: SlackDouble) -> Iterator[Partnership]:
     """The bot on each database in turn (SQLite, then PostgreSQL)."""
     yield from _bot(database_url, slack_double)
 
 
-def _bot(database_url: str, double: SlackDouble) -> Iterator[BotUnderTest]:
+def _bot(database_url: str, double: SlackDouble) -> Iterator[Partnership]:
     from harness import start  # it imports this module's names
 
     yield from start(database_url, double)
