@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
-from bot.db import make_engine, upgrade
+from bot.db import make_engine
 from bot.logs import configure
 from bot.runtime import Services
 from slackdouble import SlackDouble, SlackDriver
@@ -179,7 +179,9 @@ def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/", *
 @pytest.fixture
 def services(sqlite_url: str) -> Iterator[Services]:
     """A migrated SQLite database and the services around it, for domain tests."""
-    upgrade(sqlite_url)
+    from harness import migrated  # it imports this module's names
+
+    migrated(sqlite_url)
     built = Services.build(make_settings(sqlite_url), engine=make_engine(sqlite_url))
     yield built
     built.engine.dispose()
