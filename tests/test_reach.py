@@ -40,9 +40,9 @@ from rugdekking_support import (
     the_alert,
 )
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.alerts.models import AlertPartner
+from bot.alerts.models import AlertPartner, BackupAlert
 from bot.chat import PERMANENT, RETRY_AFTER, TRANSIENT, ChatFailure
 from bot.config import SettingsError
 from bot.config_values import SmtpServer
@@ -126,6 +126,21 @@ def send_all(bot: Partnership, deliveries: list[escalation.Delivery]) -> None:
         assert composed is not None
         address, letter = composed
         ways[delivery.way].send(address, letter, key=delivery.key)
+
+
+def silent_politie(bot: Partnership) -> tuple[BackupAlert, AlertPartner, list[escalation.Delivery]]:
+    """An alert with what happened in it, delivered in chat; what Politie's silence sends outside chat."""
+    raise_with_form(bot, description=DESCRIPTION, place=PLACE)
+    deliver(bot)
+    alert = the_alert(bot)
+    with bot.services.session() as session:
+        politie = session.exec(
+            select(AlertPartner).where(col(AlertPartner.partner_name).startswith("Politie"))
+        ).one()
+        planned = escalation.escalation_deliveries(
+            session, alert=alert, partner_id=politie.partner_id, settings=bot.services.settings
+        )
+    return alert, politie, planned
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any] | str]:
@@ -368,16 +383,7 @@ def test_a_silent_partner_is_reached_by_sms_and_email_and_acknowledges_by_sms(
     reach_on: Partnership, mail_server: MailServer, sms_gateway: SmsGatewayDouble
 ) -> None:
     reach = reach_on
-    raise_with_form(reach, description=DESCRIPTION, place=PLACE)
-    deliver(reach)
-    alert = the_alert(reach)
-    with reach.services.session() as session:
-        politie = session.exec(
-            select(AlertPartner).where(AlertPartner.partner_name.startswith("Politie"))
-        ).one()  # type: ignore[attr-defined]
-        planned = escalation.escalation_deliveries(
-            session, alert=alert, partner_id=politie.partner_id, settings=reach.services.settings
-        )
+    alert, politie, planned = silent_politie(reach)
     # T2: Hans (the lead) by SMS and e-mail; T3: Fatima (the coordinator) by SMS and e-mail.
     assert sorted((d.kind, d.way, d.person.user_id) for d in planned) == [
         ("coordinators", EMAIL, FATIMA.user_id),
@@ -439,16 +445,7 @@ def test_a_silent_partner_is_reached_by_sms_and_email_and_acknowledges_by_sms(
 def test_the_link_in_the_email_acknowledges_once_in_a_real_browser(
     reach: Partnership, mail_server: MailServer, chromium: Chromium
 ) -> None:
-    raise_with_form(reach, description=DESCRIPTION, place=PLACE)
-    deliver(reach)
-    alert = the_alert(reach)
-    with reach.services.session() as session:
-        politie = session.exec(
-            select(AlertPartner).where(AlertPartner.partner_name.startswith("Politie"))
-        ).one()  # type: ignore[attr-defined]
-        planned = escalation.escalation_deliveries(
-            session, alert=alert, partner_id=politie.partner_id, settings=reach.services.settings
-        )
+    alert, _, planned = silent_politie(reach)
     send_all(reach, [d for d in planned if d.way == EMAIL and d.person == HANS])
     [(_, message)] = mail_server.wait(1)
     link = next(line for line in message.get_content().splitlines() if "/ack/" in line).strip()
