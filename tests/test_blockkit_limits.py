@@ -37,7 +37,7 @@ from bot import blockkit_limits as limits
 from bot import mrkdwn
 from bot.checkins.service import MAX_QUESTIONS
 from bot.render import Renderer
-from bot.slack.requests import Actor
+from bot.slack.interaction import Actor
 from slackdouble import blockkit as double
 
 INPUT_CAP = 3_000  # the longest input a person can fill: signal_modal's details (max_length 3000)

@@ -108,7 +108,7 @@ def test_a_failure_while_computing_reaches_the_person_and_the_log_holds_only_its
 
 
 class _Request:
-    """What AnswerFirst uses of a CommandRequest: ack, respond (with Slack's response_url), render."""
+    """What AnswerFirst uses of an Interaction: ack, respond (with Slack's response_url), render."""
 
     def __init__(self, settings: Any) -> None:
         self.events: list[tuple[str, str]] = []

@@ -14,8 +14,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.render import TEMPLATES_DIR, Renderer
+from bot.slack.interaction import Actor
 from bot.slack.registry import Subcommand
-from bot.slack.requests import Actor
 
 HOSTILE = 'Fatima <!channel> & <https://evil.example|gemeente.nl> "quoted" \\ <@U0BAD>'
 ESCAPED = "&lt;!channel&gt; &amp; &lt;https://evil.example|gemeente.nl&gt;"

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from bot.i18n import N_
 from bot.logs import ContextExecutor
-from bot.slack.requests import CommandRequest
+from bot.slack.interaction import Interaction
 from bot.slack.urls import is_response_url
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class AnswerFirst:
                 self._slots.release()
 
     def run(
-        self, request: CommandRequest, work: Callable[[], Reply], *, what: str, failed: str = FAILED
+        self, request: Interaction, work: Callable[[], Reply], *, what: str, failed: str = FAILED
     ) -> None:
         """Answer `request` with `work()`'s reply, at once or through its response_url. `what` names the
         work in the log (a constant, never a person's text); `failed` is the apology's message id."""
@@ -122,7 +122,7 @@ class AnswerFirst:
         finally:
             handoff.acked.set()  # the pool's thread may go on, whatever happened here
 
-    def _work(self, request: CommandRequest, work: Callable[[], Reply], what: str, handoff: _Handoff) -> None:
+    def _work(self, request: Interaction, work: Callable[[], Reply], what: str, handoff: _Handoff) -> None:
         try:
             reply, failure = _attempt(work, what)
             with handoff.lock:
@@ -137,7 +137,7 @@ class AnswerFirst:
         finally:
             self._slots.release()
 
-    def _inline(self, request: CommandRequest, work: Callable[[], Reply], what: str, failed: str) -> None:
+    def _inline(self, request: Interaction, work: Callable[[], Reply], what: str, failed: str) -> None:
         reply, failure = _attempt(work, what)
         _ack(request, _Handoff(failed=failed, reply=reply, failure=failure))
         if reply is not None:
@@ -159,7 +159,7 @@ def _logged(what: str, error: Exception) -> str:
     return reference
 
 
-def _then(request: CommandRequest, reply: Reply, what: str) -> None:
+def _then(request: Interaction, reply: Reply, what: str) -> None:
     """What follows a shown reply; when it fails, the person is told in a second message."""
     if reply.then is None:
         return
@@ -170,18 +170,18 @@ def _then(request: CommandRequest, reply: Reply, what: str) -> None:
         _respond(request, _apology(request, reference, reply.then_failed), replace=False)
 
 
-def _apology(request: CommandRequest, reference: str, failed: str) -> Any:
+def _apology(request: Interaction, reference: str, failed: str) -> Any:
     return request.render(NOTICE, message=failed, values={"reference": reference})
 
 
-def _ack(request: CommandRequest, handoff: _Handoff) -> None:
+def _ack(request: Interaction, handoff: _Handoff) -> None:
     if handoff.reply is not None:
         request.ack_ephemeral(handoff.reply.template, **handoff.reply.context)
     else:
         request.ack_ephemeral(NOTICE, message=handoff.failed, values={"reference": handoff.failure})
 
 
-def _follow_up(request: CommandRequest, reply: Reply | None, failure: str | None, failed: str) -> None:
+def _follow_up(request: Interaction, reply: Reply | None, failure: str | None, failed: str) -> None:
     try:
         if reply is None:
             message = _apology(request, failure or "", failed)
@@ -192,7 +192,7 @@ def _follow_up(request: CommandRequest, reply: Reply | None, failure: str | None
     _respond(request, message, replace=True)
 
 
-def _respond(request: CommandRequest, message: Any, *, replace: bool) -> None:
+def _respond(request: Interaction, message: Any, *, replace: bool) -> None:
     """Through the command's response_url, only Slack's; `replace`: instead of "Looking it up…"."""
     if not is_response_url(getattr(request.respond, "response_url", None), request.services.settings):
         logger.warning("a deferred answer has no response_url of Slack's to go to")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.slack.requests import CommandRequest, HomeRequest
+    from bot.slack.interaction import Interaction
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Subcommand:
     name: str
     usage: str  # the arguments, shown after `/samen <name>`; a literal, not translated
     summary: str  # a message id (marked with N_), translated when shown
-    handler: Callable[[CommandRequest], None]
+    handler: Callable[[Interaction], None]
     aliases: tuple[str, ...] = ()
     in_help: bool = True
     members_only: bool = True  # help is for everyone; everything else for members of the partnership
@@ -32,12 +32,12 @@ class HomeSection:
 
     name: str
     order: int
-    render: Callable[[HomeRequest], list[dict[str, Any]]]
+    render: Callable[[Interaction], list[dict[str, Any]]]
 
 
 # A guard runs before every members-only command; it answers the person itself and returns False
 # to stop the command (e.g. "you are not a member of the partnership; ask …").
-Guard = Callable[["CommandRequest"], bool]
+Guard = Callable[["Interaction"], bool]
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Registry:
     def add_guard(self, guard: Guard) -> None:
         self.guards.append(guard)
 
-    def admits(self, request: CommandRequest) -> bool:
+    def admits(self, request: Interaction) -> bool:
         return all(guard(request) for guard in self.guards)
 
     def add_subcommand(self, subcommand: Subcommand) -> None:
