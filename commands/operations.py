@@ -62,6 +62,8 @@ def context_of(current: OperationsStatus) -> dict[str, Any]:
         "version": current.version,
         "socket_mode": current.socket_mode,
         "several_workspaces": current.several_workspaces,
+        "sms_on": current.sms_on,
+        "email_on": current.email_on,
         "database_reachable": current.database_reachable,
         "database_current": current.database_current,
         "revision": current.revision,

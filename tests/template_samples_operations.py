@@ -12,6 +12,8 @@ _STATUS: dict[str, Any] = {
     "version": "0.1.0",
     "socket_mode": False,
     "several_workspaces": True,
+    "sms_on": True,
+    "email_on": False,
     "database_reachable": True,
     "database_current": True,
     "revision": "0009",

@@ -488,3 +488,13 @@ def test_a_forged_expired_or_cross_site_link_acknowledges_nothing(reach: Partner
     status, said = post(url, body, plain)
     assert status == 410 and "verlopen" in str(said)
     assert not acknowledged(reach, "Politie Zeeland-West-Brabant")
+
+
+def test_samen_status_says_which_ways_out_of_chat_are_on(reach: Partnership, bot: Partnership) -> None:
+    from slackdouble import visible_text
+
+    on = visible_text(reach.person(FATIMA).say("status")["blocks"])
+    assert "Sms: aan" in on and "E-mail: aan" in on
+    bot.join(PARTNERSHIP)  # Samen without SAMEN_SMS_URL and SAMEN_SMTP_URL
+    off = visible_text(bot.person(FATIMA).say("status")["blocks"])
+    assert "Sms: uit (SAMEN_SMS_URL is niet ingesteld)" in off and "E-mail: uit" in off

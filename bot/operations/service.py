@@ -16,6 +16,7 @@ from bot.authz import Action, Principal, authorize, is_allowed
 from bot.config import Settings
 from bot.db import head_revisions, revisions_of
 from bot.outbox.status import OutboxReport, report
+from bot.reach.ways import status as ways_status
 from bot.slack.workspaces.service import Workspace, installed_workspaces
 
 WAITING_TOO_LONG_SECONDS: Final = 60.0  # a due message older than this: the workers are behind or down
@@ -31,6 +32,9 @@ class OperationsStatus:
     database_current: bool
     revision: str | None
     outbox: OutboxReport
+    # Ways outside chat (bot/reach): on when their settings are set (SMS, e-mail).
+    sms_on: bool = False
+    email_on: bool = False
     workspaces: list[Workspace] = field(default_factory=list)
 
     @property
@@ -84,5 +88,7 @@ def _status(session: Session, settings: Settings) -> OperationsStatus:
         database_current=revisions == head_revisions(),
         revision=",".join(revisions) or None,
         outbox=report(session),
+        sms_on=ways_status(settings)["sms"],
+        email_on=ways_status(settings)["email"],
         workspaces=workspaces,
     )
