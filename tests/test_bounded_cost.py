@@ -13,12 +13,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import BotUnderTest, make_settings
-from harness import FAST
+from harness import FAST, Partnership
 from slack_sdk import WebClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -30,6 +31,9 @@ from bot.cases.models import Case, CaseSignal, CaseStatus
 from bot.clock import utcnow
 from bot.config_values import RetentionKind
 from bot.db import make_engine, upgrade
+from bot.digest import charts as drawing
+from bot.digest.figures import DigestFigures
+from bot.digest.timing import last_week
 from bot.outbox import post_message, upload_file
 from bot.outbox.dispatcher import Dispatcher
 from bot.partners.models import Partner, PartnerType
@@ -145,7 +149,8 @@ def home_statements(bot: BotUnderTest, user: str, team: str) -> int:
     return len(seen)
 
 
-def test_the_coordinators_home_costs_the_same_with_many_expired_signals(bot: BotUnderTest) -> None:
+def test_the_coordinators_home_costs_the_same_with_many_expired_signals(partnership: Partnership) -> None:
+    bot = partnership
     set_up(bot)
     make_case(bot, MARLEEN, "Netwerk rond autobedrijven", lead="3")
     with Session(bot.services.engine) as session:
@@ -187,3 +192,28 @@ def test_a_file_follows_its_lanes_last_message_without_the_pause(
     assert len(charts) == 2
     assert charts[0] - posted >= 0.95, "a file after a post still keeps the channel's pace"
     assert charts[1] - charts[0] < 0.9, "the second chart waited the channel's second"
+
+
+def test_the_same_series_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """People asking for one period's overview while nothing changed get the charts drawn for the first:
+    one child process, not one each; another language (or other figures) draws anew."""
+    started: list[str] = []
+    real_run = drawing.subprocess.run
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        started.append(kwargs["input"])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(drawing.subprocess, "run", run)
+    monkeypatch.setattr(drawing, "_DRAWN", drawing.OrderedDict())
+    found = DigestFigures(
+        period=last_week(datetime(2026, 3, 13, 14, 0, tzinfo=UTC), ZoneInfo("Europe/Amsterdam")),
+        signals_by_category=[], cases_started=1, cases_closed=0, finished=[], partners=[], lessons=[],
+        alerts=[], checkins=None, goals=[], weeks=[f"W{n:02d}" for n in range(1, 13)],
+        finished_per_week={FocusElement.OPROLLEN: [n % 3 for n in range(12)]}, open_per_week=[4] * 12,
+    )  # fmt: skip
+    first = drawing.charts(found, "nl")
+    again = drawing.charts(found, "nl")
+    english = drawing.charts(found, "en")
+    assert len(started) == 2 and again == first and len(first) == 2
+    assert english != first and [c.name for c in english] == [c.name for c in first]

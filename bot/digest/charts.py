@@ -19,6 +19,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -104,18 +106,35 @@ def charts(figures: DigestFigures, language: str) -> list[Chart]:
         "focus": data.focus,
         "open": data.open,
     }
+    asked = json.dumps(request, sort_keys=True)
+    with _DRAWN_LOCK:
+        known = _DRAWN.get(asked)
+    if known is not None:
+        return known
     child = subprocess.run(
         [sys.executable, "-m", "bot.digest.charts"],
-        input=json.dumps(request),
+        input=asked,
         capture_output=True,
         text=True,
         timeout=DRAW_TIMEOUT_SECONDS,
         check=True,
     )
-    return [
+    drawn = [
         Chart(made["name"], made["title"], made["filename"], base64.b64decode(made["png"]))
         for made in json.loads(child.stdout)
     ]
+    with _DRAWN_LOCK:
+        _DRAWN[asked] = drawn
+        while len(_DRAWN) > DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return drawn
+
+
+# The same series in the same language draw the same pictures: the last few drawn are kept (a chart is
+# ~50 KB), so people asking for one period's overview while nothing changed do not each start a child.
+DRAWN_KEPT: Final = 4
+_DRAWN: OrderedDict[str, list[Chart]] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
 
 
 def _draw_as_asked() -> None:

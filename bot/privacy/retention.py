@@ -142,7 +142,7 @@ def _open_cases_of_signals(session: Session, signal_ids: list[int]) -> dict[int,
     ).all()
     needs: dict[int, list[int]] = {}
     for signal_id, case_id in rows:
-        needs.setdefault(int(signal_id), []).append(int(case_id))
+        needs.setdefault(int(signal_id), []).append(int(case_id or 0))
     return needs
 
 
