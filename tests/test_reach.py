@@ -5,6 +5,7 @@ headless Chromium, and nothing of what happened ever in a message that leaves ch
 from __future__ import annotations
 
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -380,9 +381,13 @@ def test_texts_name_the_alert_the_asking_partner_and_how_to_acknowledge(language
 
 
 def test_a_silent_partner_is_reached_by_sms_and_email_and_acknowledges_by_sms(
-    reach_on: Partnership, mail_server: MailServer, sms_gateway: SmsGatewayDouble
+    reach_on: Partnership,
+    mail_server: MailServer,
+    sms_gateway: SmsGatewayDouble,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     reach = reach_on
+    caplog.set_level(logging.DEBUG, logger="bot")
     alert, politie, planned = silent_politie(reach)
     # T2: Hans (the lead) by SMS and e-mail; T3: Fatima (the coordinator) by SMS and e-mail.
     assert sorted((d.kind, d.way, d.person.user_id) for d in planned) == [
@@ -440,6 +445,11 @@ def test_a_silent_partner_is_reached_by_sms_and_email_and_acknowledges_by_sms(
     # The reporter answers the safety question by SMS.
     assert inbound(reach, WETHOUDER_PHONE, f"VEILIG {alert.code}")[1]["status"] == "safe"
     assert inbound(reach, HANS_PHONE, f"VEILIG {alert.code}")[1]["status"] == "not_the_reporter"
+    # Samen's own lines and its libraries' (the test's SMTP server, aiosmtpd's mail.log, is not Samen).
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail.log"))
+    for personal in (HANS_PHONE, FATIMA_PHONE, WETHOUDER_PHONE, HANS_MAIL, FATIMA_MAIL, "OK RD", "VEILIG RD"):
+        assert personal not in logged, personal  # never a number, an address or what someone texted
+    assert "acknowledged outside chat by sms" in logged
 
 
 def test_the_link_in_the_email_acknowledges_once_in_a_real_browser(
