@@ -21,6 +21,7 @@ from bot.i18n import N_
 from bot.mrkdwn import mention
 from bot.partners import service
 from bot.partners.models import PARTNER_TYPE_LABELS, ROLE_LABELS, ROLE_WORDS, Partner, PersonRef
+from bot.partners.rules import MANAGING_ROLES
 from bot.problems import Problem
 from bot.slack.interaction import Interaction
 from bot.slack.registry import Registry, Subcommand
@@ -101,6 +102,9 @@ USAGE_CAPACITY = N_(
 )
 
 
+REACH_PURPOSE: Final = "coordinator viewed how members are reached outside chat"
+
+
 def register(app: App, registry: Registry) -> None:
     registry.add_guard(require_membership)
     registry.add_subcommand(
@@ -137,14 +141,18 @@ def handle_partner(i: Interaction) -> None:
 
 
 def show_partners(i: Interaction, words: Words, verb: str) -> None:
-    with i.session(read_only=True) as session:
+    # Coordinators also see how members are reached outside chat; that read is audited (a write).
+    managing = i.member.role in MANAGING_ROLES
+    with i.session(read_only=not managing) as session:
         partners = service.overview(session)
+        reach = service.reach_of(session, actor=i.member, purpose=REACH_PURPOSE) if managing else None
     i.reply(
         "partner_list.json.j2",
         partners=partners,
         type_labels=PARTNER_TYPE_LABELS,
         role_labels=ROLE_LABELS,
         people=people,
+        reach=reach or {},
     )
 
 

@@ -45,6 +45,7 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
             "type_labels": PARTNER_TYPE_LABELS,
             "role_labels": ROLE_LABELS,
             "people": people,
+            "reach": {PersonRef("T0SAMEN", "U0LEAD001"): (HOSTILE, HOSTILE)},  # noqa: F821
         },
         True,
     ),

@@ -508,3 +508,19 @@ def test_samen_status_says_which_ways_out_of_chat_are_on(reach: Partnership, bot
     bot.join(PARTNERSHIP)  # Samen without SAMEN_SMS_URL and SAMEN_SMTP_URL
     off = visible_text(bot.person(FATIMA).say("status")["blocks"])
     assert "Sms: uit (SAMEN_SMS_URL is niet ingesteld)" in off and "E-mail: uit" in off
+
+
+def test_only_coordinators_see_how_members_are_reached_and_that_is_audited(reach: Partnership) -> None:
+    from slackdouble import visible_text
+
+    coordinator = visible_text(reach.person(FATIMA).say("partner lijst")["blocks"])
+    assert f"sms {HANS_PHONE}, e-mail {HANS_MAIL}" in coordinator and WETHOUDER_PHONE in coordinator
+    member = visible_text(reach.person(HANS).say("partner lijst")["blocks"])
+    assert "Politie" in member
+    for personal in (HANS_PHONE, HANS_MAIL, FATIMA_PHONE, FATIMA_MAIL, WETHOUDER_PHONE):
+        assert personal not in member
+    with reach.services.engine.connect() as connection:
+        viewed = connection.execute(
+            text("SELECT count(*) FROM audit_entry WHERE action = 'member.reach_viewed'")
+        ).scalar()
+    assert viewed == 1  # the coordinator's look, not the member's

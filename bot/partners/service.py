@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import case, delete, func
+from sqlalchemy import case, delete, func, or_
 from sqlmodel import Session, col, select
 
 from bot import audit, clock
-from bot.authz import Action, Principal, Role, authorize
+from bot.authz import Action, Principal, Role, authorize, is_allowed
 from bot.i18n import N_
 from bot.partners import rules
 from bot.partners.models import DutyContact, Member, Partner, PartnerType, PersonRef
@@ -137,6 +137,32 @@ def coordinators(session: Session) -> list[Member]:
             .order_by(case((col(Member.role) == Role.COORDINATOR, 0), else_=1), col(Member.id))
         ).all()
     )
+
+
+def reach_of(
+    session: Session, *, actor: Principal, purpose: str
+) -> dict[PersonRef, tuple[str | None, str | None]] | None:
+    """How members are reached outside chat, (phone, email) per person, for coordinators and admins only
+    (None for anyone else). Personal data: reading it is audited, with how many it showed."""
+    if not is_allowed(actor, Action.MANAGE_MEMBERS):
+        return None
+    found = {
+        member.person: (member.phone, member.email)
+        for member in session.exec(
+            select(Member).where(or_(col(Member.phone).is_not(None), col(Member.email).is_not(None)))
+        ).all()
+    }
+    if found:
+        audit.record(
+            session,
+            actor=actor,
+            action="member.reach_viewed",
+            object_type="member",
+            object_id="*",
+            purpose=purpose,
+            details={"members": len(found)},
+        )
+    return found
 
 
 def overview(session: Session) -> list[PartnerOverview]:
