@@ -86,6 +86,7 @@ class MailServer:
     """aiosmtpd on 127.0.0.1:`port`; `received` holds (recipients, message) as they arrived."""
 
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"  # another loopback address (127.0.0.2) is "another machine" to the sender
     tls: ssl.SSLContext | None = None  # offer STARTTLS (and log-in after it) with this context
     received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
@@ -103,7 +104,7 @@ class MailServer:
                 "auth_require_tls": True,
             }
         self.controller = Controller(
-            _Handler(self), hostname="127.0.0.1", port=self.port, loop=asyncio.new_event_loop(), **extra
+            _Handler(self), hostname=self.host, port=self.port, loop=asyncio.new_event_loop(), **extra
         )
         self.controller.start()
         return self

@@ -275,6 +275,18 @@ def test_starttls_when_offered_and_login_only_after_it(mail_server: MailServer, 
         secured.stop()
 
 
+def test_no_password_goes_unencrypted_to_another_machine() -> None:
+    plain = MailServer(host="127.0.0.2").start()  # offers no STARTTLS
+    try:
+        smtp = SmtpServer("127.0.0.2", plain.port, False, MAIL_USER, MAIL_PASSWORD)
+        with pytest.raises(ChatFailure) as refused:
+            MailSender(smtp, "samen@riec.example").send(HANS_MAIL, LETTER, key="k")
+        assert refused.value.outcome.reason == "smtp_no_tls_for_login" and refused.value.outcome.refused
+        assert plain.received == []
+    finally:
+        plain.stop()
+
+
 def test_the_smtp_server_down_for_a_while_loses_nothing(mail_server: MailServer) -> None:
     sender = MailSender(SmtpServer("127.0.0.1", mail_server.port, False), "samen@riec.example", timeout=2)
     mail_server.stop()
