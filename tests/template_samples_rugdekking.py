@@ -159,7 +159,11 @@ SAMPLES = {
                     "all": 4000.0,
                     "acknowledged": 25,
                     "total": 25,
-                    "partners": [{"name": HOSTILE, "after": 70.0, "by": "U0POL00001"}],
+                    "partners": [{"name": HOSTILE, "after": 70.0, "by": "U0POL00001", "via": "sms"}],
+                    "ways": [
+                        {"way": "chat", "count": 24, "first": 70.0, "last": 4000.0},
+                        {"way": "SMS", "count": 1, "first": 600.0, "last": 600.0},
+                    ],
                 }
             ],
             "detail": True,

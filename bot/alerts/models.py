@@ -121,6 +121,8 @@ class AlertPartner(SQLModel, table=True):
     acknowledged_at: datetime | None = None
     acknowledged_by_team_id: str | None = Field(default=None, max_length=32)
     acknowledged_by_user_id: str | None = Field(default=None, max_length=32)
+    # By which way the acknowledgement came: "chat" (a button), "sms" (a reply), "email" (the link).
+    acknowledged_via: str | None = Field(default=None, max_length=8)
 
 
 class SupportAction(SQLModel, table=True):

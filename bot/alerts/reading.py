@@ -22,6 +22,20 @@ class PartnerFigure:
     name: str
     acknowledged_after: float | None  # seconds after the alert was raised
     acknowledged_by: str | None  # user id
+    via: str | None = None  # the way the acknowledgement came: chat, sms, email
+
+
+@dataclass(frozen=True)
+class WayFigure:
+    """How the partners that acknowledged by one way (chat, sms, email) did: how many, first and last."""
+
+    way: str
+    count: int
+    first: float  # seconds after the alert was raised
+    last: float
+
+
+WAYS = ("chat", "sms", "email")
 
 
 @dataclass
@@ -41,6 +55,7 @@ class AlertFigures:
     acknowledged: int
     total: int
     partners: list[PartnerFigure] = field(default_factory=list)
+    ways: list[WayFigure] = field(default_factory=list)  # time to acknowledge per channel
 
 
 def get_alert(session: Session, *, alert_id: int) -> BackupAlert:
@@ -112,6 +127,7 @@ def figures_of(session: Session, alert: BackupAlert, rows: list[AlertPartner] | 
             if row.acknowledged_at
             else None,
             acknowledged_by=row.acknowledged_by_user_id,
+            via=(row.acknowledged_via or "chat") if row.acknowledged_at else None,
         )
         for row in rows
     ]
@@ -131,7 +147,20 @@ def figures_of(session: Session, alert: BackupAlert, rows: list[AlertPartner] | 
         acknowledged=len(times),
         total=len(rows),
         partners=per_partner,
+        ways=ways_of(per_partner),
     )
+
+
+def ways_of(per_partner: list[PartnerFigure]) -> list[WayFigure]:
+    """Time to acknowledge per channel: the ways partners acknowledged by, in the order chat, SMS, e-mail."""
+    found: list[WayFigure] = []
+    for way in WAYS:
+        times = [
+            p.acknowledged_after for p in per_partner if p.via == way and p.acknowledged_after is not None
+        ]
+        if times:
+            found.append(WayFigure(way, len(times), min(times), max(times)))
+    return found
 
 
 def reporter_of(alert: BackupAlert) -> PersonRef:

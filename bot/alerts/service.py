@@ -260,8 +260,11 @@ def _target(session: Session, partner: Partner, alert: BackupAlert) -> Target:
 # --- acknowledging and supporting ------------------------------------------------------------------
 
 
-def acknowledge(session: Session, *, actor: Member, alert_id: int, settings: Settings) -> Acknowledged:
-    """Acknowledge for the actor's partner: its escalations stop, the board shows who and when."""
+def acknowledge(
+    session: Session, *, actor: Member, alert_id: int, settings: Settings, via: str = "chat"
+) -> Acknowledged:
+    """Acknowledge for the actor's partner: its escalations stop (in chat and outside it), the board
+    shows who and when. `via`: the way it came, "chat", "sms" or "email" (the drill report's channels)."""
     authorize(actor, Action.ACKNOWLEDGE_BACKUP_ALERT)
     alert = _lock_alert(session, alert_id)
     row = _involved(session, alert, actor)
@@ -269,18 +272,26 @@ def acknowledge(session: Session, *, actor: Member, alert_id: int, settings: Set
         return Acknowledged(alert, row, already=True)
     if alert.closed_at is not None:
         raise AlertClosed(CLOSED, code=alert.code)
-    _acknowledge_row(session, alert, row, actor, settings)
+    _acknowledge_row(session, alert, row, actor, settings, via=via)
     return Acknowledged(alert, row, already=False)
 
 
 def _acknowledge_row(
-    session: Session, alert: BackupAlert, row: AlertPartner, actor: Member, settings: Settings
+    session: Session,
+    alert: BackupAlert,
+    row: AlertPartner,
+    actor: Member,
+    settings: Settings,
+    *,
+    via: str = "chat",
 ) -> None:
     row.acknowledged_at = clock.now(session)
     row.acknowledged_by_team_id = actor.team_id
     row.acknowledged_by_user_id = actor.user_id
+    row.acknowledged_via = via
     session.add(row)
-    # The partner answered: its escalations stop here (pending rows are never sent).
+    # The partner answered: its escalations stop here, chat, SMS and e-mail alike (they share the ref;
+    # pending rows are never sent).
     cancelled = messages.cancel_escalations(session, alert=alert, partner_id=row.partner_id)
     messages.queue_board_update(session, alert=alert, settings=settings)
     messages.queue_partner_post_update(session, alert=alert, row=row, settings=settings)
@@ -296,6 +307,7 @@ def _acknowledge_row(
             "partner_id": row.partner_id,
             "after_seconds": round(seconds_between(alert.raised_at, row.acknowledged_at), 1),
             "escalations_cancelled": cancelled,
+            "via": via,
         },
     )
 

@@ -70,7 +70,7 @@ def acknowledge_for(
         return Answer("unknown_person", code)
     partner = partner_name(session, member.partner_id)
     try:
-        done = alerts.acknowledge(session, actor=member, alert_id=alert_id, settings=settings)
+        done = alerts.acknowledge(session, actor=member, alert_id=alert_id, settings=settings, via=way)
     except UnknownAlert:
         return Answer("unknown_alert", code)
     except AlertClosed:
