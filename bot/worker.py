@@ -18,6 +18,7 @@ from bot.chat import Chat
 from bot.jobs import all_jobs
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.outbox.failures import tell_coordinators
+from bot.reach.outbox import couriers
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
 
@@ -45,6 +46,7 @@ class Worker:
             config=config,
             worker_id=self.worker_id,
             on_permanent_failure=partial(tell_coordinators, services),
+            couriers=couriers(services),  # SMS and e-mail, for the ways that are on (bot/reach)
         )
         self.scheduler = BackgroundScheduler(timezone=services.settings.timezone)
         self.jobs = all_jobs(services.settings) if jobs is None else jobs

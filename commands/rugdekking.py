@@ -22,6 +22,7 @@ from bot.alerts.reading import count_open, figures, open_alerts
 from bot.i18n import N_
 from bot.partners import service as partners
 from bot.problems import Problem, Problems
+from bot.reach import outbox as reach
 from bot.slack.interaction import Interaction, listener, metadata_json
 from bot.slack.registry import HomeSection, Registry, Subcommand
 from bot.vocabulary import INCIDENT_TYPE_LABELS, IncidentType
@@ -106,9 +107,13 @@ def raise_now(i: Interaction, drill: bool, description: str) -> None:
         raised = service.raise_alert(
             session, actor=i.require_member(session), request=request, settings=i.services.settings
         )
+        reach.queue_alert(session, alert=raised.alert, settings=i.services.settings)
         answer = _raised_context(raised)
     # Committed: the alert and every message it sends are in the database before Slack hears "ok".
     i.ack_ephemeral(RAISED, as_modal=False, **answer)
+
+
+_WAY_LABELS: Final = {"chat": "chat", "sms": "SMS", "email": "e-mail"}  # the same in Dutch and English
 
 
 def show_figures(i: Interaction, words: list[str]) -> None:
@@ -132,8 +137,18 @@ def show_figures(i: Interaction, words: list[str]) -> None:
                 "acknowledged": f.acknowledged,
                 "total": f.total,
                 "partners": [
-                    {"name": p.name, "after": p.acknowledged_after, "by": p.acknowledged_by or ""}
+                    {
+                        "name": p.name,
+                        "after": p.acknowledged_after,
+                        "by": p.acknowledged_by or "",
+                        "via": _WAY_LABELS.get(p.via or "", ""),
+                    }
                     for p in f.partners
+                ],
+                # time to acknowledge per channel (chat, SMS, e-mail): how the drill reached people
+                "ways": [
+                    {"way": _WAY_LABELS[w.way], "count": w.count, "first": w.first, "last": w.last}
+                    for w in f.ways
                 ],
             }
             for f in figures(session, actor=i.require_member(session), alert_id=alert_id)
@@ -192,6 +207,7 @@ def submit_raise(i: Interaction) -> None:
         raised = service.raise_alert(
             session, actor=i.require_member(session), request=request, settings=i.services.settings
         )
+        reach.queue_alert(session, alert=raised.alert, settings=i.services.settings)
         answer = _raised_context(raised)
     # Committed before Slack hears "ok": a retried submission finds this alert and raises nothing new.
     i.update_view(i.render(RAISED, as_modal=True, **answer))

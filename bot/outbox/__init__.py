@@ -23,6 +23,9 @@ NOTIFY_CHANNEL = "samen_outbox"
 WAKE_KEY = "wake_outbox"  # session.info key: a callable that wakes this process's dispatcher
 
 __all__ = [
+    "EMAIL_METHOD",
+    "OUTSIDE_METHODS",
+    "SMS_METHOD",
     "OutboxMessage",
     "OutboxStatus",
     "Priority",
@@ -38,6 +41,14 @@ __all__ = [
 # The outbox method of a file upload: sent by the dispatcher through `client.files_upload_v2` (the three
 # steps files.getUploadURLExternal, the upload, files.completeUploadExternal), not as one Web API call.
 UPLOAD_METHOD = "files.upload_v2"
+
+# Messages that leave chat (issue 19, bot/reach): an SMS and an e-mail are rows like any other, on a lane
+# of their own per recipient (a keyed hash of the number or address, never the number or address), sent
+# by a `Courier` the entry point hands the dispatcher. Their `args` name who, which way and about what;
+# the address and the text are composed at send time.
+SMS_METHOD = "sms.send"
+EMAIL_METHOD = "email.send"
+OUTSIDE_METHODS = (SMS_METHOD, EMAIL_METHOD)
 
 
 def enqueue(

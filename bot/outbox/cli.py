@@ -32,6 +32,9 @@ def status() -> None:
         typer.echo("failed, by reason:")
         for reason, count in sorted(current.failed_by_reason.items(), key=lambda item: -item[1]):
             typer.echo(f"  {count:6d}  {reason}")
+        typer.echo("failed, by way:")
+        for method, count in sorted(current.failed_by_method.items(), key=lambda item: -item[1]):
+            typer.echo(f"  {count:6d}  {method}")
     else:
         typer.echo("failed: 0")
 

@@ -10,7 +10,9 @@ the lane's first due row, and releases the lane with the time it may next be sen
   the platform, not yet marked sent) is looked for in the conversation before it is sent again
   (`Chat.find_posted`, by the outbox id every post carries), so that people see one copy and later
   updates reach it;
-- a worker that is asked to stop finishes its sends and releases its lanes at once.
+- a worker that is asked to stop finishes its sends and releases its lanes at once;
+- an SMS or an e-mail (`sms.send`, `email.send`) goes to the `Courier` the worker was handed for it
+  (bot/reach/outbox.py), on the recipient's own lane, with the same outcomes, retries and failures.
 Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE.
 """
 
@@ -22,10 +24,11 @@ import logging
 import random
 import threading
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, text
 from sqlalchemy.engine import Connection
@@ -35,7 +38,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from bot import metrics
 from bot.chat import NETWORK_ERRORS, PERMANENT, TRANSIENT, Chat, ChatFailure, Outcome, Sent
 from bot.logs import bound
-from bot.outbox import UPLOAD_METHOD
+from bot.outbox import OUTSIDE_METHODS, UPLOAD_METHOD
 from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus
 from bot.runtime import Services
 
@@ -50,6 +53,8 @@ class DispatcherConfig:
     concurrency: int = 16  # lanes sent to at once by one worker
     lease_seconds: float = 30.0  # a crashed worker's lanes are free again after this
     lane_interval: float = 1.0  # seconds between two messages to one lane (Slack: ~1/s/channel)
+    # seconds between two SMS, or two e-mails, to one person (their lane): the per-recipient rate limit
+    recipient_interval: float = 1.0
     poll_seconds: float = 1.0  # how often to look for due rows when nothing wakes us
     backoff_base: float = 1.0
     backoff_max: float = 300.0
@@ -121,6 +126,13 @@ _RELEASE_ALL = (
 )
 
 
+class Courier(Protocol):
+    """Sends a row that leaves chat (an SMS, an e-mail; bot/reach/outbox.py): composes it at send time
+    and raises `ChatFailure` with an `Outcome` in the outbox's terms when it did not go."""
+
+    def deliver(self, row: OutboxMessage) -> Sent: ...
+
+
 class ReferenceNotReady(Exception):
     """The message this one refers to ($ts_of) is not posted yet: wait, as for a 5xx."""
 
@@ -138,9 +150,13 @@ class Dispatcher:
         config: DispatcherConfig | None = None,
         worker_id: str | None = None,
         on_permanent_failure: Any = None,
+        couriers: Mapping[str, Courier] | None = None,
     ) -> None:
         self.services = services
         self.chat = chat  # the platform (bot/slack/chat.py); it picks an installation per row's team_id
+        # The ways out of chat this worker has, by method (sms.send, email.send); a row of a way it does
+        # not have fails as `not_configured`.
+        self.couriers: Mapping[str, Courier] = couriers or {}
         self.config = config or DispatcherConfig()
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:10]}"
         self.on_permanent_failure = on_permanent_failure
@@ -293,7 +309,13 @@ class Dispatcher:
 
     def _call(self, row: OutboxMessage) -> Sent:
         """The row's call on the chat seam. The row names it as Slack's Web API method (`method`, kept
-        as it was written), with its arguments; each maps onto one call of `Chat`."""
+        as it was written), with its arguments; each maps onto one call of `Chat`. An SMS or an e-mail
+        goes to its way's courier instead."""
+        if row.method in OUTSIDE_METHODS:
+            courier = self.couriers.get(row.method)
+            if courier is None:
+                raise ChatFailure(Outcome(PERMANENT, "not_configured"))
+            return courier.deliver(row)
         args = self._resolve_references(json.loads(row.args))
         if row.template:
             context = json.loads(row.context) if row.context else {}
@@ -383,6 +405,8 @@ class Dispatcher:
             # Slack paces chat.postMessage at ~1 a second per channel; a file (files_upload_v2, Tier 4 per
             # workspace) is not counted there, so what follows a file need not wait (a digest's charts).
             pause = 0.0 if row.method == UPLOAD_METHOD else self.config.lane_interval
+            if row.method in OUTSIDE_METHODS:  # a person's own lane: their rate limit
+                pause = self.config.recipient_interval
             self._release_in(session, row.lane, next_at=now + timedelta(seconds=pause))
 
     def _record_failure(self, row: OutboxMessage, outcome: Outcome, *, unsure: bool = False) -> None:
