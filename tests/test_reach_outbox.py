@@ -291,3 +291,24 @@ def test_a_drill_goes_outside_chat_marked_and_reports_time_to_acknowledge_per_ch
     text = visible_text(answer["blocks"])
     assert "via chat: 1 bevestigd" in text and "via SMS: 1 bevestigd" in text
     assert json.dumps(answer).count(DESCRIPTION) == 0
+
+
+def test_the_smtp_server_down_for_a_minute_loses_no_email(
+    reach: Partnership, mail_server: MailServer, sms_gateway: SmsGatewayDouble
+) -> None:
+    raised(reach)
+    send = worker(reach)
+    send.run_until_idle()
+    mail_server.stop()
+    reach.later(minutes=5)
+    send.run_until_idle()  # T2: the SMS go, the e-mails wait with backoff
+    assert len(sms_gateway.texts_to(HANS_PHONE)) == 1
+    now = reach.clock.now()
+    waiting = [r for r in outside_rows(reach) if r.method == EMAIL_METHOD and r.not_before <= now]
+    assert len(waiting) == 2 and {r.status for r in waiting} == {OutboxStatus.PENDING}
+    assert {r.last_error for r in waiting} == {"smtp_unreachable"}
+    reach.later(minutes=1)
+    mail_server.start()
+    send.run_until_idle()
+    assert len(mail_server.wait(2)) == 2
+    assert len(mails_to(mail_server, HANS_MAIL)) == 1 and len(mails_to(mail_server, FATIMA_MAIL)) == 1
