@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any
 
 from _common import SIGNING_SECRET, machine_notes, samen_env, slack_double  # also puts tests/ on sys.path
 from slack_sdk import WebClient
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from volume import OVERVIEW, PG_URL, SIZES, TEAM, Command, commands, prepared
 
@@ -39,6 +39,7 @@ from bot.slack.app import create_app
 from bot.slack.localserver import serve_in_thread
 from commands import register_all
 
+QUEUED_FILES = text("SELECT count(*) FROM outbox WHERE method = 'files.upload_v2'")
 STEP = 1_000  # SQLite calls the progress handler every STEP virtual-machine instructions
 
 
@@ -156,10 +157,10 @@ def running(url: str, double: Any, meter: Meter) -> Iterator[Any]:
         engine.dispose()
 
 
-def one(driver: Any, double: Any, command: Command, user: str, tag: str) -> None:
+def one(driver: Any, double: Any, command: Command, user: str, tag: str, uploads: Callable[[], int]) -> None:
     """Send `command` as `user` and wait until everything it does is done (the Home published, the
     overview's follow-up at the response_url)."""
-    sent = time.time()
+    sent, queued = time.time(), uploads()
     if command.home:
         driver.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"}, team=TEAM)
         double.wait_for(
@@ -177,7 +178,9 @@ def one(driver: Any, double: Any, command: Command, user: str, tag: str) -> None
             if any(call.tag == tag for call in double.calls_to("response_url")):
                 break
             time.sleep(0.05)
-        time.sleep(0.3)  # what follows the reply (queueing the charts) runs after it in the same thread
+        # What follows the reply (drawing and queueing the charts) runs after it in the pool's thread.
+        while time.monotonic() < deadline and uploads() <= queued:
+            time.sleep(0.1)
 
 
 def measure(kind: str, size: str, pg_url: str, only: list[str], workdir: Path) -> dict[str, Cost]:
@@ -187,16 +190,23 @@ def measure(kind: str, size: str, pg_url: str, only: list[str], workdir: Path) -
         meter = Meter()
         for user in (*facts.members, *facts.coordinators):
             double.add_user(user, team_id=TEAM)
+        counter = create_engine(url)
+
+        def uploads() -> int:  # the charts queued in the outbox so far (not metered: another engine)
+            with counter.connect() as connection:
+                return int(connection.execute(QUEUED_FILES).scalar_one())
+
         with running(url, double, meter) as driver:
             for n, command in enumerate([*commands(facts), OVERVIEW]):
                 if only and not any(word in command.name for word in only):
                     continue
                 user = (facts.coordinators if command.coordinator else facts.members)[0]
-                one(driver, double, command, user, f"warm{n}")
+                one(driver, double, command, user, f"warm{n}", uploads)
                 meter.start()
-                one(driver, double, command, user, f"cost{n}")
+                one(driver, double, command, user, f"cost{n}", uploads)
                 costs[command.name] = summarise(meter.stop())
                 print(f"  {kind} {size} {command.name:<24} {_line(costs[command.name])}", flush=True)
+        counter.dispose()
     return costs
 
 
