@@ -40,6 +40,7 @@ from bot.db import make_engine, upgrade
 from bot.outbox.dispatcher import Dispatcher, DispatcherConfig
 from bot.partners.importer import import_partners
 from bot.partners.models import PersonRef
+from bot.reach.outbox import couriers
 from bot.runtime import Services
 from bot.scheduler import ScheduledJob, run_once
 from bot.slack.app import Features, create_app
@@ -205,8 +206,10 @@ class World:
 
 
 def dispatcher(bot: BotUnderTest, config: DispatcherConfig = FAST, **kwargs: Any) -> Dispatcher:
-    """A worker's outbox dispatcher for `bot`'s database, sending to its Slack double."""
+    """A worker's outbox dispatcher for `bot`'s database, sending to its Slack double — and by SMS and
+    e-mail where the partnership's settings switch those ways on, as `samen worker` does."""
     client = WebClient(token=BOT_TOKEN, base_url=bot.double.base_url, retry_handlers=[], timeout=5)
+    kwargs.setdefault("couriers", couriers(bot.services))
     return Dispatcher(bot.services, SlackChat(client), config=config, **kwargs)
 
 
