@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -217,3 +218,15 @@ def test_the_same_series_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
     english = drawing.charts(found, "en")
     assert len(started) == 2 and again == first and len(first) == 2
     assert english != first and [c.name for c in english] == [c.name for c in first]
+    # Asked at the same moment: one draws, the others wait for its charts.
+    monkeypatch.setattr(drawing, "_DRAWN", drawing.OrderedDict())
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda _n: drawing.charts(found, "nl"), range(3)))
+    assert len(started) == 3 and together == [first] * 3
+    # A drawing that failed is not kept: the next one asking draws again.
+    monkeypatch.setattr(drawing, "_DRAWN", drawing.OrderedDict())
+    monkeypatch.setattr(drawing.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(OSError("no child")))
+    with pytest.raises(OSError):
+        drawing.charts(found, "nl")
+    monkeypatch.setattr(drawing.subprocess, "run", run)
+    assert drawing.charts(found, "nl") == first and len(started) == 4

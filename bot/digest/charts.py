@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -108,9 +109,25 @@ def charts(figures: DigestFigures, language: str) -> list[Chart]:
     }
     asked = json.dumps(request, sort_keys=True)
     with _DRAWN_LOCK:
-        known = _DRAWN.get(asked)
-    if known is not None:
-        return known
+        pending = _DRAWN.get(asked)
+        mine = pending is None
+        if pending is None:
+            pending = _DRAWN[asked] = Future()
+            while len(_DRAWN) > DRAWN_KEPT:
+                _DRAWN.popitem(last=False)
+    if mine:
+        try:
+            pending.set_result(_draw_in_child(asked))
+        except BaseException as exc:
+            with _DRAWN_LOCK:  # a failure is not kept: the next one asking draws again
+                if _DRAWN.get(asked) is pending:
+                    del _DRAWN[asked]
+            pending.set_exception(exc)
+            raise
+    return pending.result(timeout=DRAW_TIMEOUT_SECONDS)
+
+
+def _draw_in_child(asked: str) -> list[Chart]:
     child = subprocess.run(
         [sys.executable, "-m", "bot.digest.charts"],
         input=asked,
@@ -119,21 +136,17 @@ def charts(figures: DigestFigures, language: str) -> list[Chart]:
         timeout=DRAW_TIMEOUT_SECONDS,
         check=True,
     )
-    drawn = [
+    return [
         Chart(made["name"], made["title"], made["filename"], base64.b64decode(made["png"]))
         for made in json.loads(child.stdout)
     ]
-    with _DRAWN_LOCK:
-        _DRAWN[asked] = drawn
-        while len(_DRAWN) > DRAWN_KEPT:
-            _DRAWN.popitem(last=False)
-    return drawn
 
 
 # The same series in the same language draw the same pictures: the last few drawn are kept (a chart is
-# ~50 KB), so people asking for one period's overview while nothing changed do not each start a child.
+# ~50 KB), and one being drawn is awaited rather than drawn again, so people asking for one period's
+# overview while nothing changed do not each start a child.
 DRAWN_KEPT: Final = 4
-_DRAWN: OrderedDict[str, list[Chart]] = OrderedDict()
+_DRAWN: OrderedDict[str, Future[list[Chart]]] = OrderedDict()
 _DRAWN_LOCK = threading.Lock()
 
 
@@ -166,16 +179,16 @@ def draw(data: Series, language: str) -> list[Chart]:
     return made
 
 
-def _pyplot() -> Any:
+def _figure() -> Any:
+    """A new figure of the charts' size. matplotlib's object interface, not pyplot: the child then
+    imports neither pyplot nor a GUI backend's machinery (~0.6 s of the child's ~2 s)."""
     # matplotlib keeps its font cache under MPLCONFIGDIR (else ~/.cache and ~/.config): a service account's
     # home may be read-only or absent, and the demo must leave its working directory empty.
     os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "samen-matplotlib"))
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
+    matplotlib.rcParams.update(
         {
             "font.size": FONT_POINTS,
             "axes.titlesize": FONT_POINTS + 2,
@@ -187,13 +200,16 @@ def _pyplot() -> Any:
             "axes.spines.right": False,
         }
     )
-    return plt
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), layout="constrained")
+    return figure, figure.subplots()
 
 
-def _png(plt: Any, figure: Any) -> bytes:
+def _png(figure: Any) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)  # the figure draws on Agg's canvas from now on
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(figure)
     return buffer.getvalue()
 
 
@@ -204,8 +220,7 @@ def _integer_axis(axes: Any) -> None:
 
 
 def draw_focus(data: Series, language: str) -> Chart:
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(WIDTH_INCHES, HEIGHT_INCHES), layout="constrained")
+    figure, axes = _figure()
     positions = list(range(len(data.weeks)))
     bottom = [0] * len(positions)
     for focus in FocusElement:
@@ -228,12 +243,11 @@ def draw_focus(data: Series, language: str) -> Chart:
     axes.set_xticks(positions, data.weeks, rotation=45)
     _integer_axis(axes)
     figure.legend(loc="outside lower center", ncols=2, frameon=False)
-    return Chart("focus", title, f"samen-{data.last_day.isoformat()}-focus.png", _png(plt, figure))
+    return Chart("focus", title, f"samen-{data.last_day.isoformat()}-focus.png", _png(figure))
 
 
 def draw_open(data: Series, language: str) -> Chart:
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(WIDTH_INCHES, HEIGHT_INCHES), layout="constrained")
+    figure, axes = _figure()
     positions = list(range(len(data.weeks)))
     axes.bar(
         positions,
@@ -259,7 +273,7 @@ def draw_open(data: Series, language: str) -> Chart:
     axes.set_ylim(bottom=0)
     _integer_axis(axes)
     figure.legend(loc="outside lower center", ncols=2, frameon=False)
-    return Chart("open", title, f"samen-{data.last_day.isoformat()}-open.png", _png(plt, figure))
+    return Chart("open", title, f"samen-{data.last_day.isoformat()}-open.png", _png(figure))
 
 
 if __name__ == "__main__":
