@@ -75,6 +75,7 @@ from bot.cases.models import (
     CaseSubject,
     SelectionCriterion,
 )
+from bot.cases.totals import refresh as refresh_totals
 from bot.db import head_revisions, upgrade
 from bot.interventions.models import Goal, Intervention, InterventionPartner, InterventionStatus, Lesson
 from bot.partners.models import Member, Partner, PartnerType
@@ -406,6 +407,7 @@ def _scores(
                 }
             )
     _bulk(connection, CaseScore, rows)
+    refresh_totals(connection)  # each open case's stored total (bot/cases/totals.py), as Samen keeps it
 
 
 def _interventions(

@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
@@ -27,6 +29,8 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_case_status_created", "status", "created_at"),  # the work queue
         sa.Index("ix_case_closed", "closed_at", "id"),  # retention's plan (migration 0014)
+        # The work queue's order (highest total first, the older case first on a tie): migration 0016.
+        sa.Index("ix_case_queue", "status", sa.desc(sa.column("total_tenths")), "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -43,6 +47,8 @@ class Case(SQLModel, table=True):
     created_by_user_id: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    # The total in tenths (0–1000) of an open case, kept in step by bot/cases/totals.py (migration 0016).
+    total_tenths: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CaseSubject(SQLModel, table=True):
@@ -91,3 +97,11 @@ class CaseScore(SQLModel, table=True):
     by_team_id: str = Field(max_length=32)
     by_user_id: str = Field(max_length=32)
     at: datetime = Field(default_factory=utcnow)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_totals(session: Session, _context: object) -> None:
+    """Every open case's stored total follows its scores and the criteria in the same transaction."""
+    from bot.cases.totals import after_flush  # imports these models
+
+    after_flush(session)

@@ -1,23 +1,23 @@
 """The shared work queue (werkvoorraad): the open cases in rank order, each on a card with its score lines.
 
 A case's rank is the sum of human judgements — one score and one reason per selection criterion, weighed by
-the criterion's weight — computed exactly in integers, in SQL for the queue (`_ranked`) and in Python for one
-case (`total_of`), so the order people see always agrees with the totals they see (docs/domain.md rule 6).
+the criterion's weight — computed exactly in integers, stored on each open case for the queue's order
+(bot/cases/totals.py) and in Python for a card (`total_of`), so the order people see always agrees with the
+totals they see (docs/domain.md rule 6).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from sqlalchemy import case as sa_case
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from bot.cases.models import Case, CasePartner, CaseScore, CaseStatus, CaseSubject, SelectionCriterion
+from bot.cases.totals import Scales
 from bot.i18n import N_
 from bot.partners.models import Partner
 from bot.signals.cards import SubjectRef, subject_ref
@@ -25,6 +25,8 @@ from bot.subjects.models import Subject
 from bot.vocabulary import CONTRIBUTION_LABELS, FOCUS_LABELS
 
 QUEUE_LIMIT: Final = 20
+# Highest total first, the older case first on a tie: the order of the index ix_case_queue.
+_QUEUE_ORDER: Final = (col(Case.total_tenths).desc(), col(Case.created_at), col(Case.id))
 
 STATUS_LABELS: Final[dict[CaseStatus, str]] = {
     CaseStatus.OPEN: N_("open case"),
@@ -155,96 +157,55 @@ def _line(criterion: SelectionCriterion, judged: CaseScore | None) -> ScoreLine:
 
 def total_of(lines: list[ScoreLine]) -> float:
     """Σ weight × score/scale over Σ weight, as 0–100 to one decimal (half up); a criterion not yet
-    scored counts as 0. Computed exactly in integers, the way the queue's SQL ranks (`_ranked`), so the
-    order people see always agrees with the totals they see."""
-    scales = _Scales.of([(line.weight, line.scale_max) for line in lines])
+    scored counts as 0. Computed exactly in integers, as the stored totals are (bot/cases/totals.py), so
+    the order people see always agrees with the totals they see."""
+    scales = Scales.of([(line.weight, line.scale_max) for line in lines])
     earned = sum(line.weight * (scales.common // line.scale_max) * (line.score or 0) for line in lines)
     return scales.tenths(earned) / 10
-
-
-@dataclass(frozen=True)
-class _Scales:
-    """Every criterion's score brought onto one common scale (the least common multiple of the scales),
-    so a case's total is an integer sum that SQL can compute and compare exactly."""
-
-    common: int  # lcm of the scales
-    denominator: int  # common × Σ weight: the highest possible sum
-
-    @classmethod
-    def of(cls, criteria: list[tuple[int, int]]) -> _Scales:
-        common = math.lcm(*(scale for _weight, scale in criteria)) if criteria else 1
-        return cls(common, common * sum(weight for weight, _scale in criteria))
-
-    def tenths(self, earned: Any) -> Any:
-        """The total in tenths, rounded half up: works on an int and on an SQL integer expression."""
-        if not self.denominator:
-            return 0 * earned
-        return (2000 * earned + self.denominator) // (2 * self.denominator)
-
-
-def _ranked(session: Session, active: list[SelectionCriterion]) -> Any:
-    """The open cases with their total (in tenths) and their place, as one SQL subquery."""
-    scales = _Scales.of([(c.weight, c.scale_max) for c in active])
-    # Each criterion's factor comes from the criteria this transaction read, not from a second read.
-    factors = {c.id: c.weight * (scales.common // c.scale_max) for c in active}
-    weighed = (
-        sa_case(factors, value=col(CaseScore.criterion_id), else_=0) * col(CaseScore.score) if factors else 0
-    )
-    earned = (
-        select(col(CaseScore.case_id).label("case_id"), func.sum(weighed).label("earned"))
-        .where(col(CaseScore.criterion_id).in_(list(factors)))
-        .where(col(CaseScore.case_id).in_(select(Case.id).where(Case.status == CaseStatus.OPEN)))
-        .group_by(col(CaseScore.case_id))
-        .subquery()
-    )
-    tenths = scales.tenths(func.coalesce(earned.c.earned, 0))
-    order = (tenths.desc(), col(Case.created_at), col(Case.id))  # on a tie the older case first
-    return (
-        select(
-            col(Case.id).label("case_id"),
-            tenths.label("tenths"),
-            func.row_number().over(order_by=order).label("rank"),
-        )
-        .outerjoin(earned, earned.c.case_id == col(Case.id))
-        .where(Case.status == CaseStatus.OPEN)
-        .subquery()
-    )
 
 
 def work_queue(
     session: Session, *, limit: int = QUEUE_LIMIT, offset: int = 0
 ) -> tuple[list[QueueEntry], int]:
     """One page of the open cases in rank order (highest total first; older first on a tie), and how
-    many there are. Ranking, counting and paging happen in SQL: the cost follows the page, not the queue."""
+    many there are. The page is read in the order of the stored totals (`ix_case_queue`, kept in step by
+    bot/cases/totals.py): the cost follows the page, not the queue."""
     active = criteria(session)
-    ranked = _ranked(session, active)
-    page = session.exec(
-        select(ranked.c.case_id, ranked.c.rank).order_by(ranked.c.rank).offset(offset).limit(limit)
+    shown = session.exec(
+        select(Case).where(Case.status == CaseStatus.OPEN).order_by(*_QUEUE_ORDER).offset(offset).limit(limit)
     ).all()
     count = session.exec(select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN)).one()
-    ids = [case_id for case_id, _rank in page]
-    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(ids))).all()} if ids else {}
+    ids = [_id(case) for case in shown]
     lines = _lines_of(session, ids, active)
-    shown = dict(zip(ids, cards(session, [cases[case_id] for case_id in ids]), strict=True))
     entries = [
         QueueEntry(
-            rank=rank,
-            case=shown[case_id],
-            total=total_of(lines[case_id]),
-            lines=lines[case_id],
-            unscored=sum(1 for line in lines[case_id] if line.score is None),
+            rank=offset + n,
+            case=made,
+            total=total_of(lines[made.id]),
+            lines=lines[made.id],
+            unscored=sum(1 for line in lines[made.id] if line.score is None),
         )
-        for case_id, rank in page
+        for n, made in enumerate(cards(session, shown), start=1)
     ]
     return entries, count
 
 
 def queue_place(session: Session, case_id: int) -> tuple[int, float] | None:
-    """An open case's rank in the work queue and its total; None for a closed or unknown case."""
-    active = criteria(session)
-    ranked = _ranked(session, active)
-    found = session.exec(select(ranked.c.rank, ranked.c.tenths).where(ranked.c.case_id == case_id)).first()
-    return (int(found[0]), int(found[1]) / 10) if found else None
+    """An open case's rank in the work queue and its total; None for a closed or unknown case. The
+    rank counts the open cases ahead of it through the queue's index."""
+    found = session.exec(
+        select(Case.total_tenths, Case.created_at).where(Case.id == case_id, Case.status == CaseStatus.OPEN)
+    ).first()
+    if found is None:
+        return None
+    tenths, created_at = found
+    open_cases = select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN)
+    higher = open_cases.where(col(Case.total_tenths) > tenths).scalar_subquery()
+    older_tie = open_cases.where(
+        col(Case.total_tenths) == tenths, tuple_(col(Case.created_at), col(Case.id)) < (created_at, case_id)
+    ).scalar_subquery()
+    ahead = session.exec(select(higher + older_tie)).one()
+    return int(ahead) + 1, tenths / 10
 
 
 def _id(case: Case) -> int:
