@@ -19,7 +19,17 @@ from reach_support import (  # noqa: F401 (fixtures)
     mail_server_fixture,
     sms_gateway_fixture,
 )
-from rugdekking_support import FATIMA, HANS, MARLEEN, WETHOUDER, click, deliver, raise_with_form, the_alert
+from rugdekking_support import (
+    BOARD,
+    FATIMA,
+    HANS,
+    MARLEEN,
+    WETHOUDER,
+    click,
+    deliver,
+    raise_with_form,
+    the_alert,
+)
 from sqlmodel import select
 from test_reach import (
     DESCRIPTION,
@@ -67,6 +77,13 @@ def at_t2(bot: Partnership) -> tuple[BackupAlert, Dispatcher]:
     bot.later(minutes=5)
     send.run_until_idle()
     return alert, send
+
+
+def acknowledged_on_the_board(bot: Partnership, send: Dispatcher) -> bool:
+    """The board in the partnership's channel shows Politie's acknowledgement, as after a click in chat."""
+    send.run_until_idle()
+    [board] = bot.double.messages_in(BOARD)
+    return "✅ *Politie Zeeland-West-Brabant* — <@U0POL00001>" in visible_text(board.get("blocks") or [])
 
 
 def outside_rows(bot: Partnership) -> list[OutboxMessage]:
@@ -160,6 +177,7 @@ def test_an_sms_reply_stops_the_partners_further_rows_and_is_recorded_as_sms(
     status, answer = inbound(reach, HANS_PHONE, f"OK {alert.code}")
     assert status == 200 and answer["status"] == "acknowledged"
     assert via(reach, POLITIE) == "sms"
+    assert acknowledged_on_the_board(reach, send)
     reach.later(minutes=5)  # T3: Fatima hears of the partners still silent, not of Politie
     send.run_until_idle()
     after_t2 = sms_gateway.texts_to(FATIMA_PHONE)[1:] + mails_to(mail_server, FATIMA_MAIL)[1:]
@@ -180,6 +198,7 @@ def test_the_email_link_acknowledges_and_stops_the_partners_further_rows(
     status, said = post(link, f"form={form}".encode(), {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 200 and POLITIE in str(said)
     assert via(reach, POLITIE) == "email"
+    assert acknowledged_on_the_board(reach, send)
     reach.later(minutes=5)
     send.run_until_idle()
     assert not any(POLITIE in text for text in sms_gateway.texts_to(FATIMA_PHONE)[1:])
