@@ -373,7 +373,7 @@ def test_texts_name_the_alert_the_asking_partner_and_how_to_acknowledge(language
                 tier=tier,
                 silent_partner="Politie",
                 link="https://s/ack/t",
-                link_until="x",  # type: ignore[arg-type]
+                link_until="x",
             )
             said = letter.subject + letter.body
             assert "RD-7" in said and "Gemeente Breda" in said and "OK RD-7" in said and "Politie" in said
