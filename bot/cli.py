@@ -192,10 +192,10 @@ def worker(
         return
     from bot.slack.chat import SlackChat
 
+    keep_releasing()  # freed memory back to the system, arenas limited before the threads (bot/memory.py)
     running = Worker(services, SlackChat.for_services(services))
     _stop_on_signals(running.stop)
     running.start()
-    keep_releasing()  # freed memory back to the system (bot/memory.py)
     running.wait()
 
 

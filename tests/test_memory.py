@@ -102,3 +102,10 @@ def test_logging_leaves_rich_out_and_the_cli_help_still_works() -> None:
     found = json.loads(result.stdout.splitlines()[-1])
     assert found == {"rich_with_logging": False, "help": True}
     assert '"exception": "Traceback' in result.stderr, "the error line still carries its traceback"
+
+
+def test_the_allocator_takes_the_arena_limit() -> None:
+    """`samen run` and `samen worker` limit glibc's arenas before their threads start (bot/memory.py)."""
+    from bot.memory import limit_arenas
+
+    assert limit_arenas() is True
