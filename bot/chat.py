@@ -25,12 +25,27 @@ Why these shapes:
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import urllib.error
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol
+
+# Matrix's ids (the spec's grammar, loosely for historical user ids): a person `@localpart:server`, a room
+# `!opaque:server` or, from room version 12 on, `!opaque` without the server. Here, in the core, because the
+# partners file, the mentions and the Matrix edge all read them.
+_SERVER: Final = r"[A-Za-z0-9.\-]{1,255}(?::[0-9]{1,5})?"
+MATRIX_USER_ID: Final = re.compile(rf"^@[A-Za-z0-9._=/+\-]{{1,255}}:{_SERVER}$")
+MATRIX_ROOM_ID: Final = re.compile(rf"^![A-Za-z0-9._~=/+\-]{{1,255}}(?::{_SERVER})?$")
+
+
+def matrix_server(user_id: str) -> str:
+    """The server a Matrix person's account lives on: Samen's `team` for them, as a Slack person's
+    workspace is (a partner's people may sit on their own homeserver, federated)."""
+    return user_id.partition(":")[2]
+
 
 # What a template renders: the message's text (its plain fallback) and its rich content.
 Content = Mapping[str, Any]
