@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.chat import MATRIX_ROOM_ID, MATRIX_USER_ID
 from bot.config_values import (
     DEFAULT_DIGEST_AT,
     DEFAULT_ESCALATION,
@@ -37,9 +38,19 @@ from bot.config_values import (
 from bot.i18n import SUPPORTED_LANGUAGES
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+# The chat platforms Samen speaks (SAMEN_CHAT); the first is the default.
+CHATS: tuple[str, ...] = ("slack", "matrix")
+# With SAMEN_CHAT=matrix these are needed together, and no Slack variable is.
+MATRIX_SETTINGS: tuple[str, ...] = ("MATRIX_HOMESERVER_URL", "MATRIX_USER_ID", "MATRIX_ACCESS_TOKEN")
 
 # How to obtain each setting, shown when it is missing or malformed.
 HOW_TO_OBTAIN: dict[str, str] = {
+    "SAMEN_CHAT": "slack (the default) or matrix: the chat Samen lives in (Matrix: docs/matrix.md)",
+    "MATRIX_HOMESERVER_URL": "the https address of the homeserver the bot's account is on, e.g. "
+    "https://matrix.example.nl (its client-server API; docs/matrix.md)",
+    "MATRIX_USER_ID": "the bot account's full Matrix id, e.g. @samen:example.nl (docs/matrix.md)",
+    "MATRIX_ACCESS_TOKEN": "an access token of the bot's Matrix account (log in as the bot, e.g. in Element: "
+    "Settings → Help & About → Access Token, then never log that session out; docs/matrix.md)",
     "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) under 'OAuth & Permissions' of your Slack app "
     "(or, to install Samen in several workspaces, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)",
     "SLACK_CLIENT_ID": "the Client ID under 'Basic Information → App Credentials' of your Slack app "
@@ -63,7 +74,8 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "SAMEN_ENCRYPTION_KEY": "a key made by `samen keys generate` (keep it secret and backed up: without it "
     "restricted data cannot be read); during rotation: new key first, then the old, comma-separated",
     "SAMEN_PARTNERSHIP_CHANNEL": "the id of the partnership's shared channel (in Slack: open the channel, "
-    "its name → About → Channel ID)",
+    "its name → About → Channel ID; on Matrix the room's id !…:server, in Element: Room settings → "
+    "Advanced → Internal room ID)",
     "SAMEN_OUTBOX_CONCURRENCY": "a whole number from 1 to 256 (messages one worker sends at once)",
     "SAMEN_OUTBOX_LEASE_SECONDS": "seconds (1 to 3600) after which a stopped worker's channels are "
     "taken over",
@@ -76,7 +88,7 @@ HOW_TO_OBTAIN: dict[str, str] = {
     "SAMEN_STALE_DAYS": "a whole number of days (1 to 365) after which an intervention without any update "
     "is brought to its owner, and after as many again to its partner's lead",
     "SAMEN_STARTUP_TIMEOUT": "seconds (0 to 3600) for which a starting process waits for PostgreSQL and "
-    "Slack to be reachable before it gives up",
+    "Slack (or the Matrix homeserver) to be reachable before it gives up",
     "SAMEN_SMTP_URL": "smtp://[user:password@]host:port (STARTTLS when the server offers it) or "
     "smtps://[user:password@]host:port for TLS; leave it unset to send no e-mail (docs/rugdekking.md)",
     "SAMEN_MAIL_FROM": "the address Samen's e-mails come from, e.g. samen@gemeente.nl (required with "
@@ -101,6 +113,7 @@ HOW_TO_OBTAIN: dict[str, str] = {
 _OURS_AND_OUR_LIBRARIES = (
     "SLACK_",
     "SAMEN_",
+    "MATRIX_",
     "DATABASE_URL",
     "PROMETHEUS_MULTIPROC_DIR",
     "prometheus_multiproc_dir",
@@ -135,13 +148,20 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
     )
 
+    # The chat Samen lives in. First, so that the validators of the fields below may read it.
+    samen_chat: Literal["slack", "matrix"] = Field(default="slack", validation_alias="SAMEN_CHAT")
+    # Matrix (SAMEN_CHAT=matrix, docs/matrix.md): the homeserver, the bot's account and its access token.
+    matrix_homeserver_url: str | None = Field(default=None, validation_alias="MATRIX_HOMESERVER_URL")
+    matrix_user_id: str | None = Field(default=None, validation_alias="MATRIX_USER_ID")
+    matrix_access_token: str | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
     # One workspace: its bot token. Several workspaces (Slack's OAuth flow, bot/slack/workspaces/): the app's
     # client id and secret instead; each workspace's token is then kept in the database, sealed.
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: str | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
     samen_home_team: str | None = Field(default=None, validation_alias="SAMEN_HOME_TEAM")
-    slack_signing_secret: str = Field(validation_alias="SLACK_SIGNING_SECRET")
+    # Required on Slack (checked in _one_way_to_reach_slack); empty on Matrix, which has no inbound requests.
+    slack_signing_secret: str = Field(default="", validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_DEFAULT_API_URL, validation_alias="SLACK_API_URL")
     database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
@@ -189,6 +209,42 @@ class Settings(BaseSettings):
     sms_inbound_secret: str | None = Field(default=None, validation_alias="SAMEN_SMS_INBOUND_SECRET")
     public_url: str | None = Field(default=None, validation_alias="SAMEN_PUBLIC_URL")
 
+    @field_validator("samen_chat", mode="before")
+    @classmethod
+    def _chat(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("matrix_homeserver_url")
+    @classmethod
+    def _homeserver_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http(s) URL such as https://matrix.example.nl")
+        # Without its slash: the client's paths (/_matrix/client/…) are appended to it.
+        return value.rstrip("/")
+
+    @field_validator("matrix_user_id")
+    @classmethod
+    def _matrix_user_id(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if not MATRIX_USER_ID.fullmatch(value):
+            raise ValueError("must be a full Matrix user id such as @samen:example.nl")
+        return value
+
+    @field_validator("matrix_access_token")
+    @classmethod
+    def _matrix_access_token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if len(value) < 8 or any(c.isspace() for c in value):
+            raise ValueError("is not an access token (too short, or holds spaces)")
+        return value
+
     @field_validator("samen_log_level", mode="before")
     @classmethod
     def _log_level(cls, value: object) -> object:
@@ -224,21 +280,35 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _one_way_to_reach_slack(cls, data: Any) -> Any:
-        """A bot token (one workspace) or the app's client id and secret (several). Checked before the
-        other settings, so that an empty configuration is told about the token first. A rule across
-        settings: its message starts with the variable to set (see _describe)."""
+        """A bot token (one workspace) or the app's client id and secret (several); or, on Matrix, the
+        homeserver, the bot's id and its token, all three. Checked before the other settings, so that an
+        empty configuration is told about the token first. A rule across settings: its message starts with
+        the variable(s) to set (see _describe)."""
         if not isinstance(data, dict):
             return data
 
         def given(name: str) -> bool:
             return bool(str(data.get(name) or data.get(name.lower()) or "").strip())
 
+        chat = data.get("SAMEN_CHAT", data.get("samen_chat", "slack"))
+        chat = chat.strip().lower() if isinstance(chat, str) else chat
+        if chat not in (*CHATS, None, ""):
+            raise ValueError("SAMEN_CHAT must be one of: " + ", ".join(CHATS))
+        if chat == "matrix":
+            missing = [name for name in MATRIX_SETTINGS if not given(name)]
+            if missing:
+                names = ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else missing[0]
+                verb = "are" if len(missing) > 1 else "is"
+                raise ValueError(f"{names} {verb} not set (SAMEN_CHAT=matrix needs all three)")
+            return data
         if given("SLACK_CLIENT_ID") and not given("SLACK_CLIENT_SECRET"):
             raise ValueError("SLACK_CLIENT_SECRET is not set")
         if given("SLACK_CLIENT_SECRET") and not given("SLACK_CLIENT_ID"):
             raise ValueError("SLACK_CLIENT_ID is not set")
         if not given("SLACK_BOT_TOKEN") and not given("SLACK_CLIENT_ID"):
             raise ValueError("SLACK_BOT_TOKEN is not set")
+        if not given("SLACK_SIGNING_SECRET"):
+            raise ValueError("SLACK_SIGNING_SECRET is not set")
         return data
 
     @model_validator(mode="before")
@@ -305,6 +375,8 @@ class Settings(BaseSettings):
     @field_validator("slack_signing_secret")
     @classmethod
     def _signing_secret(cls, value: str) -> str:
+        if not value:
+            return ""  # Matrix: none needed (on Slack _one_way_to_reach_slack asks for it)
         if len(value.strip()) < 8:
             raise ValueError("is too short to be a signing secret")
         return value.strip()
@@ -320,9 +392,13 @@ class Settings(BaseSettings):
 
     @field_validator("samen_partnership_channel")
     @classmethod
-    def _partnership_channel(cls, value: str | None) -> str | None:
+    def _partnership_channel(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value in (None, ""):
             return None
+        if info.data.get("samen_chat") == "matrix":
+            if not MATRIX_ROOM_ID.fullmatch(value):
+                raise ValueError("must be a Matrix room id such as !AbCdEf:example.nl (not its #alias)")
+            return value
         if not re.fullmatch(r"[CG][A-Z0-9]{2,30}", value):
             raise ValueError("must be a Slack channel id such as C0123ABCD (not its #name)")
         return value
@@ -404,6 +480,7 @@ class Settings(BaseSettings):
             (self.smtp.password if self.smtp else None) or "",
             self.sms_token or "",
             self.sms_inbound_secret or "",
+            self.matrix_access_token or "",
         ]
 
     @property
@@ -421,6 +498,16 @@ class Settings(BaseSettings):
         return self.sms_url is not None and self.sms_token is not None
 
     @property
+    def chat(self) -> str:
+        """The chat Samen lives in: "slack" or "matrix" (SAMEN_CHAT)."""
+        return self.samen_chat
+
+    @property
+    def matrix(self) -> bool:
+        """Samen lives on Matrix (SAMEN_CHAT=matrix): no Slack variable is read."""
+        return self.samen_chat == "matrix"
+
+    @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
@@ -432,8 +519,15 @@ class Settings(BaseSettings):
 
 def _describe(error: ErrorDetails) -> str:
     if not error.get("loc"):
-        # A rule across settings (a model validator): "<VARIABLE> <problem>".
-        name, _, problem = str(error.get("msg", "")).removeprefix("Value error, ").partition(" ")
+        # A rule across settings (a model validator): "<VARIABLE> <problem>", or several variables
+        # ("A, B and C are not set …"), each then told how to obtain it.
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        names = re.match(r"[A-Z][A-Z0-9_]+(?:(?:, | and )[A-Z][A-Z0-9_]+)*", message)
+        if names and names.group(0) != names.group(0).split(", ")[0].split(" and ")[0]:
+            every = re.findall(r"[A-Z][A-Z0-9_]+", names.group(0))
+            how = "; ".join(f"{n} to {HOW_TO_OBTAIN.get(n, 'see README.md')}" for n in every)
+            return f"{message}: set {how}."
+        name, _, problem = message.partition(" ")
         how = HOW_TO_OBTAIN.get(name, "see README.md, section Configuration")
         return f"{name} {problem}: set it to {how}."
     name = str(error["loc"][0])
