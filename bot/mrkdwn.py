@@ -11,6 +11,8 @@ import re
 
 from markupsafe import Markup
 
+from bot.chat import MATRIX_ROOM_ID, MATRIX_USER_ID
+
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
@@ -23,14 +25,16 @@ def escape(text: object) -> Markup:
 
 
 def mention(user_id: str) -> Markup:
-    """A live mention of a person; only well-formed Slack ids become one."""
-    if not _USER_ID.match(user_id or ""):
+    """A live mention of a person; only well-formed Slack or Matrix ids become one (a Matrix id keeps its
+    own `@`: `<@@karin:example.nl>`, which bot/matrix/html.py turns into a pill)."""
+    if not (_USER_ID.match(user_id or "") or MATRIX_USER_ID.match(user_id or "")):
         return escape(user_id)
     return Markup(f"<@{user_id}>")
 
 
 def channel_link(channel_id: str) -> Markup:
-    if not _CHANNEL_ID.match(channel_id or ""):
+    """A link to a channel or, on Matrix, a room (`<#!abc:example.nl>`); anything else stays text."""
+    if not (_CHANNEL_ID.match(channel_id or "") or MATRIX_ROOM_ID.match(channel_id or "")):
         return escape(channel_id)
     return Markup(f"<#{channel_id}>")
 
