@@ -453,6 +453,15 @@ class MatrixConnection:
         name = (data or {}).get("displayname")
         return str(name) if name else None
 
+    def profile(self, user_id: str) -> dict[str, Any] | None:
+        """The person's public profile (`displayname`, `avatar_url`); None when nobody has that id."""
+        try:
+            return dict(self._call(Method.GET, Path.v3.profile[user_id]) or {})
+        except ChatFailure as failure:
+            if failure.outcome.reason == "not_found":
+                return None
+            raise
+
     def upload(self, data: bytes, *, mime: str, filename: str) -> str:
         """Upload a file to the media repository; its `mxc://` uri."""
         answer = self._call(
