@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
+from homeserver import homeserver  # noqa: F401  (a real Synapse, started on first use: tests/homeserver.py)
 from slack_bolt import App
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
