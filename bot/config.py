@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     # Matrix (SAMEN_CHAT=matrix, docs/matrix.md): the homeserver, the bot's account and its access token.
     matrix_homeserver_url: str | None = Field(default=None, validation_alias="MATRIX_HOMESERVER_URL")
     matrix_user_id: str | None = Field(default=None, validation_alias="MATRIX_USER_ID")
-    matrix_access_token: str | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN")
+    matrix_access_token: str | None = Field(default=None, validation_alias="MATRIX_ACCESS_TOKEN", repr=False)
     # One workspace: its bot token. Several workspaces (Slack's OAuth flow, bot/slack/workspaces/): the app's
     # client id and secret instead; each workspace's token is then kept in the database, sealed.
     slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
@@ -498,7 +498,7 @@ class Settings(BaseSettings):
         return self.sms_url is not None and self.sms_token is not None
 
     @property
-    def chat(self) -> str:
+    def chat(self) -> Literal["slack", "matrix"]:
         """The chat Samen lives in: "slack" or "matrix" (SAMEN_CHAT)."""
         return self.samen_chat
 

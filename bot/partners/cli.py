@@ -55,7 +55,11 @@ def import_command(
     session = Session(engine, expire_on_commit=False)
     try:
         report = import_partners(
-            session, actor=cli_actor(), source=source, purpose=purpose or f"partners import from {file.name}"
+            session,
+            actor=cli_actor(),
+            source=source,
+            purpose=purpose or f"partners import from {file.name}",
+            chat=settings.chat,
         )
     except ImportFailed as failed:
         session.rollback()

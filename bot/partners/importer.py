@@ -7,6 +7,8 @@
   the same file twice changes nothing the second time.
 - Gaps are warned about: a partner left without a lead, duty contacts or an alert channel is named,
   with what it will miss (`gap_warnings`), so the admin hears it now and not during an alert.
+- One chat: Slack ids (U…, C…, T…) or Matrix ids (`@name:server`, `!room:server` or `!room`), never both
+  in one file. A Matrix person's team is their server (`bot.chat.matrix_server`): `team:` is left out.
 - Additive for people: a member missing from the file is not removed (removing people is a deliberate
   act: `/samen partner lid-verwijderen`). A partner's optional fields that the file leaves out
   (alert_channel, lead, duty_contacts, capacity) are left as they are; written as `null` or `[]` they are
@@ -17,22 +19,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from babel.lists import format_list
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from bot import cldr
 from bot.authz import Action, NotAllowed, Principal, Role, authorize
+from bot.chat import MATRIX_ROOM_ID, MATRIX_USER_ID, matrix_server
 from bot.i18n import N_, t
 from bot.partners import rules, service
-from bot.partners.models import ROLE_WORDS, Partner, PartnerType, PersonRef
+from bot.partners.models import ROLE_WORDS, Member, Partner, PartnerType, PersonRef
 
-_USER = r"^[UW][A-Z0-9]{2,30}$"
+_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 _TEAM = r"^[TE][A-Z0-9]{2,30}$"
-_CHANNEL = r"^[CG][A-Z0-9]{2,30}$"
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,30}")
+Chat = Literal["slack", "matrix"]
+# The longest id each column takes (bot/partners/models.py): a longer one is named here, not refused by
+# PostgreSQL half-way through the import.
+_LONGEST: Final = {
+    "user": Member.__table__.c.user_id.type.length,  # type: ignore[attr-defined]
+    "team": Member.__table__.c.team_id.type.length,  # type: ignore[attr-defined]
+    "channel": Partner.__table__.c.alert_channel_id.type.length,  # type: ignore[attr-defined]
+}
 # How to reach a member outside chat (bot/reach): a phone number in international form (E.164), sent to
 # the SMS gateway exactly as written, and an e-mail address.
 _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
@@ -56,6 +67,34 @@ def _phone(value: Any) -> Any:
     return value
 
 
+def _user_id(value: str) -> str:
+    """A person: a Slack user id or a Matrix user id; which of the two the file uses is checked after."""
+    if not (_USER.fullmatch(value) or MATRIX_USER_ID.fullmatch(value)):
+        raise ValueError(
+            f"“{value}” is not a user id: a Slack one such as U0123ABCD, or a Matrix one such as "
+            f'"@karin:example.nl" (in quotes)'
+        )
+    return value
+
+
+def _channel_id(value: str) -> str:
+    if not (_CHANNEL.fullmatch(value) or MATRIX_ROOM_ID.fullmatch(value)):
+        raise ValueError(
+            f"“{value}” is not a channel id: a Slack one such as C0123ABCD, or a Matrix room id such as "
+            f'"!AbCdEf:example.nl" (in quotes; not the room\'s #alias)'
+        )
+    return value
+
+
+def chat_of(value: str) -> Chat:
+    """The chat an id (user, channel or team) belongs to: a Matrix id starts with @ or !."""
+    return "matrix" if value.startswith(("@", "!")) else "slack"
+
+
+UserId = Annotated[str, AfterValidator(_user_id)]
+ChannelId = Annotated[str, AfterValidator(_channel_id)]
+
+
 def _email(value: Any) -> Any:
     if value is not None and not (isinstance(value, str) and len(value) <= 254 and _EMAIL.fullmatch(value)):
         raise ValueError("must be an e-mail address such as naam@gemeente.nl")
@@ -65,7 +104,7 @@ def _email(value: Any) -> Any:
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
-    user: Annotated[str, Field(pattern=_USER, description="Slack user id, e.g. U0123ABCD")]
+    user: Annotated[UserId, Field(description="Slack user id (U0123ABCD) or Matrix user id (@karin:server)")]
     team: Annotated[str | None, Field(default=None, pattern=_TEAM)] = None
     role: Annotated[Role, BeforeValidator(_role)] = Role.MEMBER
     name: Annotated[str | None, Field(default=None, max_length=100)] = None
@@ -80,9 +119,9 @@ class PartnerIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     type: Annotated[PartnerType, BeforeValidator(_partner_type)]
     capacity: Annotated[int, Field(ge=0, le=rules.MAX_CAPACITY, strict=True)] = 0
-    alert_channel: Annotated[str | None, Field(pattern=_CHANNEL)] = None
-    lead: Annotated[str | None, Field(pattern=_USER)] = None
-    duty_contacts: list[Annotated[str, Field(pattern=_USER)]] = Field(default_factory=list)
+    alert_channel: ChannelId | None = None
+    lead: UserId | None = None
+    duty_contacts: list[UserId] = Field(default_factory=list)
     members: list[MemberIn] = Field(default_factory=list)
 
 
@@ -191,8 +230,9 @@ def _duplicate_keys(node: yaml.Node | None, path: Path = ()) -> list[ImportProbl
     return problems
 
 
-def parse(source: str) -> tuple[PartnersFile, _Lines]:
-    """Read and validate a partners file; raise ImportFailed listing every problem found."""
+def parse(source: str, *, chat: Chat | None = None) -> tuple[PartnersFile, _Lines]:
+    """Read and validate a partners file; raise ImportFailed listing every problem found. With `chat`
+    (SAMEN_CHAT), a file with the other chat's ids is refused too."""
     try:
         root = yaml.compose(source, Loader=yaml.SafeLoader)
         data = yaml.load(source, Loader=yaml.SafeLoader)  # SafeLoader: plain data only
@@ -200,7 +240,9 @@ def parse(source: str) -> tuple[PartnersFile, _Lines]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ImportFailed([ImportProblem(line, "", f"this is not valid YAML: {problem}")]) from None
+        raise ImportFailed(
+            [ImportProblem(line, "", f"this is not valid YAML: {problem}{_unquoted_matrix_id(problem)}")]
+        ) from None
     lines = _Lines(root)
     problems = _duplicate_keys(root)
     if not isinstance(data, dict):
@@ -213,9 +255,94 @@ def parse(source: str) -> tuple[PartnersFile, _Lines]:
             problems.append(ImportProblem(lines.of(path), _where(path), _explain(error)))
         raise ImportFailed(problems) from None
     problems.extend(_check_file(parsed, lines))
+    problems.extend(_check_one_chat(parsed, lines, chat))
     if problems:
         raise ImportFailed(problems)
     return parsed, lines
+
+
+def _unquoted_matrix_id(problem: str) -> str:
+    """YAML reads an unquoted `!room:server` as a tag and refuses a value starting with `@`: the fix."""
+    if "tag '!" in problem or "'@'" in problem:
+        return ' (put Matrix ids in quotes: alert_channel: "!AbCdEf:example.nl", user: "@karin:example.nl")'
+    return ""
+
+
+def _ids(parsed: PartnersFile) -> list[tuple[Path, str, str]]:
+    """Every id in the file, in the file's order: (where, kind of column, value)."""
+    found: list[tuple[Path, str, str]] = []
+    if parsed.team is not None:
+        found.append((("team",), "team", parsed.team))
+    for p_index, partner in enumerate(parsed.partners):
+        at: Path = ("partners", p_index)
+        if partner.alert_channel is not None:
+            found.append(((*at, "alert_channel"), "channel", partner.alert_channel))
+        if partner.lead is not None:
+            found.append(((*at, "lead"), "user", partner.lead))
+        for d_index, user in enumerate(partner.duty_contacts):
+            found.append(((*at, "duty_contacts", d_index), "user", user))
+        for m_index, member in enumerate(partner.members):
+            m_at: Path = (*at, "members", m_index)
+            if member.team is not None:
+                found.append(((*m_at, "team"), "team", member.team))
+            found.append(((*m_at, "user"), "user", member.user))
+    return found
+
+
+def _check_one_chat(parsed: PartnersFile, lines: _Lines, chat: Chat | None) -> list[ImportProblem]:
+    """A file is for one chat: Slack ids beside Matrix ids are a mistake (two deployments' files merged,
+    or an id copied from the wrong place), and so is a file for the chat Samen does not run on. Ids
+    longer than the database takes are named too (Matrix ids may be up to 255 characters)."""
+    problems: list[ImportProblem] = []
+    ids = _ids(parsed)
+    if not ids:
+        return problems
+    # The file's chat is that of its first person (a `team:` left at the top is the likelier slip).
+    first_at, _, first = next((i for i in ids if i[1] == "user"), ids[0])
+    expected = chat or chat_of(first)
+    for at, kind, value in ids:
+        if chat_of(value) != expected:
+            if chat is not None:
+                why = (
+                    f"is a {_NAMES[chat_of(value)]} id, but Samen runs on {_NAMES[chat]} "
+                    f"(SAMEN_CHAT={chat}): use {_NAMES[chat]} ids"
+                )
+            else:
+                why = (
+                    f"is a {_NAMES[chat_of(value)]} id, but this file names {_NAMES[expected]} ids "
+                    f"({first} at line {lines.of(first_at)}): a partners file is for one chat, Slack or "
+                    f"Matrix"
+                )
+                if kind == "team":
+                    why += "; leave `team:` out for Matrix people (their server is their team)"
+            problems.append(ImportProblem(lines.of(at), _where(at), f"“{value}” {why}"))
+            continue
+        longest = _LONGEST[kind]
+        if longest is not None and len(value) > longest:
+            problems.append(
+                ImportProblem(
+                    lines.of(at),
+                    _where(at),
+                    f"“{value}” is longer than the database takes ({longest} characters): upgrade Samen, "
+                    f"whose newer versions take Matrix ids of any length",
+                )
+            )
+    for at, kind, value in ids:
+        if kind == "user" and expected == "matrix" and chat_of(value) == "matrix":
+            server = matrix_server(value)
+            longest = _LONGEST["team"]
+            if longest is not None and len(server) > longest:
+                problems.append(
+                    ImportProblem(
+                        lines.of(at),
+                        _where(at),
+                        f"the server of “{value}” is longer than the database takes ({longest} characters)",
+                    )
+                )
+    return problems
+
+
+_NAMES: Final = {"slack": "Slack", "matrix": "Matrix"}
 
 
 def _explain(error: Any) -> str:
@@ -225,7 +352,8 @@ def _explain(error: Any) -> str:
     if kind == "extra_forbidden":
         return "is not a known field (check the spelling; see deploy/partners.example.yaml)"
     if kind == "string_pattern_mismatch":
-        return f"“{error.get('input')}” is not a Slack id of the right kind"
+        # Only `team:` has a pattern: the ids of people and channels say themselves what they are not.
+        return f"“{error.get('input')}” is not a Slack team id such as T0123ABCD (Matrix people need no team)"
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     if kind == "enum":
@@ -235,6 +363,8 @@ def _explain(error: Any) -> str:
 
 
 def _team_of(member: MemberIn, parsed: PartnersFile) -> str | None:
+    if MATRIX_USER_ID.fullmatch(member.user):
+        return matrix_server(member.user)  # a Matrix person's team is their server
     return member.team or parsed.team
 
 
@@ -289,14 +419,17 @@ def _check_file(parsed: PartnersFile, lines: _Lines) -> list[ImportProblem]:
     return problems
 
 
-def import_partners(session: Session, *, actor: Principal, source: str, purpose: str) -> ImportReport:
-    """Validate and apply a partners file in the caller's transaction.
+def import_partners(
+    session: Session, *, actor: Principal, source: str, purpose: str, chat: Chat | None = None
+) -> ImportReport:
+    """Validate and apply a partners file in the caller's transaction. `chat` (SAMEN_CHAT): a file with
+    the other chat's ids is refused; None accepts either (one per file).
 
     Raises ImportFailed with every problem; the caller then rolls back. For a dry run the caller rolls
     back after a success too: the report says exactly what a real run would do.
     """
     authorize(actor, Action.IMPORT_PARTNERS)
-    parsed, lines = parse(source)
+    parsed, lines = parse(source, chat=chat)
     report = ImportReport(partners=len(parsed.partners))
     problems: list[ImportProblem] = []
     partner_ids: list[int] = []

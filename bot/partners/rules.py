@@ -12,6 +12,7 @@ from typing import Final
 from sqlmodel import Session, col, func, select
 
 from bot.authz import Role
+from bot.chat import MATRIX_ROOM_ID, MATRIX_USER_ID
 from bot.i18n import N_
 from bot.partners.models import DutyContact, Member, Partner
 from bot.problems import Problem
@@ -19,9 +20,11 @@ from bot.problems import Problem
 MANAGING_ROLES: Final = (Role.COORDINATOR, Role.ADMIN)
 MAX_CAPACITY: Final = 999
 MAX_NAME_LENGTH: Final = 100
-USER_ID: Final = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-TEAM_ID: Final = re.compile(r"^[TE][A-Z0-9]{2,30}$")
-CHANNEL_ID: Final = re.compile(r"^[CG][A-Z0-9]{2,30}$")
+# Slack's ids, or Matrix's (issue 18): a person `@name:server`, whose team is their server; a room
+# `!id:server` or `!id`. Which chat a partners file is for, the importer checks.
+USER_ID: Final = re.compile(rf"^[UW][A-Z0-9]{{2,30}}$|{MATRIX_USER_ID.pattern}")
+TEAM_ID: Final = re.compile(r"^[TE][A-Z0-9]{2,30}$|^[A-Za-z0-9.\-]{1,255}(?::[0-9]{1,5})?$")
+CHANNEL_ID: Final = re.compile(rf"^[CG][A-Z0-9]{{2,30}}$|{MATRIX_ROOM_ID.pattern}")
 
 
 class PartnerError(Problem):
