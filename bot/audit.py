@@ -34,6 +34,7 @@ from sqlalchemy import Column, Text, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot import clock
+from bot.people import CHAT_ID_LENGTH
 
 GENESIS_HASH: Final = "0" * 64
 # pg_advisory_xact_lock key for appending to the chain: "AUDIT" in ASCII.
@@ -60,11 +61,12 @@ class AuditEntry(SQLModel, table=True):
     # The position in the chain: consecutive, so a removed entry leaves a visible gap.
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     at: datetime = Field(index=True)  # UTC
-    actor_team_id: str = Field(max_length=32)  # "" for a system actor
-    actor_user_id: str = Field(max_length=64)  # a Slack user id, or a system actor such as samen:cli
+    actor_team_id: str = Field(max_length=CHAT_ID_LENGTH)  # "" for a system actor
+    actor_user_id: str = Field(max_length=CHAT_ID_LENGTH)  # a chat user id, or a system actor: samen:cli
     action: str = Field(max_length=64)  # e.g. member.added
     object_type: str = Field(max_length=32)
-    object_id: str = Field(max_length=128)
+    # A row's id, or a person's "team_id/user_id": two chat ids and the slash.
+    object_id: str = Field(max_length=2 * CHAT_ID_LENGTH + 1)
     purpose: str = Field(max_length=MAX_PURPOSE)
     details: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
     prev_hash: str = Field(max_length=64)

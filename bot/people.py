@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Final
 
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot import clock
 from bot.clock import utcnow
+
+# The width of every column that holds a chat platform's id: a person, a team (Slack's workspace, a Matrix
+# person's server), a channel or room, a message (Slack's ts, Matrix's event id), a bot. Matrix allows up to
+# 255 characters for each (its spec's limit on user, room and event ids and server names); Slack's are far
+# shorter. Migration 0017 widened the columns to it; a new column that holds such an id uses it too.
+CHAT_ID_LENGTH: Final = 255
 
 
 class LocaleCache:
@@ -37,8 +44,8 @@ class LocaleCache:
 
 
 class Person(SQLModel, table=True):
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
     locale: str | None = Field(default=None, max_length=16)
     tz: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)

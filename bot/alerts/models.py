@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 from bot.clock import utcnow
 from bot.crypto import Sealed
 from bot.i18n import N_
+from bot.people import CHAT_ID_LENGTH
 from bot.vocabulary import IncidentType, enum_column
 
 
@@ -84,7 +85,7 @@ class BackupAlert(SQLModel, table=True):
     place: str | None = Field(default=None, sa_type=Sealed())  # restricted
     raised_at: datetime = Field(default_factory=utcnow, index=True)
     # The partnership channel the live board was posted to (None: no SAMEN_PARTNERSHIP_CHANNEL then).
-    board_channel: str | None = Field(default=None, max_length=32)
+    board_channel: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     # Raised with every change that the board shows: each board version is its own outbox row.
     board_version: int = Field(default=0)
     # The escalation plan in minutes after raised_at, as configured when it was raised.
@@ -96,8 +97,8 @@ class BackupAlert(SQLModel, table=True):
     safety: SafetyState = Field(default=SafetyState.ONBEKEND, sa_type=enum_column(SafetyState, 16))
     safety_answered_at: datetime | None = None
     closed_at: datetime | None = Field(default=None, index=True)
-    closed_by_team_id: str | None = Field(default=None, max_length=32)
-    closed_by_user_id: str | None = Field(default=None, max_length=32)
+    closed_by_team_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    closed_by_user_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     summary: str | None = Field(default=None, sa_type=Sealed())  # restricted: it tells what happened
     # The lesson is meant to be shared and found again: plain text, and the form asks for no names.
     lesson: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
@@ -115,12 +116,12 @@ class AlertPartner(SQLModel, table=True):
     alert_id: int = Field(foreign_key="backup_alert.id", primary_key=True)
     partner_id: int = Field(foreign_key="partner.id", primary_key=True)
     partner_name: str = Field(max_length=100)  # as it was when raised: the board never changes names
-    alert_channel_id: str | None = Field(default=None, max_length=32)  # where its copy was posted
+    alert_channel_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)  # where its copy was posted
     # What was missing when it was raised: "channel", "duty", "lead" (comma-separated), or empty.
     gaps: str = Field(default="", max_length=64)
     acknowledged_at: datetime | None = None
-    acknowledged_by_team_id: str | None = Field(default=None, max_length=32)
-    acknowledged_by_user_id: str | None = Field(default=None, max_length=32)
+    acknowledged_by_team_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    acknowledged_by_user_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     # By which way the acknowledgement came: "chat" (a button), "sms" (a reply), "email" (the link).
     acknowledged_via: str | None = Field(default=None, max_length=8)
 
@@ -138,6 +139,6 @@ class SupportAction(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Sealed())  # restricted: may name people or places
     # "view:<view id>:<round>": a double-submitted form records one action.
     source_key: str = Field(max_length=128, unique=True)
-    recorded_by_team_id: str = Field(max_length=32)
-    recorded_by_user_id: str = Field(max_length=32)
+    recorded_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    recorded_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     recorded_at: datetime = Field(default_factory=utcnow)

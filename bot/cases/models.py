@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
+from bot.people import CHAT_ID_LENGTH
 from bot.signals.models import CaseSignal as CaseSignal  # the case a signal became part of
 from bot.vocabulary import Contribution, FocusElement, enum_column
 
@@ -41,10 +42,10 @@ class Case(SQLModel, table=True):
     strategic: bool = Field(default=False)
     status: CaseStatus = Field(default=CaseStatus.OPEN, sa_type=enum_column(CaseStatus, 16), index=True)
     # The case's message in the partnership channel: status changes of its interventions go in its thread.
-    thread_channel: str | None = Field(default=None, max_length=32)
-    thread_ts: str | None = Field(default=None, max_length=32)
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
+    thread_channel: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    thread_ts: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    created_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    created_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
     # The total in tenths (0–1000) of an open case, kept in step by bot/cases/totals.py (migration 0016).
@@ -94,8 +95,8 @@ class CaseScore(SQLModel, table=True):
     criterion_id: int = Field(foreign_key="selection_criterion.id")
     score: int
     reason: str = Field(max_length=1000)
-    by_team_id: str = Field(max_length=32)
-    by_user_id: str = Field(max_length=32)
+    by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     at: datetime = Field(default_factory=utcnow)
 
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
+from bot.people import CHAT_ID_LENGTH
 from bot.vocabulary import enum_column
 
 
@@ -42,8 +43,8 @@ class CheckinSchedule(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    channel_id: str = Field(max_length=32, index=True)
-    team_id: str = Field(max_length=32)  # the workspace of the channel (the planner's)
+    channel_id: str = Field(max_length=CHAT_ID_LENGTH, index=True)
+    team_id: str = Field(max_length=CHAT_ID_LENGTH)  # the workspace of the channel (the planner's)
     weekdays: str = Field(max_length=16)  # "0,1,2,3,4": Monday is 0
     clock: str = Field(max_length=5)  # "09:00", wall-clock time in `timezone`
     timezone: str = Field(max_length=64)
@@ -58,8 +59,8 @@ class CheckinSchedule(SQLModel, table=True):
     next_at: datetime | None = None  # UTC; None when paused or deleted
     # The Slack view that created it: a modal submitted twice plans once.
     submission_key: str | None = Field(default=None, max_length=64, unique=True)
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
+    created_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    created_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -80,7 +81,7 @@ class CheckinMoment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     schedule_id: int = Field(foreign_key="checkin_schedule.id", index=True)
     local_date: date  # the day in the schedule's zone
-    channel_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=CHAT_ID_LENGTH)
     opens_at: datetime  # UTC
     remind_at: datetime  # UTC: three quarters of the window
     closes_at: datetime  # UTC
@@ -99,8 +100,8 @@ class CheckinAnswer(SQLModel, table=True):
     __tablename__ = "checkin_answer"
 
     moment_id: int = Field(foreign_key="checkin_moment.id", primary_key=True)
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
     partner_id: int = Field(foreign_key="partner.id")
     expected: bool = Field(default=True)  # False: answered without being asked (a colleague stepping in)
     version: int = Field(default=0)  # 0: not answered; n: the n-th answer (n > 1 edits the first post)
@@ -128,13 +129,13 @@ class Alignment(SQLModel, table=True):
     subject_id: int = Field(foreign_key="subject.id", index=True)
     topic: str | None = Field(default=None, max_length=200)  # checked for personal data
     partner_id: int = Field(foreign_key="partner.id")  # the partner of the person who called it
-    called_by_team_id: str = Field(max_length=32)
-    called_by_user_id: str = Field(max_length=32)
+    called_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    called_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     day: date  # in the partnership's zone
     status: AlignmentStatus = Field(
         default=AlignmentStatus.GEVRAAGD, sa_type=enum_column(AlignmentStatus, 16)
     )
-    conversation_id: str | None = Field(default=None, max_length=32)  # the group conversation
+    conversation_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)  # the group conversation
     slots: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))  # JSON ISO times
     version: int = Field(default=0)  # +1 on every change of the group's message: keys its edits
     language: str = Field(max_length=8)
@@ -154,8 +155,8 @@ class AlignmentInvite(SQLModel, table=True):
     __tablename__ = "alignment_invite"
 
     alignment_id: int = Field(foreign_key="alignment.id", primary_key=True)
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
     partner_id: int = Field(foreign_key="partner.id")
     answer: InviteAnswer = Field(default=InviteAnswer.OPEN, sa_type=enum_column(InviteAnswer, 16))
     answered_at: datetime | None = None
@@ -168,8 +169,8 @@ class AlignmentVote(SQLModel, table=True):
 
     alignment_id: int = Field(foreign_key="alignment.id", primary_key=True)
     slot: int = Field(primary_key=True)
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(primary_key=True, max_length=CHAT_ID_LENGTH)
 
 
 class AlignmentAgreement(SQLModel, table=True):
@@ -180,11 +181,11 @@ class AlignmentAgreement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     alignment_id: int = Field(foreign_key="alignment.id", index=True)
     what: str = Field(max_length=200)  # checked for personal data
-    owner_team_id: str = Field(max_length=32)
-    owner_user_id: str = Field(max_length=32)
+    owner_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    owner_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     owner_partner_id: int = Field(foreign_key="partner.id")
     due_on: date | None = None
     submission_key: str | None = Field(default=None, max_length=64, unique=True)
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
+    created_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    created_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)

@@ -24,6 +24,7 @@ from sqlmodel import Field, SQLModel
 from bot.clock import utcnow
 from bot.crypto import Sealed
 from bot.i18n import N_
+from bot.people import CHAT_ID_LENGTH
 from bot.vocabulary import Contribution, FocusElement, InstrumentType, enum_column
 
 
@@ -80,8 +81,8 @@ class Intervention(SQLModel, table=True):
     instrument: str = Field(max_length=200)  # e.g. "Sluiting pand (art. 13b Opiumwet)"
     focus_element: FocusElement = Field(sa_type=enum_column(FocusElement, 32))
     owner_partner_id: int = Field(foreign_key="partner.id")
-    owner_team_id: str = Field(max_length=32)
-    owner_user_id: str = Field(max_length=32)
+    owner_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    owner_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     round: int = Field(default=1)
     status: InterventionStatus = Field(
         default=InterventionStatus.VOORGESTELD, sa_type=enum_column(InterventionStatus, 16)
@@ -107,8 +108,8 @@ class Intervention(SQLModel, table=True):
     version: int = Field(default=1)  # +1 on every change: keys the messages about each change
     # The Slack view that created it: a modal submitted twice creates it once.
     submission_key: str | None = Field(default=None, max_length=64, unique=True)
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
+    created_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    created_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)  # the last change by a person: the stale clock
     started_at: datetime | None = None
@@ -140,8 +141,8 @@ class InterventionAsk(SQLModel, table=True):
     contribution: Contribution = Field(sa_type=enum_column(Contribution, 32))
     asked_at: datetime = Field(default_factory=utcnow)
     accepted_at: datetime | None = None
-    accepted_by_team_id: str | None = Field(default=None, max_length=32)
-    accepted_by_user_id: str | None = Field(default=None, max_length=32)
+    accepted_by_team_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    accepted_by_user_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
 
 
 class InterventionSubject(SQLModel, table=True):
@@ -166,8 +167,8 @@ class Lesson(SQLModel, table=True):
     focus_element: FocusElement = Field(sa_type=enum_column(FocusElement, 32))
     instrument_type: InstrumentType = Field(sa_type=enum_column(InstrumentType, 32))
     text: str = Field(max_length=2000)
-    by_team_id: str = Field(max_length=32)
-    by_user_id: str = Field(max_length=32)
+    by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -187,8 +188,8 @@ class Goal(SQLModel, table=True):
     year: int
     # The Slack view that created it: a modal submitted twice creates it once.
     submission_key: str | None = Field(default=None, max_length=64, unique=True)
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
+    created_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    created_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)
 
 

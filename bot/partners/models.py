@@ -13,6 +13,7 @@ from bot.authz import Role
 from bot.clock import utcnow
 from bot.crypto import Sealed
 from bot.i18n import N_
+from bot.people import CHAT_ID_LENGTH
 
 
 class PartnerType(StrEnum):
@@ -100,9 +101,9 @@ class Partner(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     type: PartnerType = Field(sa_type=_enum_type(PartnerType, 32))
-    alert_channel_id: str | None = Field(default=None, max_length=32)
-    lead_team_id: str | None = Field(default=None, max_length=32)
-    lead_user_id: str | None = Field(default=None, max_length=32)
+    alert_channel_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    lead_team_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
+    lead_user_id: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     # How many open interventions the partner can carry at once (its work-in-progress limit).
     capacity: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
@@ -122,8 +123,8 @@ class Member(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("team_id", "user_id", name="uq_member_person"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
-    user_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(max_length=CHAT_ID_LENGTH)
     partner_id: int = Field(foreign_key="partner.id", index=True)
     role: Role = Field(default=Role.MEMBER, sa_type=_enum_type(Role, 16))
     display_name: str | None = Field(default=None, max_length=100)
@@ -146,8 +147,8 @@ class DutyContact(SQLModel, table=True):
 
     partner_id: int = Field(foreign_key="partner.id", primary_key=True)
     position: int = Field(primary_key=True)
-    team_id: str = Field(max_length=32)
-    user_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(max_length=CHAT_ID_LENGTH)
 
     @property
     def person(self) -> PersonRef:

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
+from bot.people import CHAT_ID_LENGTH
 
 
 class ReachLink(SQLModel, table=True):
@@ -19,8 +20,8 @@ class ReachLink(SQLModel, table=True):
 
     jti: str = Field(primary_key=True, max_length=32)
     alert_id: int = Field(foreign_key="backup_alert.id", index=True)
-    team_id: str = Field(max_length=32)
-    user_id: str = Field(max_length=32)
+    team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    user_id: str = Field(max_length=CHAT_ID_LENGTH)
     expires_at: datetime
     used_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
 from bot.crypto import Sealed
+from bot.people import CHAT_ID_LENGTH
 from bot.vocabulary import FocusElement, SignalCategory, SubjectRole, enum_column
 
 
@@ -49,8 +50,8 @@ class Signal(SQLModel, table=True):
     # as JSON {"summary": original, "location_or_sector": original}. Shown only with the details.
     kept_out: str | None = Field(default=None, sa_type=Sealed())
     partner_id: int = Field(foreign_key="partner.id", index=True)  # originating partner
-    reporter_team_id: str = Field(max_length=32)
-    reporter_user_id: str = Field(max_length=32)
+    reporter_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    reporter_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     status: SignalStatus = Field(
         default=SignalStatus.NIEUW, sa_type=enum_column(SignalStatus, 16), index=True
     )
@@ -59,7 +60,7 @@ class Signal(SQLModel, table=True):
     # the partnership's coordinators, unless the reporter chose otherwise (the default is yes).
     share_with_coordinators: bool = Field(default=True)
     # Where the signal's message (with its weighing button) was posted, so later updates go there too.
-    message_channel: str | None = Field(default=None, max_length=32)
+    message_channel: str | None = Field(default=None, max_length=CHAT_ID_LENGTH)
     # Slack's view id of the submission that created it: a modal submitted twice registers once.
     submission_key: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -123,6 +124,6 @@ class Assessment(SQLModel, table=True):
     legal_basis: str | None = Field(default=None, max_length=200)  # Grondslag, for the TAAK step
     recency: str | None = Field(default=None, max_length=16)  # for the ERNST step: a Recency value
     reason: str = Field(max_length=1000)
-    by_team_id: str = Field(max_length=32)
-    by_user_id: str = Field(max_length=32)
+    by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     at: datetime = Field(default_factory=utcnow)

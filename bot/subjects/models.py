@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
 from bot.crypto import Sealed
+from bot.people import CHAT_ID_LENGTH
 from bot.vocabulary import SubjectKind, SubjectRole, enum_column
 
 
@@ -23,6 +24,6 @@ class Subject(SQLModel, table=True):
     # Who or what it is, as the registering partner described it: restricted, encrypted at rest.
     identity: str | None = Field(default=None, sa_type=Sealed())
     partner_id: int = Field(foreign_key="partner.id", index=True)  # the partner that first described it
-    created_by_team_id: str = Field(max_length=32)
-    created_by_user_id: str = Field(max_length=32)
+    created_by_team_id: str = Field(max_length=CHAT_ID_LENGTH)
+    created_by_user_id: str = Field(max_length=CHAT_ID_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)
