@@ -197,22 +197,11 @@ _Unit = str | _Piece
 
 def _units(line: str) -> list[_Unit]:
     units: list[_Unit] = []
-    position = 0
-    for found in _SLACK_FORM.finditer(line):
-        units.extend(_text_units(line[position : found.start()]))
-        units.append(_Piece("form", found.group(1)))
-        position = found.end()
-    units.extend(_text_units(line[position:]))
-    return units
-
-
-def _text_units(escaped: str) -> list[_Unit]:
-    units: list[_Unit] = []
-    parts = escaped.split("`")
+    parts = line.split("`")
     # parts[odd] lie between backticks: a code span when closed and not empty, else the backtick is text.
     index = 0
     while index < len(parts):
-        units.extend(_emoji(_unescape(parts[index])))
+        units.extend(_text_units(parts[index]))
         if index + 1 < len(parts):
             if index + 2 < len(parts) and parts[index + 1]:
                 units.append(_Piece("code", parts[index + 1]))
@@ -220,6 +209,17 @@ def _text_units(escaped: str) -> list[_Unit]:
                 continue
             units.append("`")
         index += 1
+    return units
+
+
+def _text_units(escaped: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    position = 0
+    for found in _SLACK_FORM.finditer(escaped):
+        units.extend(_emoji(_unescape(escaped[position : found.start()])))
+        units.append(_Piece("form", found.group(1)))
+        position = found.end()
+    units.extend(_emoji(_unescape(escaped[position:])))
     return units
 
 
@@ -528,9 +528,8 @@ def _block(message: _Message, block: Mapping[str, Any]) -> None:
     elif kind == "input":
         _block_text(message, block.get("label"))
     elif kind == "image":
-        _link_button(
-            message, {"url": block.get("image_url", ""), "text": block.get("title") or block.get("alt_text")}
-        )
+        title = block.get("title") or {"type": "plain_text", "text": str(block.get("alt_text", ""))}
+        _link_button(message, {"url": block.get("image_url", ""), "text": title})
     elif kind == "rich_text":
         # No template writes rich_text; what a person may paste in one is shown as its plain text.
         _block_text(message, {"type": "plain_text", "text": _rich_text_plain(block), "emoji": False})
