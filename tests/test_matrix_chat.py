@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import importlib
 import json
-import sys
 import threading
 import time
-import types
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,22 +15,9 @@ from typing import Any
 
 import pytest
 from homeserver import Homeserver, MatrixUser
-
-from bot.chat import PERMANENT, RETRY_AFTER, TRANSIENT, ChatFailure, Identity, Sent
-
-try:  # bot/matrix/html.py is written beside this file; until it lands, a stand-in of its one function
-    importlib.import_module("bot.matrix.html")
-except ImportError:  # pragma: no cover - only while html.py is missing
-    _html = types.ModuleType("bot.matrix.html")
-
-    def _message_content(content: Any, *, msgtype: str = "m.text") -> dict[str, Any]:
-        return {"msgtype": msgtype, "body": str(content.get("text") or "")}
-
-    _html.message_content = _message_content  # type: ignore[attr-defined]
-    sys.modules["bot.matrix.html"] = _html
-
 from mautrix.errors import make_request_error
 
+from bot.chat import PERMANENT, RETRY_AFTER, TRANSIENT, ChatFailure, Identity, Sent
 from bot.matrix.chat import OUTBOX_FIELD, MatrixChat
 from bot.matrix.connection import MatrixConnection, outcome_of
 
@@ -378,3 +362,18 @@ def test_what_a_homeserver_answers_becomes_an_outcome(
         assert outcome.refused
     elif outcome.kind == TRANSIENT:
         assert outcome.maybe_delivered
+
+
+def test_for_services_shares_one_connection_per_process(homeserver: Homeserver, bot: MatrixUser) -> None:
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(
+        matrix_homeserver_url=homeserver.url, matrix_user_id=bot.user_id, matrix_access_token=bot.access_token
+    )
+    services: Any = SimpleNamespace(settings=settings)
+    first, second = MatrixChat.for_services(services), MatrixChat.for_services(services)
+    try:
+        assert first.connection is second.connection
+        assert first.whoami().user_id == bot.user_id
+    finally:
+        first.connection.close()

@@ -66,7 +66,7 @@ _shared_lock = threading.Lock()
 
 def shared_connection(settings: Settings) -> MatrixConnection:
     """The process's one connection for these settings (its loop, its session, its DM cache)."""
-    key = (str(getattr(settings, "matrix_homeserver_url", "")), str(getattr(settings, "matrix_user_id", "")))
+    key = (str(settings.matrix_homeserver_url), str(settings.matrix_user_id))
     with _shared_lock:
         if key not in _shared:
             _shared[key] = MatrixConnection.from_settings(settings)

@@ -204,14 +204,15 @@ class MatrixConnection:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatrixConnection:
-        url = getattr(settings, "matrix_homeserver_url", None)
-        user = getattr(settings, "matrix_user_id", None)
-        token: Any = getattr(settings, "matrix_access_token", None)
-        if token is not None and hasattr(token, "get_secret_value"):
-            token = token.get_secret_value()
+        """The bot's account as configured (MATRIX_HOMESERVER_URL, MATRIX_USER_ID, MATRIX_ACCESS_TOKEN)."""
+        url, user, token = (
+            settings.matrix_homeserver_url,
+            settings.matrix_user_id,
+            settings.matrix_access_token,
+        )
         if not (url and user and token):
             raise ValueError("Matrix needs MATRIX_HOMESERVER_URL, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN")
-        return cls(str(url), str(user), str(token))
+        return cls(url, user, token)
 
     # -- the loop --------------------------------------------------------------------------------------
     def start(self) -> None:
