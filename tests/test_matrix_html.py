@@ -87,7 +87,7 @@ def parsed(formatted_body: str) -> _Tags:
 
 
 def render(name: str, **context: Any) -> dict[str, Any]:
-    return Renderer().render(name, "nl", **context)  # type: ignore[no-any-return]
+    return Renderer().render(name, "nl", **context)
 
 
 def rendered_sample(name: str) -> dict[str, Any]:
@@ -415,8 +415,19 @@ def test_a_message_too_large_for_matrix_goes_as_plain_text_within_the_limit() ->
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*x* &amp; " * 300}} for _ in range(50)]
     content = message_content({"blocks": blocks})
     assert "formatted_body" not in content and "format" not in content
-    assert len(json.dumps(content, ensure_ascii=False).encode()) <= 60_000
+    assert len(json.dumps(content, ensure_ascii=False).encode()) <= 45_000
     assert content["body"].endswith("…")
+
+
+def test_mentions_and_room_links_take_matrix_ids_and_slack_ids_as_before() -> None:
+    assert mrkdwn.mention(KARIN) == f"<@{KARIN}>"
+    assert mrkdwn.mention("U0ABC123") == "<@U0ABC123>"
+    assert mrkdwn.channel_link(ROOM) == f"<#{ROOM}>"
+    assert mrkdwn.channel_link("!opaque12") == "<#!opaque12>"  # room version 12: no server part
+    assert mrkdwn.channel_link("C0ABC123") == "<#C0ABC123>"
+    for not_an_id in ("@karin", "karin:example.nl", "@ka rin:example.nl", "<!channel>", "@karin:x.nl>"):
+        assert mrkdwn.mention(not_an_id) == mrkdwn.escape(not_an_id)
+    assert mrkdwn.channel_link("!a b:example.nl") == "!a b:example.nl"
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

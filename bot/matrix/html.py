@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 CHOICES_KEY: Final = "nl.samen.choices"  # the event content key carrying the message's choices
 HTML_FORMAT: Final = "org.matrix.custom.html"
 
-# Matrix refuses events over 65,536 bytes (the whole event, with its envelope): past this the HTML goes
-# and the plain body carries the message alone, shortened if it must be.
-_CONTENT_BYTES: Final = 60_000
+# Matrix refuses events over 65,536 bytes (the whole event, with its envelope, and in an encrypted room
+# the ciphertext in base64): past this the HTML goes and the plain body carries the message alone,
+# shortened if it must be.
+_CONTENT_BYTES: Final = 45_000  # encrypted, base64 makes it a third larger
 _MAX_CHOICES: Final = 100  # more than any Block Kit message can hold (50 blocks × 25 elements is not)
 
 # Slack's context blocks are small and grey; Element renders a <font> with data-mx-color.
@@ -386,6 +387,12 @@ class _Message:
             else:
                 self.add(segment.html, segment.plain)
 
+    def inline_html(self, obj: Mapping[str, Any]) -> str:
+        """A text object's HTML where no paragraph may stand (a list item)."""
+        if obj.get("type") == "mrkdwn":
+            return "".join(segment.html for segment in _segments(str(obj.get("text", "")), self.mentions))
+        return "<br>".join(html.escape(line, quote=False) for line in _text_of(obj)[1].split("\n"))
+
     def choose(self, choices: list[Choice]) -> None:
         if not choices:
             return
@@ -403,12 +410,7 @@ def _text_of(obj: Any) -> tuple[str, str]:
     if obj.get("type") == "mrkdwn":
         return text, plain_text(text)
     shown = _emoji(text) if obj.get("emoji", True) else text
-    return _escape_mrkdwn_free(shown), shown
-
-
-def _escape_mrkdwn_free(plain: str) -> str:
-    """Plain text as mrkdwn that reads back exactly as it is (for the one path that renders both)."""
-    return plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return shown, shown
 
 
 def _plain_label(obj: Any) -> str:
@@ -508,12 +510,10 @@ def _block(message: _Message, block: Mapping[str, Any]) -> None:
         message.add(f"<h4>{html.escape(label, quote=False)}</h4>", label)
     elif kind == "section":
         _block_text(message, block.get("text"))
-        fields = [_text_of(f) for f in block.get("fields") or []]
+        fields = [f for f in block.get("fields") or [] if isinstance(f, Mapping)]
         if fields:
-            items = "".join(f"<li>{html_text(text)}</li>" for text, _plain in fields)
-            message.add(f"<ul>{items}</ul>", "\n".join(f"• {plain}" for _text, plain in fields))
-            for text, _plain in fields:
-                _segments(text, message.mentions)  # for m.mentions
+            items = "".join(f"<li>{message.inline_html(f)}</li>" for f in fields)
+            message.add(f"<ul>{items}</ul>", "\n".join(f"• {_text_of(f)[1]}" for f in fields))
         if isinstance(block.get("accessory"), Mapping):
             _elements(message, [block["accessory"]], block_id)
     elif kind == "context":
