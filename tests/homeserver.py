@@ -332,6 +332,43 @@ class MatrixUser:
     def event(self, room_id: str, event_id: str) -> dict[str, Any]:
         return self.call("GET", f"/_matrix/client/v3/rooms/{_q(room_id)}/event/{_q(event_id)}")
 
+    def current_content(self, room_id: str, event_id: str) -> dict[str, Any]:
+        """An event's content as Element shows it: that of its latest edit (m.replace) by the same sender."""
+        original = self.event(room_id, event_id)
+        edits = self.call(
+            "GET",
+            f"/_matrix/client/v1/rooms/{_q(room_id)}/relations/{_q(event_id)}/m.replace",
+            query={"limit": "100"},
+        )["chunk"]
+        by_sender = [edit for edit in edits if edit["sender"] == original["sender"]]
+        if not by_sender:
+            return dict(original.get("content", {}))
+        latest = max(by_sender, key=lambda edit: (edit["origin_server_ts"], edit["event_id"]))
+        return dict(latest["content"].get("m.new_content", {}))
+
+    def thread(self, room_id: str, root: str) -> list[dict[str, Any]]:
+        """The replies in the thread of `root`, newest first (the root itself not included)."""
+        return list(
+            self.call(
+                "GET",
+                f"/_matrix/client/v1/rooms/{_q(room_id)}/relations/{_q(root)}/m.thread",
+                query={"limit": "100", "dir": "b"},
+            )["chunk"]
+        )
+
+    def edit(self, room_id: str, event_id: str, text: str) -> str:
+        """Replace the text of one's own message (m.replace), as Element does."""
+        return self.send(
+            room_id,
+            "m.room.message",
+            {
+                "msgtype": "m.text",
+                "body": f"* {text}",
+                "m.new_content": {"msgtype": "m.text", "body": text},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+            },
+        )
+
     def wait_for(
         self, room_id: str, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 15
     ) -> dict[str, Any]:
@@ -426,13 +463,22 @@ def _write_config(directory: Path, database: Path, port: int, shared_secret: str
     return path
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Synapse ends when the pytest worker dies, even by SIGKILL, so no homeserver outlives a run."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Synapse gets SIGTERM when the thread that started it ends, even by SIGKILL of the pytest worker, so no
+    homeserver outlives a run (Linux; start it from a thread that lives as long as it should)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
 
-        with contextlib.suppress(OSError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
+    except (OSError, AttributeError):
+        return None
+
+    def in_child() -> None:  # pragma: no cover - runs in the child between fork and exec
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return in_child
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -479,7 +525,7 @@ def running_homeserver(directory: Path | None = None) -> Iterator[Homeserver]:
         stdin=subprocess.DEVNULL,
         cwd=workdir,
         env=environment,
-        preexec_fn=_die_with_parent,
+        preexec_fn=_parent_death_signal(),
     )
     try:
         while True:

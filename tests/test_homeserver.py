@@ -51,6 +51,12 @@ def test_people_talk_react_and_reply_in_a_thread(homeserver: Homeserver) -> None
     assert [event["event_id"] for event in newest[:2]] == [quote, answer]  # newest first
     assert newest[0]["content"]["m.relates_to"] == {"m.in_reply_to": {"event_id": answer}}
 
+    assert [event["event_id"] for event in karin.thread(room, question)] == [answer]
+    piet.edit(room, answer, "Ik, morgen")
+    karin.edit(room, answer, "niet van Karin")  # only the sender's own edits count
+    assert karin.current_content(room, answer)["body"] == "Ik, morgen"
+    assert karin.current_content(room, question)["body"] == "Wie kijkt er naar de loods?"
+
     piet.leave(room)
     assert room not in piet.rooms()
 
