@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from bot import clock
 from bot.db import insert_for
-from bot.outbox.models import OutboxLane, OutboxMessage, OutboxStatus, Priority
+from bot.outbox.models import KEY_LENGTH, OutboxLane, OutboxMessage, OutboxStatus, Priority
 
 NOTIFY_CHANNEL = "samen_outbox"
 WAKE_KEY = "wake_outbox"  # session.info key: a callable that wakes this process's dispatcher
@@ -157,7 +157,7 @@ def _row(
 ) -> dict[str, Any]:
     """The outbox row `enqueue` writes for these arguments."""
     return {
-        "key": key[:255],
+        "key": key[:KEY_LENGTH],
         "priority": int(priority),
         "method": method,
         "lane": lane,
