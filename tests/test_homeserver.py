@@ -112,3 +112,18 @@ def test_registration_needs_the_shared_secret(homeserver: Homeserver) -> None:
     with pytest.raises(MatrixError) as refused:
         forged.register(_name("mallory"))
     assert refused.value.status == 403
+
+
+def test_a_tight_rate_limit_answers_limit_exceeded(homeserver: Homeserver) -> None:
+    karin = homeserver.register(_name("karin"))
+    room = karin.create_room()
+    homeserver.rate_limit(karin.user_id, messages_per_second=1, burst_count=1)
+    path = f"/_matrix/client/v3/rooms/{urllib.parse.quote(room)}/send/m.room.message/"
+    with pytest.raises(MatrixError) as limited:
+        for number in range(5):
+            content = {"msgtype": "m.text", "body": str(number)}
+            karin.call("PUT", path + uuid.uuid4().hex, content, retry=False)
+    assert limited.value.status == 429
+    assert limited.value.errcode == "M_LIMIT_EXCEEDED"
+    assert limited.value.body["retry_after_ms"] > 0
+    karin.say(room, "na het wachten")  # the client waits out retry_after_ms itself
