@@ -391,7 +391,7 @@ class _Message:
         """A text object's HTML where no paragraph may stand (a list item)."""
         if obj.get("type") == "mrkdwn":
             return "".join(segment.html for segment in _segments(str(obj.get("text", "")), self.mentions))
-        return "<br>".join(html.escape(line, quote=False) for line in _text_of(obj)[1].split("\n"))
+        return "<br>".join(html.escape(line, quote=False) for line in _text_of(obj).split("\n"))
 
     def choose(self, choices: list[Choice]) -> None:
         if not choices:
@@ -402,19 +402,19 @@ class _Message:
         self.choices.extend(choices)
 
 
-def _text_of(obj: Any) -> tuple[str, str]:
-    """A Block Kit text object as (mrkdwn, plain): a plain_text's text is shown literally by Slack."""
+def _text_of(obj: Any) -> str:
+    """A Block Kit text object as a person reads it: a plain_text's text is shown literally by Slack
+    (its shortcodes as emoji), a mrkdwn's as `plain_text` reads it."""
     if not isinstance(obj, Mapping) or not isinstance(obj.get("text"), str):
-        return "", ""
+        return ""
     text: str = obj["text"]
     if obj.get("type") == "mrkdwn":
-        return text, plain_text(text)
-    shown = _emoji(text) if obj.get("emoji", True) else text
-    return shown, shown
+        return plain_text(text)
+    return _emoji(text) if obj.get("emoji", True) else text
 
 
 def _plain_label(obj: Any) -> str:
-    return " ".join(_text_of(obj)[1].split())
+    return " ".join(_text_of(obj).split())
 
 
 def _block_text(message: _Message, obj: Any, *, muted: bool = False) -> None:
@@ -423,7 +423,7 @@ def _block_text(message: _Message, obj: Any, *, muted: bool = False) -> None:
     if obj.get("type") == "mrkdwn":
         message.mrkdwn(str(obj.get("text", "")), muted=muted)
         return
-    shown = _text_of(obj)[1]
+    shown = _text_of(obj)
     if shown:
         inner = "<br>".join(html.escape(line, quote=False) for line in shown.split("\n"))
         if muted:
@@ -506,14 +506,14 @@ def _block(message: _Message, block: Mapping[str, Any]) -> None:
     kind = block.get("type")
     block_id = str(block.get("block_id", ""))
     if kind == "header":
-        label = _text_of(block.get("text"))[1]
+        label = _text_of(block.get("text"))
         message.add(f"<h4>{html.escape(label, quote=False)}</h4>", label)
     elif kind == "section":
         _block_text(message, block.get("text"))
         fields = [f for f in block.get("fields") or [] if isinstance(f, Mapping)]
         if fields:
             items = "".join(f"<li>{message.inline_html(f)}</li>" for f in fields)
-            message.add(f"<ul>{items}</ul>", "\n".join(f"• {_text_of(f)[1]}" for f in fields))
+            message.add(f"<ul>{items}</ul>", "\n".join(f"• {_text_of(f)}" for f in fields))
         if isinstance(block.get("accessory"), Mapping):
             _elements(message, [block["accessory"]], block_id)
     elif kind == "context":
