@@ -138,14 +138,18 @@ def serve(
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 2,
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
-    """HTTP mode: Slack's requests at POST /slack/events, health at GET /healthz."""
+    """HTTP mode: Slack's requests at POST /slack/events, health at GET /healthz (not on Matrix)."""
+    settings = load()
+    if settings.matrix:
+        # Matrix sends nothing to Samen: Samen syncs with the homeserver, which `samen run` does.
+        typer.echo("samen: serve is for Slack's HTTP mode; with SAMEN_CHAT=matrix use `samen run`", err=True)
+        raise typer.Exit(2)
     # Before anything creates prometheus_client's metrics: gunicorn's workers must share a directory
     # so that /metrics, answered by any one of them, sums them all.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="samen-metrics-")
     from bot.server import serve_http
 
-    settings = load()
     refused = start(settings)
     # A refused token: still served, so that /livez answers and /readyz says why it is not ready.
     serve_http(
@@ -190,10 +194,15 @@ def worker(
         # Nothing could be sent: the messages wait in the outbox until the token is fixed and Samen restarted.
         _wait_for_a_stop_signal()
         return
-    from bot.slack.chat import SlackChat
-
     keep_releasing()  # freed memory back to the system, arenas limited before the threads (bot/memory.py)
-    running = Worker(services, SlackChat.for_services(services))
+    if settings.matrix:
+        from bot.matrix.chat import MatrixChat
+
+        running = Worker(services, MatrixChat.for_services(services))
+    else:
+        from bot.slack.chat import SlackChat
+
+        running = Worker(services, SlackChat.for_services(services))
     _stop_on_signals(running.stop)
     running.start()
     running.wait()
@@ -208,10 +217,11 @@ def run(
     metrics_port: MetricsPort = 0,
     metrics_host: MetricsHost = "0.0.0.0",  # noqa: S104
 ) -> None:
-    """Everything in one process: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    """Everything in one process: on Matrix its sync; on Slack Socket Mode when SLACK_APP_TOKEN is set,
+    else HTTP."""
     settings = load()
     refused = start(settings)
-    if settings.socket_mode and refused:
+    if (settings.socket_mode or settings.matrix) and refused:
         from bot.probes import serve_operations
         from bot.runtime import Services
 
@@ -221,6 +231,19 @@ def run(
                 Services.build(settings, slack_refused=refused), host=metrics_host, port=metrics_port
             )
         _wait_for_a_stop_signal()
+    elif settings.matrix:
+        from bot.matrix.front import serve_matrix
+        from bot.worker import Worker
+        from commands import register_all
+
+        keep_releasing()
+        # Like Socket Mode: no HTTP port of its own, --metrics-port gives probes and Prometheus one.
+        serve_matrix(
+            settings,
+            features=register_all,
+            worker=Worker,
+            metrics=(metrics_host, metrics_port) if metrics_port else None,
+        )
     elif settings.socket_mode:
         from bot.slack.socketmode import serve_socket_mode
         from bot.startup import StartupFailed
@@ -266,12 +289,12 @@ def demo(
 
 
 def start(settings: Settings) -> str | None:
-    """Before serving: wait for the database, migrate it, ask Slack about the bot token (bot/startup.py).
-    Returns Slack's refusal of the token, or None. The database or Slack away past SAMEN_STARTUP_TIMEOUT:
-    one line and exit 1 (SIGTERM meanwhile: exit 0, nothing was started)."""
+    """Before serving: wait for the database, migrate it, ask Slack about the bot token, or the Matrix
+    homeserver about the access token (bot/startup.py). Returns the refusal of the token, or None. The
+    database or the chat away past SAMEN_STARTUP_TIMEOUT: one line and exit 1 (SIGTERM meanwhile: exit 0,
+    nothing was started)."""
     from bot.db import migrate_in_child
-    from bot.slack.chat import startup_chat
-    from bot.startup import Deadline, StartupFailed, check_slack, wait_for_database
+    from bot.startup import Deadline, StartupFailed, check_matrix, check_slack, wait_for_database
 
     def stop_while_starting(_signum: int, _frame: Any) -> None:
         raise SystemExit(0)
@@ -281,6 +304,10 @@ def start(settings: Settings) -> str | None:
     try:
         wait_for_database(settings.database_url, deadline)
         migrate_in_child(settings.database_url)
+        if settings.matrix:
+            return check_matrix(settings, deadline)
+        from bot.slack.chat import startup_chat
+
         return check_slack(settings, deadline, startup_chat(settings))
     except StartupFailed as failed:
         _give_up(failed)

@@ -11,19 +11,26 @@ wrong, where, and what to do — never a traceback:
 - Slack refuses the bot token (`invalid_auth`, `token_revoked`, …): one error line naming
   SLACK_BOT_TOKEN and what to do; the process goes on serving its probes with /readyz "not ready",
   so that the operator sees why instead of a restart loop (`check_slack` returns the refusal).
+- On Matrix (SAMEN_CHAT=matrix) the homeserver is asked whose the access token is
+  (`GET /_matrix/client/v3/account/whoami`, `check_matrix`): unreachable, busy or rate limited as Slack;
+  the token refused (`M_UNKNOWN_TOKEN`, …) as Slack's refusal, naming MATRIX_ACCESS_TOKEN; the token of
+  another account than MATRIX_USER_ID, or an address that is no Matrix homeserver: `StartupFailed`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from bot.chat import RETRY_AFTER, Chat, ChatFailure
+from bot.chat import NETWORK_ERRORS, RETRY_AFTER, Chat, ChatFailure
 from bot.config import HOW_TO_OBTAIN, Settings
 
 logger = logging.getLogger(__name__)
@@ -215,3 +222,83 @@ def _who_am_i(chat: Chat) -> str | None:
             raise Unreachable(outcome.reason) from None
         return outcome.reason
     return None
+
+
+# -- Matrix ------------------------------------------------------------------------------------------
+
+WHOAMI: Final = "/_matrix/client/v3/account/whoami"
+# Each attempt's own limit: a homeserver that takes the connection but never answers would otherwise
+# hold the start for the whole SAMEN_STARTUP_TIMEOUT in one attempt.
+_ATTEMPT_SECONDS: Final = 10.0
+
+
+def check_matrix(settings: Settings, deadline: Deadline, *, timeout: float = _ATTEMPT_SECONDS) -> str | None:
+    """Ask the homeserver whose MATRIX_ACCESS_TOKEN is; None when it is MATRIX_USER_ID's, else the
+    homeserver's refusal (its errcode, logged once naming MATRIX_ACCESS_TOKEN), as `check_slack`.
+    `StartupFailed` when the token is another account's, or the address answers as no homeserver does."""
+    assert settings.matrix_homeserver_url and settings.matrix_access_token and settings.matrix_user_id
+    url = settings.matrix_homeserver_url.rstrip("/") + WHOAMI
+    where = slack_where(settings.matrix_homeserver_url)
+    token = settings.matrix_access_token
+    answer = retry_until(
+        deadline, "The Matrix homeserver", where, lambda: _whoami(url, token, where, timeout)
+    )
+    if isinstance(answer, _Refused):
+        logger.error(
+            "MATRIX_ACCESS_TOKEN was refused by the homeserver (%s): set it to %s, then restart Samen; until "
+            "then /readyz answers 503 and no message is sent",
+            answer.errcode,
+            HOW_TO_OBTAIN["MATRIX_ACCESS_TOKEN"],
+        )
+        return answer.errcode
+    if answer != settings.matrix_user_id:
+        raise StartupFailed(
+            f"MATRIX_ACCESS_TOKEN belongs to {answer}, not to MATRIX_USER_ID ({settings.matrix_user_id}): "
+            f"set MATRIX_USER_ID to the bot's account and MATRIX_ACCESS_TOKEN to a token of that account"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class _Refused:
+    errcode: str
+
+
+def _whoami(url: str, token: str, where: str, timeout: float) -> str | _Refused:
+    """The user id the token belongs to, or the homeserver's refusal of it; `Unreachable` when nobody
+    answered, or the homeserver is in trouble or asks to wait."""
+    request = urllib.request.Request(  # noqa: S310  (an http(s) URL, checked by the settings)
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status, body = response.status, response.read(65536)
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read(65536)
+    except TimeoutError:
+        raise Unreachable("no answer in time") from None
+    except NETWORK_ERRORS as error:
+        reason = getattr(error, "reason", error)
+        raise Unreachable(
+            type(reason).__name__ if isinstance(reason, BaseException) else "no answer"
+        ) from None
+    answer = _json(body)
+    errcode = str(answer.get("errcode", "")) if isinstance(answer, dict) else ""
+    if status == 429 or status >= 500:
+        raise Unreachable(errcode or f"HTTP {status}")
+    if status in (401, 403):
+        return _Refused(errcode or f"HTTP {status}")
+    user_id = answer.get("user_id") if isinstance(answer, dict) else None
+    if status != 200 or not isinstance(user_id, str):
+        raise StartupFailed(
+            f"MATRIX_HOMESERVER_URL ({where}) answered HTTP {status} to the Matrix client API's whoami, "
+            f"not as a homeserver does: set it to {HOW_TO_OBTAIN['MATRIX_HOMESERVER_URL']}"
+        )
+    return user_id
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None

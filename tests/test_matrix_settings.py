@@ -4,10 +4,16 @@ with those settings alone; and the start-up check that asks the homeserver whose
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -256,3 +262,213 @@ def test_the_slack_example_file_still_parses() -> None:
     example = Path(__file__).resolve().parent.parent / "deploy" / "partners.example.yaml"
     parsed, _ = parse(example.read_text("utf-8"), chat="slack")
     assert parsed.partners
+
+
+# -- the commands, with the Matrix settings alone ----------------------------------------------------------
+
+
+def matrix_env(tmp_path: Path, **more: str) -> dict[str, str]:
+    """The process environment of an operator on Matrix: no SLACK_ variable at all."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMEN_", "MATRIX_", "DATABASE_"))
+    }
+    return {**env, **MATRIX, "DATABASE_URL": f"sqlite:///{tmp_path / 'samen.db'}", **more}
+
+
+def samen(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SAMEN, *args],
+        env=matrix_env(tmp_path, **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_db_upgrade_and_partners_import_work_with_the_matrix_settings_alone(tmp_path: Path) -> None:
+    upgraded = samen(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "database is up to date" in upgraded.stdout
+    (tmp_path / "partners.yaml").write_text(PARTNERS, "utf-8")
+    imported = samen(tmp_path, "partners", "import", "partners.yaml")
+    assert imported.returncode == 0, imported.stderr
+    assert "added @fatima:example.nl to RIEC Zeeland-West-Brabant as coordinator" in imported.stdout
+    assert "set the alert channel of Politie Zeeland-West-Brabant to !politiealert" in imported.stdout
+    assert TOKEN not in imported.stdout + imported.stderr + upgraded.stderr
+    again = samen(tmp_path, "partners", "import", "partners.yaml")
+    assert again.returncode == 0 and "everything is already as in partners.yaml" in again.stdout
+    listed = samen(tmp_path, "partners", "list")
+    assert listed.returncode == 0, listed.stderr
+
+
+def test_a_slack_partners_file_is_refused_on_matrix(tmp_path: Path) -> None:
+    (tmp_path / "slack.yaml").write_text(
+        "team: T0SAMEN\npartners:\n  - {name: RIEC, type: RIEC, members: [{user: U0RIEC0001}]}\n", "utf-8"
+    )
+    refused = samen(tmp_path, "partners", "import", "slack.yaml")
+    assert refused.returncode == 1
+    assert "but Samen runs on Matrix (SAMEN_CHAT=matrix)" in refused.stderr
+
+
+def test_serve_is_refused_on_matrix_in_one_line(tmp_path: Path) -> None:
+    refused = samen(tmp_path, "serve")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "samen: serve is for Slack's HTTP mode; with SAMEN_CHAT=matrix use `samen run`"
+    )
+
+
+def test_a_missing_matrix_setting_stops_a_command_in_one_line(tmp_path: Path) -> None:
+    env = matrix_env(tmp_path)
+    del env["MATRIX_ACCESS_TOKEN"]
+    result = subprocess.run(
+        [SAMEN, "db", "upgrade"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("samen: MATRIX_ACCESS_TOKEN is not set (SAMEN_CHAT=matrix needs all three)")
+
+
+# -- start-up: whose is the access token? ------------------------------------------------------------------
+
+
+class Homeserver:
+    """A stand-in for a homeserver's /account/whoami: answers in turn from `answers` (the last repeats),
+    and remembers the Authorization headers it was sent."""
+
+    def __init__(self, answers: list[tuple[int, dict[str, Any]]]) -> None:
+        self.answers = answers
+        self.authorizations: list[str] = []
+        self.paths: list[str] = []
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                served.paths.append(self.path)
+                served.authorizations.append(self.headers.get("Authorization", ""))
+                status, body = served.answers.pop(0) if len(served.answers) > 1 else served.answers[0]
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def homeserver() -> Iterator[Any]:
+    started: list[Homeserver] = []
+
+    def start(*answers: tuple[int, dict[str, Any]]) -> Homeserver:
+        started.append(Homeserver(list(answers)))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
+def test_the_homeserver_takes_the_bots_token(homeserver: Any) -> None:
+    from bot.startup import Deadline, check_matrix
+
+    server = homeserver((200, {"user_id": "@samen:example.nl", "device_id": "SAMEN"}))
+    settings = matrix_settings(MATRIX_HOMESERVER_URL=server.url + "/")
+    assert check_matrix(settings, Deadline(5)) is None
+    assert server.paths == ["/_matrix/client/v3/account/whoami"]
+    assert server.authorizations == [f"Bearer {TOKEN}"]
+
+
+def test_a_refused_token_is_returned_and_logged_once_naming_the_setting(
+    homeserver: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.startup import Deadline, check_matrix
+
+    server = homeserver((401, {"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token passed."}))
+    settings = matrix_settings(MATRIX_HOMESERVER_URL=server.url)
+    with caplog.at_level(logging.INFO, logger="bot.startup"):
+        assert check_matrix(settings, Deadline(5)) == "M_UNKNOWN_TOKEN"
+    (record,) = caplog.records
+    assert record.levelno == logging.ERROR
+    assert record.getMessage().startswith(
+        "MATRIX_ACCESS_TOKEN was refused by the homeserver (M_UNKNOWN_TOKEN)"
+    )
+    assert TOKEN not in caplog.text
+
+
+def test_a_token_of_another_account_stops_the_start_naming_both_settings(homeserver: Any) -> None:
+    from bot.startup import Deadline, StartupFailed, check_matrix
+
+    server = homeserver((200, {"user_id": "@karin:example.nl"}))
+    with pytest.raises(StartupFailed) as failed:
+        check_matrix(matrix_settings(MATRIX_HOMESERVER_URL=server.url), Deadline(5))
+    line = str(failed.value)
+    assert line.startswith(
+        "MATRIX_ACCESS_TOKEN belongs to @karin:example.nl, not to MATRIX_USER_ID (@samen:example.nl)"
+    )
+    assert "\n" not in line and TOKEN not in line
+
+
+def test_an_address_that_is_no_homeserver_stops_the_start(homeserver: Any) -> None:
+    from bot.startup import Deadline, StartupFailed, check_matrix
+
+    server = homeserver((404, {"errcode": "M_UNRECOGNIZED"}))
+    with pytest.raises(StartupFailed) as failed:
+        check_matrix(matrix_settings(MATRIX_HOMESERVER_URL=server.url), Deadline(5))
+    assert str(failed.value).startswith("MATRIX_HOMESERVER_URL (127.0.0.1:")
+    assert "answered HTTP 404" in str(failed.value)
+
+
+def test_a_busy_homeserver_is_waited_for(homeserver: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.startup import Deadline, check_matrix
+
+    server = homeserver(
+        (503, {}),
+        (429, {"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 10}),
+        (200, {"user_id": "@samen:example.nl"}),
+    )
+    with caplog.at_level(logging.INFO, logger="bot.startup"):
+        assert check_matrix(matrix_settings(MATRIX_HOMESERVER_URL=server.url), Deadline(30)) is None
+    assert len(server.paths) == 3
+    warning, reachable = caplog.records
+    assert warning.levelno == logging.WARNING and "unreachable (HTTP 503)" in warning.getMessage()
+    assert "reachable after 3 attempts" in reachable.getMessage()
+
+
+def test_an_unreachable_homeserver_is_waited_for_then_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    from bot.startup import Deadline, StartupFailed, check_matrix
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with caplog.at_level(logging.INFO, logger="bot.startup"), pytest.raises(StartupFailed) as failed:
+        check_matrix(matrix_settings(MATRIX_HOMESERVER_URL=f"http://127.0.0.1:{port}"), Deadline(1.5))
+    line = str(failed.value)
+    assert line.startswith(f"The Matrix homeserver at 127.0.0.1:{port} could not be reached in 1.5 s")
+    assert "SAMEN_STARTUP_TIMEOUT" in line and "\n" not in line
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]  # once, however many attempts
+
+
+def test_start_asks_the_homeserver_not_slack(homeserver: Any, tmp_path: Path) -> None:
+    """bot.cli.start under matrix: the database migrated, then whoami; no Slack variable needed."""
+    from bot.cli import start
+
+    server = homeserver((401, {"errcode": "M_UNKNOWN_TOKEN"}))
+    settings = matrix_settings(
+        MATRIX_HOMESERVER_URL=server.url, DATABASE_URL=f"sqlite:///{tmp_path / 's.db'}"
+    )
+    assert start(settings) == "M_UNKNOWN_TOKEN"
+    assert server.paths == ["/_matrix/client/v3/account/whoami"]
