@@ -44,7 +44,7 @@ class _Commands(SamenGroup):
 cli = SamenTyper(
     cls=_Commands,
     name="samen",
-    help="Samen: partners together against ondermijning, in Slack.",
+    help="Samen: partners together against ondermijning, in Slack or on Matrix.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
