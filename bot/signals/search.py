@@ -17,10 +17,9 @@ here; tests/test_search.py checks that the migration carries the same table.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, bindparam, func, intersect, literal_column, table, union
+from sqlalchemy import ColumnElement, bindparam, column, func, intersect, literal_column, or_, table, union
 from sqlmodel import Session, col, select
 
 from bot.signals.models import Signal, SignalSubject
@@ -70,20 +69,69 @@ def newest_matching(session: Session, words: list[str], limit: int) -> list[Sign
     """The newest `limit` signals holding every word (newest first; on a tie the higher id).
 
     A common word ("melding") is in thousands of signals: the index would hand them all over to be
-    sorted. So the newest WINDOW signals are read first and matched here, the same way (folded text,
-    codes); only when fewer than `limit` of them match is the index asked, and then it has few rows."""
+    sorted. So the newest WINDOW signals are matched first, in the database and the same way (folded
+    text, codes); only when fewer than `limit` of them match is the index asked, and then it has few rows.
+    The window is one statement that returns at most `limit` ids: matching it row by row in Python (the
+    400 rows and their codes read, folded and compared) cost more than the rest of the answer (issue 21)."""
     folded = [fold(word) for word in words]
     newest = (col(Signal.created_at).desc(), col(Signal.id).desc())
     if not folded:
         return list(session.exec(select(Signal).order_by(*newest).limit(limit)).all())
-    window = select(Signal.id, Signal.summary, Signal.location_or_sector, Signal.category)
-    recent = session.exec(window.order_by(*newest).limit(WINDOW)).all()
-    codes = _codes_of(session, select(col(Signal.id)).order_by(*newest).limit(WINDOW))
-    hits = [row[0] for row in recent if _holds(row, codes.get(row[0] or 0, ()), folded)]
-    if len(hits) < limit and len(recent) == WINDOW:  # not enough among the newest: ask the index
+    hits = list(session.exec(window_query(session, folded, limit)).all())
+    if len(hits) < limit and _window_was_full(session):  # not enough among the newest: ask the index
         hits = list(session.exec(index_query(session, folded, limit)).all())
-    shown = {s.id: s for s in session.exec(select(Signal).where(col(Signal.id).in_(hits[:limit]))).all()}
-    return [shown[signal_id] for signal_id in hits[:limit]]
+    shown = {s.id: s for s in session.exec(select(Signal).where(col(Signal.id).in_(hits))).all()}
+    return [shown[signal_id] for signal_id in hits if signal_id in shown]
+
+
+def window_query(session: Session, folded: list[str], limit: int) -> Any:
+    """The ids of the newest `limit` among the newest WINDOW signals holding every folded word: on
+    PostgreSQL in the stored search_text or a subject code, on SQLite in signal_fts's row (the same
+    text and the codes), looked up by rowid, not through the index."""
+    recent_ids = select(col(Signal.id), col(Signal.created_at))
+    if session.get_bind().dialect.name == "postgresql":
+        recent = (
+            recent_ids.add_columns(literal_column("signal.search_text").label("text"))
+            .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
+            .limit(WINDOW)
+            .subquery("recent")
+        )
+        found: Any = select(recent.c.id).select_from(recent)
+        for word in folded:
+            pattern = _like(word)
+            by_code = (
+                select(literal_column("1"))
+                .select_from(SignalSubject)
+                .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
+                .where(
+                    col(SignalSubject.signal_id) == recent.c.id,
+                    func.lower(col(Subject.code)).like(pattern, escape="\\"),
+                )
+                .exists()
+            )
+            found = found.where(or_(recent.c.text.like(pattern, escape="\\"), by_code))
+    else:
+        # Each of the newest rows' text looked up by rowid in a scalar subquery: as a join, SQLite
+        # scanned all of signal_fts to meet the window.
+        fts = table("signal_fts", column("rowid"), column("text"))
+        own_text = select(fts.c.text).where(fts.c.rowid == col(Signal.id)).scalar_subquery()
+        recent = (
+            recent_ids.add_columns(own_text.label("text"))
+            .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
+            .limit(WINDOW)
+            .subquery("recent")
+        )
+        found = select(recent.c.id).where(*(recent.c.text.like(_like(word), escape="\\") for word in folded))
+    return found.order_by(recent.c.created_at.desc(), recent.c.id.desc()).limit(limit)
+
+
+def _window_was_full(session: Session) -> bool:
+    """Whether there are WINDOW signals or more (else the window saw every signal and has the answer)."""
+    if WINDOW <= 0:
+        return True
+    newest = (col(Signal.created_at).desc(), col(Signal.id).desc())
+    last = select(col(Signal.id)).order_by(*newest).offset(WINDOW - 1).limit(1)
+    return session.exec(last).first() is not None
 
 
 def index_query(session: Session, folded: list[str], limit: int) -> Any:
@@ -106,27 +154,6 @@ def _newest_pg(folded: list[str], limit: int) -> Any:
     every: Any = intersect  # (mypy 2.4 crashes inferring intersect(*list))
     found: Any = (every(*per_word) if len(per_word) > 1 else per_word[0]).subquery()
     return select(found.c.id).order_by(found.c.created_at.desc(), found.c.id.desc()).limit(limit)
-
-
-def _codes_of(session: Session, signal_ids: Any) -> dict[int, list[str]]:
-    """The subject codes of the signals `signal_ids` (a subquery: 400 bound ids cost PostgreSQL more
-    to plan than to run)."""
-    codes: dict[int, list[str]] = {}
-    rows = session.exec(
-        select(SignalSubject.signal_id, Subject.code)
-        .join(Subject, col(Subject.id) == col(SignalSubject.subject_id))
-        .where(col(SignalSubject.signal_id).in_(signal_ids))
-    ).all()
-    for signal_id, code in rows:
-        codes.setdefault(signal_id, []).append(code.lower())
-    return codes
-
-
-def _holds(row: Any, codes: Sequence[str], folded: list[str]) -> bool:
-    """The index's rule in Python: each word in the folded text or in one of the codes."""
-    _id, summary, location, category = row
-    searchable = fold(f"{summary}\n{location or ''}\n{category}")
-    return all(word in searchable or any(word in code for code in codes) for word in folded)
 
 
 def _matching_pg(folded: str) -> Any:
