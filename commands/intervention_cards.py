@@ -95,9 +95,15 @@ def card_context(session: Session, actor: Member | None, intervention: Intervent
     }
 
 
-def list_item(session: Session, intervention: Intervention) -> dict[str, Any]:
+def list_item(
+    session: Session, intervention: Intervention, related: interventions.Related | None = None
+) -> dict[str, Any]:
+    """One line of a list; `related`: its partner and case read for the whole list (interventions.related)."""
     steps = [status.value for status in next_steps(intervention)]
-    return {"iv": messages.summary(session, intervention, for_channel=False), "steps": steps}
+    partner = related.partner_of(intervention) if related else None
+    case = related.case_of(intervention) if related else None
+    iv = messages.summary(session, intervention, for_channel=False, partner=partner, case=case)
+    return {"iv": iv, "steps": steps}
 
 
 # --- problems ------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from typing import Any, Final
 
 from slack_bolt import App
+from sqlmodel import Session
 
 from bot.i18n import N_
 from bot.interventions import messages, planning, reading, rules, timing
@@ -33,6 +34,8 @@ USAGE: Final = N_(
     "`/samen interventie I-7 koppel 12` to attach it to case 12."
 )
 NOTHING: Final = ("-", "geen", "none", "niets", "nothing")
+# Two blocks each: ten of each list keep `/samen mijn` and the Home section inside Slack's 50 blocks.
+PAGE: Final = 10
 
 
 def register(app: App, registry: Registry) -> None:
@@ -186,10 +189,8 @@ def propose_window(i: Interaction, number: int, text: str) -> None:
 
 def show_mine(i: Interaction) -> None:
     with i.session(read_only=True) as session:
-        work = reading.my_work(session, actor=i.require_member(session))
-        # Two blocks each: ten of each list keep the answer inside Slack's 50 blocks.
-        mine = [list_item(session, iv) for iv in work.mine[:10]]
-        others = [list_item(session, iv) for iv in work.partner[:10]]
+        work = reading.my_work(session, actor=i.require_member(session), limit=PAGE)
+        mine, others = _shown(session, work)
     i.ack_ephemeral(
         "intervention_list.json.j2", mine=mine, partner=others, partner_name=work.partner_name or ""
     )
@@ -200,10 +201,19 @@ def home_section(i: Interaction) -> list[dict[str, Any]]:
         member = partners.find_member(session, team_id=i.actor.team_id, user_id=i.actor.user_id)
         if member is None:
             return []
-        work = reading.my_work(session, actor=member)
-        mine = [list_item(session, iv) for iv in work.mine[:10]]
-        others = [list_item(session, iv) for iv in work.partner[:10]]
+        work = reading.my_work(session, actor=member, limit=PAGE)
+        mine, others = _shown(session, work)
     rendered = i.render(
         "intervention_home.json.j2", mine=mine, partner=others, partner_name=work.partner_name or ""
     )
     return list(rendered["blocks"])
+
+
+def _shown(session: Session, work: reading.MyWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each list's page, their partners and cases read once for both (a bounded page)."""
+    mine, partner = work.mine[:PAGE], work.partner[:PAGE]
+    related = reading.related(session, [*mine, *partner])
+    return (
+        [list_item(session, iv, related) for iv in mine],
+        [list_item(session, iv, related) for iv in partner],
+    )

@@ -4,11 +4,13 @@ The statements a screen runs are counted (an engine listener) with little and wi
 the kind that once made it grow; the count must not change. The coordinator's App Home showed what the
 next nightly retention run removes by reading every expired signal and then asking, signal by signal,
 whether an open case still needed it (one query per signal, up to 500); the overview's charts waited a
-second between the two uploads to one DM.
+second between the two uploads to one DM; `/samen mijn` looked up each intervention's partner and case
+one by one (two statements per line shown).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from test_cases import make_case
-from test_signals import FATIMA, MARLEEN, set_up
+from test_signals import FATIMA, HANS, ILSE, MARLEEN, ask, set_up
 
 from bot.cases.models import Case, CaseSignal, CaseStatus
 from bot.clock import utcnow
@@ -35,14 +37,15 @@ from bot.db import make_engine, upgrade
 from bot.digest import charts as drawing
 from bot.digest.figures import DigestFigures
 from bot.digest.timing import last_week
+from bot.interventions.models import Intervention, InterventionStatus
 from bot.outbox import post_message, upload_file
 from bot.outbox.dispatcher import Dispatcher
-from bot.partners.models import Partner, PartnerType
+from bot.partners.models import Member, Partner, PartnerType, PersonRef
 from bot.privacy import erase, retention
 from bot.runtime import Services
 from bot.signals.models import Signal, SignalStatus
 from bot.slack.chat import SlackChat
-from bot.vocabulary import FocusElement, SignalCategory
+from bot.vocabulary import FocusElement, InstrumentType, SignalCategory
 from slackdouble import SlackDouble
 
 PERIODS = {kind: 365 for kind in RetentionKind}
@@ -162,6 +165,65 @@ def test_the_coordinators_home_costs_the_same_with_many_expired_signals(partners
     expired_signals(bot.services.engine, 150, partner_id=partner_id, on_open_case=30)
     many = home_statements(bot, FATIMA.user_id, FATIMA.team_id)
     assert many == few, f"the coordinator's Home: {few} statements with 3 expired signals, {many} with 153"
+
+
+def open_interventions(engine: Engine, count: int, *, owner: PersonRef) -> list[str]:
+    """`count` unfinished interventions owned by `owner`, each on a case of its own; their codes."""
+    with Session(engine) as session:
+        member = session.exec(select(Member).where(Member.user_id == owner.user_id)).one()
+        made = []
+        for n in range(count):
+            case = Case(
+                title=f"Casus {owner.user_id} {n}",
+                lead_partner_id=member.partner_id,
+                focus_element=FocusElement.OPROLLEN,
+                created_by_team_id=owner.team_id,
+                created_by_user_id=owner.user_id,
+            )
+            session.add(case)
+            session.flush()
+            intervention = Intervention(
+                case_id=case.id,
+                instrument_type=list(InstrumentType)[n % len(InstrumentType)],
+                instrument=f"Controle {n}",
+                focus_element=FocusElement.OPROLLEN,
+                owner_partner_id=member.partner_id,
+                owner_team_id=owner.team_id,
+                owner_user_id=owner.user_id,
+                status=InterventionStatus.GEPLAND,
+                window_start=utcnow() + timedelta(days=n + 1),
+                created_by_team_id=owner.team_id,
+                created_by_user_id=owner.user_id,
+            )
+            session.add(intervention)
+            session.flush()
+            made.append(intervention.code)
+        session.commit()
+    return made
+
+
+def mine_statements(bot: BotUnderTest, who: PersonRef) -> tuple[int, str]:
+    with counting(bot.services.engine) as seen:
+        shown = ask(bot, who, "mijn")
+    return len(seen), shown
+
+
+def test_mijn_costs_the_same_for_a_page_of_two_and_a_page_of_twenty(partnership: Partnership) -> None:
+    """Each line's partner and case are read for the whole page at once: a full page (ten of the
+    member's own, ten of their partner's) costs the statements of a page of one each."""
+    bot = partnership
+    set_up(bot)
+    mine_statements(bot, HANS)  # warm: the locale is learnt once
+    shown_first = open_interventions(bot.services.engine, 1, owner=HANS)
+    shown_first += open_interventions(bot.services.engine, 1, owner=ILSE)
+    few, answer = mine_statements(bot, HANS)
+    assert re.findall(r"I-\d+", answer) == shown_first
+    mine = open_interventions(bot.services.engine, 11, owner=HANS)
+    partners = open_interventions(bot.services.engine, 11, owner=ILSE)
+    many, answer = mine_statements(bot, HANS)
+    # A page: the ten with the soonest windows of each list (the first one made, then the new ones).
+    assert re.findall(r"I-\d+", answer) == [shown_first[0], *mine[:9], shown_first[1], *partners[:9]]
+    assert many == few, f"/samen mijn: {few} statements for a page of 2, {many} for a page of 20"
 
 
 def test_a_file_follows_its_lanes_last_message_without_the_pause(
