@@ -470,6 +470,9 @@ def _write_config(directory: Path, database: Path, port: int, shared_secret: str
         "use_presence": False,
         "url_preview_enabled": False,
         "enable_metrics": False,
+        # Synapse answers an identical /sync (same person, token and filter) from a cache for two minutes by
+        # default: people in tests poll with full syncs and must see an invitation the moment it exists.
+        "caches": {"sync_response_cache_duration": 0},
         **_RATE_LIMITS,
     }
     path = directory / "homeserver.yaml"

@@ -368,7 +368,10 @@ def test_for_services_shares_one_connection_per_process(homeserver: Homeserver, 
     from types import SimpleNamespace
 
     settings = SimpleNamespace(
-        matrix_homeserver_url=homeserver.url, matrix_user_id=bot.user_id, matrix_access_token=bot.access_token
+        matrix_homeserver_url=homeserver.url,
+        matrix_user_id=bot.user_id,
+        matrix_access_token=bot.access_token,
+        samen_language="nl",
     )
     services: Any = SimpleNamespace(settings=settings)
     first, second = MatrixChat.for_services(services), MatrixChat.for_services(services)

@@ -184,7 +184,7 @@ def test_help_is_a_header_the_commands_and_a_small_note() -> None:
     html = content["formatted_body"]
     tags = parsed(html)
     assert html.startswith("<h4>Wat Samen kan</h4>")
-    assert "<code>/samen help" in html
+    assert "<code>!samen help" in html  # what people type on Matrix
     assert '<font data-mx-color="#6F7882">' in html  # the context block: small print
     assert content["body"].startswith("Wat Samen kan\nSamen helpt de partners")
     # The sample's hostile summary (Slack markup typed by a person) is shown, never live.
@@ -441,3 +441,39 @@ def test_every_template_converts(name: str) -> None:
         assert choice.label and choice.action_id
     assert len(choices_of(content)) == len(content.get(CHOICES_KEY, []))
     assert all(attrs["href"] != "https://evil.example" for tag, attrs in tags.tags if tag == "a")
+
+
+def test_a_message_with_choices_says_how_to_choose_in_the_partnership_language() -> None:
+    content = {
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Typ `/samen help` of kies:"}},
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "ok",
+                        "style": "primary",
+                        "value": "1",
+                        "text": {"type": "plain_text", "text": "Ontvangen"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": "no",
+                        "value": "2",
+                        "text": {"type": "plain_text", "text": "Later"},
+                    },
+                ],
+            },
+        ]
+    }
+    dutch = message_content(content, language="nl")
+    assert "Antwoord op dit bericht met het nummer van je keuze." in dutch["body"]
+    assert "Een ✅-reactie kiest „Ontvangen”." in dutch["body"]
+    assert "!samen help" in dutch["body"] and "/samen" not in dutch["formatted_body"]
+    english = message_content(content, language="en")
+    assert "A ✅ reaction chooses “Ontvangen”." in english["body"]
+    assert "Antwoord op dit bericht" not in message_content(content)["body"]  # no language: no hint
+    # An address keeps its path: only commands people type are Matrix's.
+    linked = message_content({"text": "<https://wiki.example.nl/samen|wiki> en https://x.nl/rugdekking"})
+    assert "example.nl/samen" in linked["formatted_body"] and "x.nl/rugdekking" in linked["body"]

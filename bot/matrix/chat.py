@@ -82,15 +82,19 @@ class MatrixChat:
         *,
         forms: FormOpener | None = None,
         update_forms: FormUpdater | None = None,
+        language: str | None = None,
     ) -> None:
         self.connection = connection
+        # The partnership's language (SAMEN_LANGUAGE): a message with choices says in it how to choose.
+        self.language = language
         self.forms = forms  # set by the front: a form as a guided conversation
         self.update_forms = update_forms
 
     @classmethod
     def for_services(cls, services: Services) -> MatrixChat:
         """The process's Matrix: one connection per process, from the settings."""
-        return cls(shared_connection(services.settings))
+        settings = services.settings
+        return cls(shared_connection(settings), language=settings.samen_language)
 
     # -- the seam ----------------------------------------------------------------------------------
     def whoami(self) -> Identity:
@@ -107,14 +111,14 @@ class MatrixChat:
         team: str | None = None,
     ) -> Sent:
         room = self._room(to)
-        message = dict(message_content(content))
+        message = dict(message_content(content, language=self.language))
         return Sent(room, self._send(room, message, thread=thread, outbox_id=outbox_id))
 
     def update(self, channel: str, message: str, content: Content, *, team: str | None = None) -> Sent:
         """An edit (`m.replace`) of our message: clients show the new content in its place; the first
         event id stays the message's id (later edits replace that one too)."""
         room = self._room(channel)
-        new = dict(message_content(content))
+        new = dict(message_content(content, language=self.language))
         new.pop("m.relates_to", None)  # an edit's new content carries no relation of its own
         edit: dict[str, Any] = {
             "msgtype": new.get("msgtype", "m.text"),

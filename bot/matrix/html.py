@@ -545,10 +545,14 @@ def _rich_text_plain(value: Any) -> str:
     return ""
 
 
-def message_content(content: Mapping[str, Any], *, msgtype: str = "m.text") -> dict[str, Any]:
+def message_content(
+    content: Mapping[str, Any], *, msgtype: str = "m.text", language: str | None = None
+) -> dict[str, Any]:
     """Matrix content: {"msgtype", "body" (plain text), "format": "org.matrix.custom.html",
     "formatted_body" (HTML), CHOICES_KEY: [asdict(choice)...] (only when there are choices)}, and
-    `m.mentions` naming exactly the people mentioned: with it, no `@room` or name in the text pings."""
+    `m.mentions` naming exactly the people mentioned: with it, no `@room` or name in the text pings.
+    With `language`, a message with choices says how to choose (a number, or ✅ for the primary one).
+    Slack's command names in the text (`/samen …`) read as Matrix's (`!samen …`): what people type here."""
     message = _Message()
     blocks = [b for b in content.get("blocks") or [] if isinstance(b, Mapping)]
     if content.get("type") in ("modal", "home") and isinstance(content.get("title"), Mapping):
@@ -557,16 +561,37 @@ def message_content(content: Mapping[str, Any], *, msgtype: str = "m.text") -> d
         _block(message, block)
     if not blocks and isinstance(content.get("text"), str):
         message.mrkdwn(content["text"])
+    if message.choices and language:
+        message.mrkdwn(_how_to_choose(message.choices, language), muted=True)
     result: dict[str, Any] = {
         "msgtype": msgtype,
-        "body": "\n".join(message.plain),
+        "body": _matrix_commands("\n".join(message.plain)),
         "format": HTML_FORMAT,
-        "formatted_body": "".join(message.html),
+        "formatted_body": _matrix_commands("".join(message.html)),
         "m.mentions": {"user_ids": message.mentions} if message.mentions else {},
     }
     if message.choices:
         result[CHOICES_KEY] = [asdict(choice) for choice in message.choices[:_MAX_CHOICES]]
     return _within_size(result)
+
+
+# `/samen` and `/rugdekking` where a person reads them (not inside a word or an address: `x/samen`).
+_SLASH_COMMAND = re.compile(r"(?<![\w/.:-])/(samen|rugdekking)\b")
+
+
+def _matrix_commands(text: str) -> str:
+    return _SLASH_COMMAND.sub(r"!\1", text)
+
+
+def _how_to_choose(choices: list[Choice], language: str) -> str:
+    from bot.i18n import t
+    from bot.mrkdwn import escape
+
+    hint = t(language, "Reply to this message with the number of your choice.")
+    primary = next((c for c in choices if c.primary), None)
+    if primary is not None:
+        hint += " " + t(language, "A ✅ reaction chooses “%(label)s”.", label=escape(primary.label))
+    return hint
 
 
 def _within_size(result: dict[str, Any]) -> dict[str, Any]:

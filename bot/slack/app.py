@@ -39,9 +39,14 @@ def create_app(
     features: Features,
     client: WebClient | None = None,
     services: Services | None = None,
+    process_before_response: bool = False,
+    app_class: type[App] = App,
 ) -> App:
     """Build the Bolt app with the features the entry point hands it (`commands.register_all`: the
-    chat edge never imports the listeners above it). Tests build their own, against the double."""
+    chat edge never imports the listeners above it). Tests build their own, against the double.
+    `process_before_response`: each request's listener runs to its end before the request is answered —
+    on Matrix (bot/matrix/front.py), which has no three-second deadline to answer within; `app_class`:
+    Bolt's App, or Matrix's (bot/matrix/bolt.py), whose listeners call the homeserver through `client`."""
     services = services or Services.build(settings)
     client = client or WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     installation: dict[str, Any] = {}
@@ -56,7 +61,7 @@ def create_app(
             "installation_store_bot_only": True,
             "user_facing_authorize_error_message": not_installed_message(settings),
         }
-    app = App(
+    app = app_class(
         client=client,
         signing_secret=settings.slack_signing_secret,
         # The edge verified the signature before anything read the body (bot/slack/wsgi.py, edge.py)
@@ -67,6 +72,7 @@ def create_app(
         logger=logging.getLogger("samen.bolt"),
         # Listeners run after the ack in this pool; it carries the request id into their log lines.
         listener_executor=ContextExecutor(max_workers=10, thread_name_prefix="listener"),
+        process_before_response=process_before_response,
         **installation,
     )
     registry = Registry()
