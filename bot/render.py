@@ -71,9 +71,14 @@ def _plain(value: Any, limit: int | None = None) -> PlainText:
 class Renderer:
     """Renders templates per language; one Jinja environment per language, built once."""
 
-    def __init__(self, templates_dir: Path = TEMPLATES_DIR, timezone: str = "Europe/Amsterdam") -> None:
+    def __init__(
+        self, templates_dir: Path = TEMPLATES_DIR, timezone: str = "Europe/Amsterdam", chat: str = "slack"
+    ) -> None:
         self.templates_dir = templates_dir
         self.timezone = ZoneInfo(timezone)
+        # Which chat people read this in (SAMEN_CHAT): the few texts that name the platform's own ways
+        # (Slack's App Home; Matrix has none) say what holds there.
+        self.chat = chat
         self._environments: dict[str, Environment] = {}
 
     def environment(self, language: str) -> Environment:
@@ -116,6 +121,7 @@ class Renderer:
             gettext=_,
             ngettext=ngettext,
             language=language,
+            chat=self.chat,
             mention=mrkdwn.mention,
             channel_link=mrkdwn.channel_link,
             when=when,

@@ -52,7 +52,7 @@ class Services:
         return cls(
             settings=settings,
             engine=engine or make_engine(settings.database_url),
-            renderer=Renderer(timezone=settings.samen_timezone),
+            renderer=Renderer(timezone=settings.samen_timezone, chat=settings.samen_chat),
             slack=SlackAccess(refused=slack_refused),
             clock=clock,
         )

@@ -477,3 +477,10 @@ def test_a_message_with_choices_says_how_to_choose_in_the_partnership_language()
     # An address keeps its path: only commands people type are Matrix's.
     linked = message_content({"text": "<https://wiki.example.nl/samen|wiki> en https://x.nl/rugdekking"})
     assert "example.nl/samen" in linked["formatted_body"] and "x.nl/rugdekking" in linked["body"]
+
+
+def test_texts_that_name_slacks_own_ways_say_what_holds_on_matrix() -> None:
+    on_matrix = Renderer(chat="matrix").render("help.json.j2", "nl", commands=[])
+    on_slack = Renderer().render("help.json.j2", "nl", commands=[])
+    assert "App Home" in json.dumps(on_slack) and "App Home" not in json.dumps(on_matrix)
+    assert "!samen mijn" in message_content(on_matrix)["body"]
