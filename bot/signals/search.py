@@ -77,7 +77,7 @@ def newest_matching(session: Session, words: list[str], limit: int) -> list[Sign
     newest = (col(Signal.created_at).desc(), col(Signal.id).desc())
     if not folded:
         return list(session.exec(select(Signal).order_by(*newest).limit(limit)).all())
-    hits = list(session.exec(window_query(session, folded, limit)).all())
+    hits = list(session.exec(window_query(session, folded, limit)).all()) if WINDOW > 0 else []
     if len(hits) < limit and _window_was_full(session):  # not enough among the newest: ask the index
         hits = list(session.exec(index_query(session, folded, limit)).all())
     shown = {s.id: s for s in session.exec(select(Signal).where(col(Signal.id).in_(hits))).all()}
@@ -87,11 +87,11 @@ def newest_matching(session: Session, words: list[str], limit: int) -> list[Sign
 def window_query(session: Session, folded: list[str], limit: int) -> Any:
     """The ids of the newest `limit` among the newest WINDOW signals holding every folded word: on
     PostgreSQL in the stored search_text or a subject code, on SQLite in signal_fts's row (the same
-    text and the codes), looked up by rowid, not through the index."""
-    recent_ids = select(col(Signal.id), col(Signal.created_at))
+    text and the codes), looked up by rowid, not through the index. Both read the newest first and stop
+    at `limit` matches."""
     if session.get_bind().dialect.name == "postgresql":
         recent = (
-            recent_ids.add_columns(literal_column("signal.search_text").label("text"))
+            select(col(Signal.id), col(Signal.created_at), literal_column("signal.search_text").label("text"))
             .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
             .limit(WINDOW)
             .subquery("recent")
@@ -111,17 +111,28 @@ def window_query(session: Session, folded: list[str], limit: int) -> Any:
             )
             found = found.where(or_(recent.c.text.like(pattern, escape="\\"), by_code))
     else:
-        # Each of the newest rows' text looked up by rowid in a scalar subquery: as a join, SQLite
-        # scanned all of signal_fts to meet the window.
+        # The signals from the WINDOWth newest on, walked newest first through ix_signal_created_at, each
+        # one's text looked up by rowid, stopping at `limit` matches: a common word reads a few rows, a
+        # rare one at most the window. (As a join SQLite scanned all of signal_fts to meet the window;
+        # as a LIMITed subquery it read the whole window to sort it.)
         fts = table("signal_fts", column("rowid"), column("text"))
         own_text = select(fts.c.text).where(fts.c.rowid == col(Signal.id)).scalar_subquery()
-        recent = (
-            recent_ids.add_columns(own_text.label("text"))
+        oldest = (
+            select(col(Signal.created_at))
             .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
-            .limit(WINDOW)
-            .subquery("recent")
+            .offset(WINDOW - 1)
+            .limit(1)
+            .scalar_subquery()
         )
-        found = select(recent.c.id).where(*(recent.c.text.like(_like(word), escape="\\") for word in folded))
+        # Fewer signals than the window: all of them ('' sorts before every stored moment).
+        since = func.coalesce(oldest, literal_column("''"))
+        return (
+            select(col(Signal.id))
+            .where(col(Signal.created_at) >= since)
+            .where(*(own_text.like(_like(word), escape="\\") for word in folded))
+            .order_by(col(Signal.created_at).desc(), col(Signal.id).desc())
+            .limit(limit)
+        )
     return found.order_by(recent.c.created_at.desc(), recent.c.id.desc()).limit(limit)
 
 
