@@ -16,16 +16,33 @@ Baseline: the same 125 messages (rendered by the same template) sent one by one 
 this process, each call waiting for the previous one: what a bot without the outbox would do.
 
 Targets: first notification ≤ 1 s after the submit, last ≤ 3 s, last ÷ baseline's last ≤ 0.3.
+
+    .venv/bin/python bench/alert_fanout.py --chat matrix [--database-url URL] [--runs 3] [--partners 25]
+
+On Matrix (issue 18) everything is real and runs as the user meets it: a local Synapse
+(tests/homeserver.py), `samen db upgrade`, `samen partners import` and `samen run` (SAMEN_CHAT=matrix)
+as processes. Each partner's lead creates the partner's room, inviting Samen; a reporter of the first
+partner types `!rugdekking nu <text>` in its room. A partner room's time is the alert's
+`origin_server_ts` minus the command's (both stamped by the same homeserver clock). Targets: first ≤ 1 s,
+last ≤ 3 s after the command.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from _common import BOT_TOKEN, SIGNING_SECRET, machine_notes, samen_env, slack_double, verdict
@@ -227,20 +244,250 @@ def bench(args: argparse.Namespace, url: str) -> bool:
     return first <= FIRST_TARGET and last <= LAST_TARGET and ratio <= RATIO_TARGET and not violations
 
 
+# -- Matrix (issue 18) ------------------------------------------------------------------------------
+
+SAMEN = str(Path(sys.executable).with_name("samen"))
+ROUND_GAP = 1.5  # seconds between alerts: every room's lane (1 message/s) is free again
+
+
+@dataclass
+class MatrixRun:
+    delays: list[float]  # per partner room: the alert's origin_server_ts minus the command's, seconds
+    seen_after: float  # wall clock from the command until the bench had read every room's alert
+
+    @property
+    def first(self) -> float:
+        return min(self.delays)
+
+    @property
+    def last(self) -> float:
+        return max(self.delays)
+
+
+@dataclass
+class MatrixCast:
+    bot: Any  # homeserver.MatrixUser
+    leads: list[Any]  # one per partner; leads[p] made rooms[p]
+    reporters: list[Any]  # members of the first partner, one per alert (a reporter's second alert
+    # within a minute would join the first)
+    rooms: list[str]
+    board: str
+
+
+def matrix_cast(hs: Any, partners: int, alerts: int, prefix: str) -> MatrixCast:
+    """The bot, `partners` leads each with their partner room (Samen invited), `alerts` reporters in the
+    first partner's room, and the partnership's room. Localparts start with `prefix` (one homeserver may
+    serve several runs, as in the test suite)."""
+    bot = hs.bot(f"{prefix}-samen")  # its rate limits lifted, as docs/matrix.md tells operators
+    leads = [hs.register(f"{prefix}-lead{p + 1:02d}", displayname=f"Lead {p + 1}") for p in range(partners)]
+    reporters = [hs.register(f"{prefix}-reporter{r + 1}") for r in range(alerts)]
+    rooms = []
+    for number, lead in enumerate(leads):
+        invite = [bot.user_id] + ([r.user_id for r in reporters] if number == 0 else [])
+        rooms.append(lead.create_room(name=f"Partner {number + 1:02d}", invite=invite))
+    for reporter in reporters:
+        reporter.join(rooms[0])
+    board = leads[0].create_room(name="Samen", invite=[bot.user_id])
+    return MatrixCast(bot=bot, leads=leads, reporters=reporters, rooms=rooms, board=board)
+
+
+def matrix_partners_file(cast: MatrixCast) -> str:
+    """The partners YAML as an operator writes it for Matrix: ids quoted, no `team:`."""
+    lines = ["partners:"]
+    for number, (lead, room) in enumerate(zip(cast.leads, cast.rooms, strict=True)):
+        lines += [
+            f"  - name: Partner {number + 1:02d}",
+            "    type: GEMEENTE",
+            f'    alert_channel: "{room}"',
+            f'    lead: "{lead.user_id}"',
+            f'    duty_contacts: ["{lead.user_id}"]',
+            "    members:",
+            f'      - {{user: "{lead.user_id}"{", role: coordinator" if number == 0 else ""}}}',
+        ]
+        if number == 0:
+            lines += [f'      - {{user: "{r.user_id}"}}' for r in cast.reporters]
+    return "\n".join(lines) + "\n"
+
+
+def matrix_env(hs: Any, cast: MatrixCast, database_url: str) -> dict[str, str]:
+    """`samen`'s environment on Matrix: no SLACK_* at all (also none inherited from ours)."""
+    from _common import child_env
+
+    env = child_env(
+        SAMEN_CHAT="matrix",
+        MATRIX_HOMESERVER_URL=hs.url,
+        MATRIX_USER_ID=cast.bot.user_id,
+        MATRIX_ACCESS_TOKEN=cast.bot.access_token,
+        SAMEN_PARTNERSHIP_CHANNEL=cast.board,
+        DATABASE_URL=database_url,
+        SAMEN_LANGUAGE="nl",
+        SAMEN_TIMEZONE="Europe/Amsterdam",
+        SAMEN_ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode("ascii"),
+    )
+    for name in [name for name in env if name.startswith("SLACK_")]:
+        del env[name]
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+def _samen(env: dict[str, str], *args: str) -> None:
+    from _common import ROOT
+
+    done = subprocess.run([SAMEN, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"samen {' '.join(args[:2])} exited {done.returncode}: {done.stderr[-2000:]}")
+
+
+def _joined(owner: Any, room: str, user_id: str) -> bool:
+    return owner.members(room).get(user_id) == "join"
+
+
+def _alert_events(owner: Any, room: str, bot_id: str, code: str) -> list[dict[str, Any]]:
+    """Samen's alert `code` in `room` (the post itself, not a later edit of it)."""
+    pattern = re.compile(rf"\b{re.escape(code)}\b")
+    return [
+        event
+        for event in owner.messages(room, limit=50)
+        if event.get("sender") == bot_id
+        and event.get("type") == "m.room.message"
+        and (event.get("content") or {}).get("m.relates_to", {}).get("rel_type") != "m.replace"
+        and pattern.search(str((event.get("content") or {}).get("body", "")))
+    ]
+
+
+def matrix_alert(cast: MatrixCast, number: int, reporter: Any, *, timeout: float = 60) -> MatrixRun:
+    """`reporter` types `!rugdekking nu …` in the first partner's room; each room's alert RD-<number>."""
+    command = reporter.say(cast.rooms[0], f"!rugdekking nu Bench {number}: dreiging bij de balie")
+    said = time.monotonic()
+    commanded = reporter.event(cast.rooms[0], command)["origin_server_ts"]
+    code = f"RD-{number}"
+    stamps: dict[str, int] = {}
+    deadline = said + timeout
+    while len(stamps) < len(cast.rooms):
+        for lead, room in zip(cast.leads, cast.rooms, strict=True):
+            if room not in stamps:
+                events = _alert_events(lead, room, cast.bot.user_id, code)
+                if events:
+                    stamps[room] = min(int(e["origin_server_ts"]) for e in events)
+        if len(stamps) < len(cast.rooms):
+            if time.monotonic() > deadline:
+                reached = f"{len(stamps)} of {len(cast.rooms)}"
+                raise RuntimeError(f"{code} reached {reached} rooms in {timeout:.0f} s")
+            time.sleep(0.2)
+    return MatrixRun(
+        delays=sorted((stamp - commanded) / 1000 for stamp in stamps.values()),
+        seen_after=time.monotonic() - said,
+    )
+
+
+def matrix_bench(args: argparse.Namespace, url: str, hs: Any) -> bool:
+    """The bench on the homeserver `hs` (started by the caller: its start time is theirs to report)."""
+    from _common import ROOT, free_port, http_ok, start_process, stop_process, wait_until
+
+    partners, alerts = args.partners, args.runs + 1  # the first alert warms up and is not counted
+    prefix = f"fanout-{uuid.uuid4().hex[:6]}"
+    print(f"machine: {machine_notes()}")
+    began = time.monotonic()
+    cast = matrix_cast(hs, partners, alerts, prefix)
+    print(
+        f"{partners} partner rooms and their leads, {alerts} reporters, the partnership's room: "
+        f"set up in {time.monotonic() - began:.1f} s; database {url.split(':')[0]}"
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="samen-fanout-"))
+    (workdir / "partners.yaml").write_text(matrix_partners_file(cast), encoding="utf-8")
+    env = matrix_env(hs, cast, url)
+    if args.concurrency is not None:
+        env["SAMEN_OUTBOX_CONCURRENCY"] = str(args.concurrency)
+    _samen(env, "db", "upgrade")
+    _samen(env, "partners", "import", str(workdir / "partners.yaml"), "--purpose", "bench: the partnership")
+    port = free_port()
+    log = workdir / "run.log"
+    spawned = time.monotonic()
+    process = start_process(
+        [SAMEN, "run", "--metrics-host", "127.0.0.1", "--metrics-port", str(port)], env=env, cwd=ROOT, log=log
+    )
+    runs: list[MatrixRun] = []
+    try:
+        wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
+            timeout=60,
+            what="samen run",
+            process=process,
+            log=log,
+        )
+        ready = time.monotonic() - spawned
+        owners = [*zip(cast.leads, cast.rooms, strict=True), (cast.leads[0], cast.board)]
+        wait_until(
+            lambda: all(_joined(owner, room, cast.bot.user_id) for owner, room in owners),
+            timeout=60,
+            what="Samen in every room",
+            process=process,
+            log=log,
+        )
+        joined = time.monotonic() - spawned
+        print(
+            f"samen run (SAMEN_CHAT=matrix, outbox concurrency "
+            f"{env.get('SAMEN_OUTBOX_CONCURRENCY', 'default')}): /readyz after {ready:.1f} s, "
+            f"in all {len(owners)} rooms after {joined:.1f} s"
+        )
+        for number in range(1, alerts + 1):
+            run = matrix_alert(cast, number, cast.reporters[number - 1])
+            what = "warm-up (not counted)" if number == 1 else f"alert {number - 1}"
+            print(
+                f"{what}: first room {run.first * 1000:5.0f} ms, last {run.last * 1000:5.0f} ms, "
+                f"median {statistics.median(run.delays) * 1000:5.0f} ms ({len(run.delays)} rooms; "
+                f"all read back after {run.seen_after:.1f} s)"
+            )
+            if number > 1:
+                runs.append(run)
+            time.sleep(ROUND_GAP)
+        print(f"load average now {os.getloadavg()[0]:.2f}")
+    finally:
+        stop_process(process)
+        if args.keep_logs:
+            print(f"samen run's log: {log}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    firsts, lasts = [r.first for r in runs], [r.last for r in runs]
+    first, last = statistics.median(firsts), statistics.median(lasts)
+    print(
+        f"{len(runs)} alerts: first p50 {first * 1000:.0f} ms, max {max(firsts) * 1000:.0f} ms; "
+        f"last p50 {last * 1000:.0f} ms, max {max(lasts) * 1000:.0f} ms"
+    )
+    print(f"target first ≤ {FIRST_TARGET:.0f} s: {verdict(first <= FIRST_TARGET)} ({first * 1000:.0f} ms)")
+    print(f"target last ≤ {LAST_TARGET:.0f} s: {verdict(last <= LAST_TARGET)} ({last * 1000:.0f} ms)")
+    return first <= FIRST_TARGET and last <= LAST_TARGET
+
+
+def run_matrix(args: argparse.Namespace, url: str) -> bool:
+    from homeserver import running_homeserver
+
+    spawned = time.monotonic()
+    with running_homeserver() as hs:
+        setup = time.monotonic() - spawned
+        print(f"Synapse started in {hs.started_in:.1f} s ({setup:.1f} s with its set-up)")
+        return matrix_bench(args, url, hs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a temporary SQLite file; PostgreSQL: a server URL")
     parser.add_argument("--runs", type=int, default=3, help="measured alerts (the median is judged)")
     parser.add_argument("--concurrency", type=int, default=None, help="default: SAMEN_OUTBOX_CONCURRENCY's")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--chat", choices=("slack", "matrix"), default="slack", help="default: slack")
+    parser.add_argument("--partners", type=int, default=PARTNERS, help="partner rooms (Matrix only)")
+    parser.add_argument("--keep-logs", action="store_true", help="keep samen run's log (Matrix only)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.partners < 1:
+        parser.error("--partners must be at least 1")
     try:
         with database(args.database_url) as url:
-            passed = bench(args, url)
+            passed = run_matrix(args, url) if args.chat == "matrix" else bench(args, url)
     except KeyboardInterrupt:
-        print("interrupted; worker stopped, throw-away database dropped", file=sys.stderr)
+        print("interrupted; Samen stopped, throw-away database dropped", file=sys.stderr)
         raise SystemExit(130) from None
     if args.strict and not passed:
         raise SystemExit(1)
