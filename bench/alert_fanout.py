@@ -42,6 +42,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ from slack_sdk import WebClient
 from bot.alerts.messages import ALERT
 from bot.authz import CLI_ACTOR
 from bot.config import load_settings
-from bot.db import upgrade
+from bot.db import make_engine, upgrade
 from bot.partners.importer import import_partners
 from bot.runtime import Services
 from bot.slack.app import create_app
@@ -254,6 +255,8 @@ ROUND_GAP = 1.5  # seconds between alerts: every room's lane (1 message/s) is fr
 class MatrixRun:
     delays: list[float]  # per partner room: the alert's origin_server_ts minus the command's, seconds
     seen_after: float  # wall clock from the command until the bench had read every room's alert
+    commanded_ms: int = 0  # the command's origin_server_ts
+    breakdown: str = ""  # where the time went, from Samen's database (`where_the_time_went`)
 
     @property
     def first(self) -> float:
@@ -347,7 +350,7 @@ def _alert_events(owner: Any, room: str, bot_id: str, code: str) -> list[dict[st
     pattern = re.compile(rf"\b{re.escape(code)}\b")
     return [
         event
-        for event in owner.messages(room, limit=50)
+        for event in owner.messages(room, limit=20)
         if event.get("sender") == bot_id
         and event.get("type") == "m.room.message"
         and (event.get("content") or {}).get("m.relates_to", {}).get("rel_type") != "m.replace"
@@ -355,29 +358,98 @@ def _alert_events(owner: Any, room: str, bot_id: str, code: str) -> list[dict[st
     ]
 
 
-def matrix_alert(cast: MatrixCast, number: int, reporter: Any, *, timeout: float = 60) -> MatrixRun:
-    """`reporter` types `!rugdekking nu …` in the first partner's room; each room's alert RD-<number>."""
+# The alert's first wave: the board, every partner room, every duty contact's direct room.
+_FIRST_WAVE = """
+SELECT key, status, sent_at FROM outbox
+WHERE key = :board OR key LIKE :posts OR key LIKE :dms
+"""
+
+
+def _first_wave(engine: Any, number: int) -> list[tuple[str, str, Any]]:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(_FIRST_WAVE),
+            {
+                "board": f"rugdekking:{number}:board",
+                "posts": f"rugdekking:{number}:p%:post",
+                "dms": f"rugdekking:{number}:dm:%",
+            },
+        ).all()
+    return [(str(key), str(status), sent) for key, status, sent in rows]
+
+
+def matrix_alert(
+    cast: MatrixCast, engine: Any, number: int, reporter: Any, *, timeout: float = 60
+) -> MatrixRun:
+    """`reporter` types `!rugdekking nu …` in the first partner's room; each room's alert RD-<number>.
+
+    The bench learns that the first wave is out from Samen's database (the outbox rows marked sent), not by
+    polling the homeserver, which shares the CPUs with Samen: then it reads each room once."""
     command = reporter.say(cast.rooms[0], f"!rugdekking nu Bench {number}: dreiging bij de balie")
     said = time.monotonic()
     commanded = reporter.event(cast.rooms[0], command)["origin_server_ts"]
     code = f"RD-{number}"
+    while True:
+        wave = _first_wave(engine, number)
+        posts = [row for row in wave if row[0].endswith(":post")]
+        if len(posts) == len(cast.rooms) and all(status != "pending" for _key, status, _sent in wave):
+            break
+        if time.monotonic() > said + timeout:
+            sent = sum(status == "sent" for _key, status, _sent in posts)
+            raise RuntimeError(f"{code}: {sent} of {len(cast.rooms)} rooms sent in {timeout:.0f} s")
+        time.sleep(0.1)
+    seen_after = time.monotonic() - said
     stamps: dict[str, int] = {}
-    deadline = said + timeout
-    while len(stamps) < len(cast.rooms):
-        for lead, room in zip(cast.leads, cast.rooms, strict=True):
-            if room not in stamps:
-                events = _alert_events(lead, room, cast.bot.user_id, code)
-                if events:
-                    stamps[room] = min(int(e["origin_server_ts"]) for e in events)
-        if len(stamps) < len(cast.rooms):
-            if time.monotonic() > deadline:
-                reached = f"{len(stamps)} of {len(cast.rooms)}"
-                raise RuntimeError(f"{code} reached {reached} rooms in {timeout:.0f} s")
-            time.sleep(0.2)
+    for lead, room in zip(cast.leads, cast.rooms, strict=True):
+        events = _alert_events(lead, room, cast.bot.user_id, code)
+        if not events:
+            raise RuntimeError(f"{code} marked sent but not in {room}")
+        stamps[room] = min(int(e["origin_server_ts"]) for e in events)
     return MatrixRun(
         delays=sorted((stamp - commanded) / 1000 for stamp in stamps.values()),
-        seen_after=time.monotonic() - said,
+        seen_after=seen_after,
+        commanded_ms=int(commanded),
     )
+
+
+def where_the_time_went(engine: Any, number: int, commanded_ms: int) -> str:
+    """From Samen's database, in ms after the command (Synapse and Samen share this machine's clock): when
+    the alert was raised (the front had the command from its sync and the listener ran), and when the
+    outbox marked the first wave's rows sent (the homeserver had answered): partner rooms, the rest."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        raised = connection.execute(
+            text("SELECT raised_at FROM backup_alert WHERE id = :id"), {"id": number}
+        ).scalar_one()
+
+    def after(moment: Any) -> float:
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return float(moment.timestamp() * 1000 - commanded_ms)
+
+    wave = [(key, after(sent)) for key, status, sent in _first_wave(engine, number) if sent is not None]
+    rooms = sorted(at for key, at in wave if key.endswith(":post"))
+    others = sorted(at for key, at in wave if not key.endswith(":post"))
+    said = f"raised {after(raised):.0f} ms after the command"
+    if rooms:
+        said += f"; rooms marked sent {rooms[0]:.0f}–{rooms[-1]:.0f} ms"
+    if others:
+        said += f", the other {len(others)} (board, direct rooms) {others[0]:.0f}–{others[-1]:.0f} ms"
+    return said
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def matrix_bench(args: argparse.Namespace, url: str, hs: Any) -> bool:
@@ -407,6 +479,7 @@ def matrix_bench(args: argparse.Namespace, url: str, hs: Any) -> bool:
         [SAMEN, "run", "--metrics-host", "127.0.0.1", "--metrics-port", str(port)], env=env, cwd=ROOT, log=log
     )
     runs: list[MatrixRun] = []
+    engine = make_engine(url)
     try:
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
@@ -425,25 +498,36 @@ def matrix_bench(args: argparse.Namespace, url: str, hs: Any) -> bool:
             log=log,
         )
         joined = time.monotonic() - spawned
+        pids = {"samen run": process.pid, "Synapse": _synapse_pid(hs)}
         print(
             f"samen run (SAMEN_CHAT=matrix, outbox concurrency "
             f"{env.get('SAMEN_OUTBOX_CONCURRENCY', 'default')}): /readyz after {ready:.1f} s, "
             f"in all {len(owners)} rooms after {joined:.1f} s"
         )
         for number in range(1, alerts + 1):
-            run = matrix_alert(cast, number, cast.reporters[number - 1])
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            run = matrix_alert(cast, engine, number, cast.reporters[number - 1])
+            used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
             what = "warm-up (not counted)" if number == 1 else f"alert {number - 1}"
             print(
                 f"{what}: first room {run.first * 1000:5.0f} ms, last {run.last * 1000:5.0f} ms, "
                 f"median {statistics.median(run.delays) * 1000:5.0f} ms ({len(run.delays)} rooms; "
                 f"all read back after {run.seen_after:.1f} s)"
             )
+            if args.verbose:
+                print(f"  {where_the_time_went(engine, number, run.commanded_ms)}")
+                print(
+                    "  CPU in those "
+                    f"{run.seen_after:.1f} s: "
+                    + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in used.items())
+                )
             if number > 1:
                 runs.append(run)
             time.sleep(ROUND_GAP)
         print(f"load average now {os.getloadavg()[0]:.2f}")
     finally:
         stop_process(process)
+        engine.dispose()
         if args.keep_logs:
             print(f"samen run's log: {log}")
         else:
@@ -459,11 +543,27 @@ def matrix_bench(args: argparse.Namespace, url: str, hs: Any) -> bool:
     return first <= FIRST_TARGET and last <= LAST_TARGET
 
 
+def _synapse_pid(hs: Any) -> int:
+    """The homeserver's process: the one started with its config file (tests/homeserver.py keeps no pid)."""
+    config = str(Path(hs.directory) / "homeserver.yaml")
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if config.encode() in argv:
+            return int(entry.name)
+    return 0
+
+
 def run_matrix(args: argparse.Namespace, url: str) -> bool:
     from homeserver import running_homeserver
 
+    kept = Path(tempfile.mkdtemp(prefix="samen-fanout-synapse-")) if args.keep_logs else None
     spawned = time.monotonic()
-    with running_homeserver() as hs:
+    with running_homeserver(kept) as hs:
+        if kept is not None:
+            print(f"Synapse's log: {kept / 'homeserver.log'}")
         setup = time.monotonic() - spawned
         print(f"Synapse started in {hs.started_in:.1f} s ({setup:.1f} s with its set-up)")
         return matrix_bench(args, url, hs)
@@ -478,6 +578,9 @@ def main() -> None:
     parser.add_argument("--chat", choices=("slack", "matrix"), default="slack", help="default: slack")
     parser.add_argument("--partners", type=int, default=PARTNERS, help="partner rooms (Matrix only)")
     parser.add_argument("--keep-logs", action="store_true", help="keep samen run's log (Matrix only)")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Matrix: per alert, when it was raised and rows sent"
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
