@@ -77,8 +77,16 @@ from bot.cases.models import (
 )
 from bot.cases.totals import refresh as refresh_totals
 from bot.db import head_revisions, upgrade
-from bot.interventions.models import Goal, Intervention, InterventionPartner, InterventionStatus, Lesson
+from bot.interventions.models import (
+    ACTIVE_STATUSES,
+    Goal,
+    Intervention,
+    InterventionPartner,
+    InterventionStatus,
+    Lesson,
+)
 from bot.partners.models import Member, Partner, PartnerType
+from bot.signals.cards import SEARCH_LIMIT
 from bot.signals.models import Signal, SignalStatus, SignalSubject
 from bot.slack.wsgi import SLACK_PATH
 from bot.subjects.models import Subject
@@ -90,6 +98,7 @@ from bot.vocabulary import (
     SubjectKind,
     SubjectRole,
 )
+from commands.interventions import PAGE
 
 if TYPE_CHECKING:
     from slackdouble import SlackDouble
@@ -186,7 +195,7 @@ def fill(url: str, size: Size, now: datetime, seed: int = SEED) -> Facts:
             partners, members = _partners(connection, rng, size, now, facts)
             signals = _signals(connection, rng, size, now, partners, members)
             cases = _cases(connection, rng, size, now, partners, members, signals, facts)
-            _interventions(connection, rng, size, now, partners, members, cases)
+            _interventions(connection, rng, size, now, partners, members, cases, facts)
             _goals(connection, rng, now, partners, members)
             _audit(connection, rng, size, now, members)
             if engine.dialect.name == "postgresql":
@@ -301,9 +310,24 @@ def _signals(
         subject = rng.randint(1, subjects)
         links.append({"signal_id": n, "subject_id": subject, "role": SubjectRole.BETROKKENE.value})
         made.append((n, status, subject))
+    _term_on_a_full_page(rows)
     _bulk(connection, Signal, rows)
     _bulk(connection, SignalSubject, links)
     return made
+
+
+def _term_on_a_full_page(rows: list[dict[str, Any]]) -> None:
+    """At least two pages of `signalen TERM` hits, spread over the whole period: at the small size one
+    place in 43 is two or three signals of 100, so the search there showed fewer hits than at the large
+    size, and the large/small ratio measured a fuller page rather than more data. The large size has
+    thousands already and is left as it is; no random draw is taken, so the rest stays the same."""
+    wanted = 2 * SEARCH_LIMIT
+    holding = sum(1 for row in rows if TERM in row["summary"] or row["location_or_sector"] == TERM)
+    if holding >= wanted or not rows:
+        return
+    step = max(1, len(rows) // wanted)
+    for row in rows[step - 1 :: step][: wanted - holding]:
+        row["location_or_sector"] = TERM
 
 
 def _signal_status(rng: random.Random, recent: bool) -> SignalStatus:
@@ -418,6 +442,7 @@ def _interventions(
     partners: list[int],
     members: dict[int, list[str]],
     cases: list[tuple[int, datetime, bool, int]],
+    facts: Facts,
 ) -> None:
     rows, joined, lessons = [], [], []
     types, focus = list(InstrumentType), list(FocusElement)
@@ -477,9 +502,68 @@ def _interventions(
                     "created_at": done,
                 }
             )
+    rows += _full_pages(rows, random.Random(SEED + 1), now, members, cases, facts)
     _bulk(connection, Intervention, rows)
     _bulk(connection, InterventionPartner, joined)
     _bulk(connection, Lesson, lessons)
+
+
+def _full_pages(
+    rows: list[dict[str, Any]],
+    rng: random.Random,
+    now: datetime,
+    members: dict[int, list[str]],
+    cases: list[tuple[int, datetime, bool, int]],
+    facts: Facts,
+) -> list[dict[str, Any]]:
+    """Unfinished interventions added, each on an open case, until every member the load speaks for has
+    a full `/samen mijn` page at both sizes: PAGE of their own and PAGE of their partner's others. The
+    small size gave them two lines where the large gave twenty, so that ratio measured a fuller page
+    rather than more data (issue 21, fourth pass). Its own random draws: the rest stays the same."""
+    active = [row for row in rows if InterventionStatus(row["status"]) in ACTIVE_STATUSES]
+    open_cases = [case for case in cases if case[2]] or cases
+    partner_of = {user: partner for partner, users in members.items() for user in users}
+    added: list[dict[str, Any]] = []
+    for user in facts.members:
+        partner = partner_of[user]
+        others = [u for u in members[partner] if u != user] or ["U0V0000001"]
+        own = sum(1 for row in active if row["owner_user_id"] == user)
+        theirs = sum(
+            1 for row in active if row["owner_partner_id"] == partner and row["owner_user_id"] != user
+        )
+        wanted = [user] * max(0, PAGE - own) + [rng.choice(others) for _ in range(max(0, PAGE - theirs))]
+        for owner_user in wanted:
+            case_id, case_at, _open, _lead = rng.choice(open_cases)
+            created = min(now - timedelta(hours=2), case_at + timedelta(days=rng.randint(0, 60)))
+            status = rng.choice((InterventionStatus.TOEGEZEGD, InterventionStatus.GEPLAND))
+            added.append(
+                {
+                    "id": len(rows) + len(added) + 1,
+                    "case_id": case_id,
+                    "instrument_type": rng.choice(list(InstrumentType)).value,
+                    "instrument": f"Controle {len(rows) + len(added) + 1}",
+                    "focus_element": rng.choice(list(FocusElement)).value,
+                    "owner_partner_id": partner,
+                    "owner_team_id": TEAM,
+                    "owner_user_id": owner_user,
+                    "round": 1,
+                    "status": status.value,
+                    "window_start": now + timedelta(days=rng.randint(1, 40)),
+                    "window_has_time": False,
+                    "success": None,
+                    "next_reminder_at": now + timedelta(days=rng.randint(1, 30)),
+                    "stale_stage": 2,
+                    "version": 1,
+                    "created_by_team_id": TEAM,
+                    "created_by_user_id": "U0V0000001",
+                    "created_at": created,
+                    "updated_at": now - timedelta(days=rng.randint(0, 3)),
+                    "started_at": created + timedelta(days=1),
+                    "done_at": None,
+                    "cancel_reason": None,
+                }
+            )
+    return added
 
 
 def _intervention_status(rng: random.Random, is_open: bool) -> InterventionStatus:
@@ -586,7 +670,7 @@ def _counts(engine: Any) -> dict[str, int]:
 
 
 # Raise when the generator fills differently, so that cached databases are filled anew.
-GENERATOR = 1
+GENERATOR = 2  # 2: full pages for mijn and signalen at both sizes (_full_pages, _term_on_a_full_page)
 
 
 def schema_key() -> str:
