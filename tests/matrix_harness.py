@@ -166,10 +166,11 @@ def start_matrix(
             import_partners(session, actor=CLI_ACTOR, source=partners, purpose="test: the partnership")
     connection = MatrixConnection.from_settings(configured)
     connection.start()
-    chat = MatrixChat(connection, language=configured.samen_language)
+    chat = MatrixChat(connection, language=configured.samen_language)  # the outbox's
+    answering = MatrixChat(connection, language=configured.samen_language, patience=10)  # the front's
     holder: dict[str, MatrixFront] = {}
     client = MatrixWebClient(
-        chat,
+        answering,
         connection,
         open_form=lambda trigger, view: holder["front"].open_form(trigger, view),
         update_form=lambda view_id, view: holder["front"].update_form(view_id, view),
@@ -182,7 +183,7 @@ def start_matrix(
         process_before_response=True,
         app_class=MatrixApp,
     )
-    front = holder["front"] = MatrixFront(services, app, connection, chat)
+    front = holder["front"] = MatrixFront(services, app, connection, answering)
     front.start()
     try:
         yield MatrixPartnership(

@@ -3,6 +3,7 @@ client and read what Samen sent — the booklet's scenarios as on Slack, in Matr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from matrix_harness import MatrixPartnership, start_matrix, unique
 from sqlmodel import select
 
 from bot.alerts.models import AlertPartner
+from bot.outbox.models import OutboxMessage
 from bot.signals.models import Signal
 
 ACK = "\u2705"
@@ -232,3 +234,48 @@ def test_the_reporter_is_asked_whether_they_are_safe_and_answers_with_a_reaction
     question = samen.from_samen(cast.wethouder, dm, "Ben je veilig?")
     cast.wethouder.react(dm, question["event_id"], ACK)
     samen.from_samen(cast.wethouder, dm, "Fijn dat je veilig bent")
+
+
+# --- the homeserver's rate limit ------------------------------------------------------------------------
+
+
+def test_a_rate_limited_bot_still_alerts_every_partner_exactly_once(
+    on_matrix: tuple[MatrixPartnership, Cast],
+) -> None:
+    """An operator forgot to lift the bot's limit: Synapse answers 429 M_LIMIT_EXCEEDED with retry_after_ms.
+    Each room waits as long as asked (the outbox's lanes are rooms) and every alert arrives once."""
+    samen, cast = on_matrix
+    samen.homeserver.rate_limit(samen.bot.user_id, messages_per_second=1, burst_count=2)
+    try:
+        cast.wethouder.say(cast.breda, "!rugdekking nu Dreiging bij de voordeur")
+        samen.from_samen(cast.wethouder, samen.dm(cast.wethouder), "RD-1 is verstuurd", timeout=30)
+        deadline = time.monotonic() + 60
+        rooms = {cast.politie: cast.hans, cast.riec: cast.fatima, cast.breda: cast.marleen}
+        while time.monotonic() < deadline:
+            samen.deliver()
+            arrived = {room: _alerts_in(owner, room, samen) for room, owner in rooms.items()}
+            if all(arrived.values()):
+                break
+            time.sleep(0.5)
+        samen.deliver()
+        assert {room: len(_alerts_in(owner, room, samen)) for room, owner in rooms.items()} == dict.fromkeys(
+            rooms, 1
+        )
+        with samen.services.session(read_only=True) as session:
+            limited = session.exec(
+                select(OutboxMessage).where(OutboxMessage.attempts > 1)  # type: ignore[operator]
+            ).all()
+        assert limited, "the homeserver's 429s were waited out, not avoided"
+    finally:
+        samen.homeserver.rate_limit(samen.bot.user_id)
+
+
+def _alerts_in(owner: MatrixUser, room: str, samen: MatrixPartnership) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in owner.messages(room, limit=100)
+        if e.get("sender") == samen.bot.user_id
+        and e.get("type") == "m.room.message"
+        and "m.new_content" not in (e.get("content") or {})
+        and "RD-1" in _text(e)
+    ]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -35,6 +36,7 @@ from bot.chat import (
     MATRIX_ROOM_ID,
     MATRIX_USER_ID,
     PERMANENT,
+    RETRY_AFTER,
     ChatFailure,
     Content,
     Identity,
@@ -83,8 +85,13 @@ class MatrixChat:
         forms: FormOpener | None = None,
         update_forms: FormUpdater | None = None,
         language: str | None = None,
+        patience: float = 0.0,
     ) -> None:
         self.connection = connection
+        # How long a send may wait out the homeserver's rate limit itself (seconds, in all). The outbox's
+        # chat has none: a `RETRY_AFTER` outcome goes back to the outbox, which waits per room. The front's
+        # has a few seconds: a person waiting for an answer gets it late rather than never.
+        self.patience = patience
         # The partnership's language (SAMEN_LANGUAGE): a message with choices says in it how to choose.
         self.language = language
         self.forms = forms  # set by the front: a form as a guided conversation
@@ -130,7 +137,7 @@ class MatrixChat:
             edit["format"] = new["format"]
             edit["formatted_body"] = "* " + str(new["formatted_body"])
         self._check_unencrypted(room)
-        self.connection.send(room, edit)
+        self._patiently(room, edit, txn_id=None)
         return Sent(room, message)
 
     def delete(self, channel: str, message: str, *, team: str | None = None) -> None:
@@ -259,7 +266,19 @@ class MatrixChat:
         if outbox_id is not None:
             message[OUTBOX_FIELD] = outbox_id
             txn_id = txn_id_for(outbox_id, room, message)
-        return self.connection.send(room, message, txn_id=txn_id)
+        return self._patiently(room, message, txn_id=txn_id)
+
+    def _patiently(self, room: str, message: dict[str, Any], *, txn_id: str | None) -> str:
+        waited = 0.0
+        while True:
+            try:
+                return self.connection.send(room, message, txn_id=txn_id)
+            except ChatFailure as failure:
+                wait = failure.outcome.retry_after
+                if failure.outcome.kind != RETRY_AFTER or wait is None or waited + wait > self.patience:
+                    raise
+                time.sleep(wait)
+                waited += wait
 
 
 def _check(chat: MatrixChat) -> Any:
