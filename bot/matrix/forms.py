@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from html.parser import HTMLParser
 from typing import Any, Final
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -58,6 +59,57 @@ _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MATRIX_USER = re.compile(
     r"@[A-Za-z0-9._=\-/+]+:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?::\d{1,5})?(?![A-Za-z0-9.\-])"
 )
+
+
+# Where a pill points: https://matrix.to/#/@anne:example.nl (spec: matrix.to navigation) or the matrix:
+# URI scheme's matrix:u/anne:example.nl; the id may be percent-encoded, a `?via=` may follow.
+_MATRIX_TO: Final = "https://matrix.to/#/"
+_MATRIX_URI: Final = "matrix:u/"
+MENTION_HTML_LIMIT: Final = 20_000  # a reply's HTML read for pills at most this far
+
+
+def mentioned_in(formatted_body: str) -> list[str]:
+    """The user ids a message's HTML mentions by a pill (a link to matrix.to or a matrix: URI), in the
+    order they appear, each once. What the person wrote is only read, never shown."""
+    links = _Links()
+    try:
+        links.feed(formatted_body[:MENTION_HTML_LIMIT])
+        links.close()
+    except (ValueError, AssertionError):  # malformed HTML: the pills read so far
+        pass
+    found: list[str] = []
+    for href in links.hrefs:
+        if href.startswith(_MATRIX_TO):
+            target = unquote(href[len(_MATRIX_TO) :].split("?", 1)[0])
+        elif href.startswith(_MATRIX_URI):
+            target = "@" + unquote(href[len(_MATRIX_URI) :].split("?", 1)[0])
+        else:
+            continue
+        if _MATRIX_USER.fullmatch(target) and target not in found:
+            found.append(target)
+    return found
+
+
+class _Links(HTMLParser):
+    """The links of a message's HTML, outside a reply's quoted original (`<mx-reply>`: its links name
+    whoever was replied to, not whom the person mentions)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self._quoted = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mx-reply":
+            self._quoted += 1
+        elif tag == "a" and not self._quoted:
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mx-reply" and self._quoted:
+            self._quoted -= 1
 
 
 def has_questions(view: Mapping[str, Any]) -> bool:
@@ -347,14 +399,24 @@ class Conversation:
 
     # --- answering ------------------------------------------------------------------------------------
 
-    def answer(self, text: str) -> str | None:
+    def answer(self, text: str, *, mentioned: Sequence[str] = ()) -> str | None:
         """Take the person's reply to the current question. A problem text (mrkdwn, in the person's
-        language) when it does not fit — the question stays; None when it was taken."""
+        language) when it does not fit — the question stays; None when it was taken.
+
+        `mentioned`: the people the reply mentions by a pill (Element puts only their display name in
+        the plain body; their ids are in the HTML's matrix.to links, see `mentioned_in`), in order."""
         index = self._current
         f = self._fields[index]
         reply = (text or "").strip()
         if reply == KEEP and self._describe(f, self._state[index]) is not None:
             self._take(index, self._state[index])
+            return None
+        if f.kind in ("users_select", "multi_users_select") and mentioned:
+            try:
+                state = self._people(f, reply, mentioned)
+            except _Refused as refused:
+                return str(refused.text)
+            self._take(index, state)
             return None
         if reply in (SKIP, ""):
             if not f.optional:
@@ -449,9 +511,9 @@ class Conversation:
             raise self._not_a_day(reply) from None
         return window.local_day(self.zone)
 
-    def _people(self, f: _Field, reply: str) -> dict[str, Any]:
+    def _people(self, f: _Field, reply: str, mentioned: Sequence[str] = ()) -> dict[str, Any]:
         found: list[str] = []
-        for user in _MATRIX_USER.findall(unquote(reply)):
+        for user in [*mentioned, *_MATRIX_USER.findall(unquote(reply))]:
             if user not in found:
                 found.append(user)
         if f.kind == "users_select":

@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.chat import ChatFailure, matrix_server
 from bot.i18n import N_, t
-from bot.matrix.forms import Conversation, has_questions
+from bot.matrix.forms import Conversation, has_questions, mentioned_in
 from bot.matrix.html import CHOICES_KEY, Choice, choices_of, message_content
 from bot.runtime import Services
 
@@ -57,6 +57,7 @@ NUMBER = re.compile(r"^\s*(\d{1,2})[.)]?\s*$")
 FORM_IDLE_SECONDS = 3600  # a form not answered for an hour is dropped (the person starts it again)
 REMEMBERED = 2000  # triggers and last choices kept, oldest dropped first
 COORDINATORS_NAMED = 5  # whom a stranger is told to ask, as on Slack
+HTML_FORMAT = "org.matrix.custom.html"
 PASSED_ON = 2.0  # seconds: an event stamped this long before start is from before this process
 
 
@@ -115,7 +116,10 @@ class MatrixFront:
         client.add_event_handler(EventType.ROOM_MEMBER, self._on(self.invited))
         client.add_event_handler(EventType.ROOM_MESSAGE, self._on(self.message))
         client.add_event_handler(EventType.REACTION, self._on(self.reaction))
-        client.add_event_handler(EventType.ROOM_ENCRYPTED, self._on(self.encrypted))
+        client.add_event_handler(EventType.ROOM_ENCRYPTED, self._on(self.encrypted, first=self._mark))
+        # Encryption switched on in a room Samen is in: from that event on nothing is sent there in plain
+        # text (the connection's cache would otherwise still hold the room as unencrypted for minutes).
+        client.add_event_handler(EventType.ROOM_ENCRYPTION, self._on(self.encrypted, first=self._mark))
 
         async def begin() -> None:
             self._sync = client.start(None)
@@ -133,11 +137,19 @@ class MatrixFront:
             logger.info("the Matrix sync had stopped already")
         self._pool.shutdown(wait=True, cancel_futures=False)
 
-    def _on(self, handle: Callable[[dict[str, Any]], None]) -> Callable[[Any], Any]:
-        """An event handler for mautrix: the event as plain JSON, handled in the pool, never on the loop."""
+    def _on(
+        self,
+        handle: Callable[[dict[str, Any]], None],
+        *,
+        first: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Callable[[Any], Any]:
+        """An event handler for mautrix: the event as plain JSON, handled in the pool, never on the loop;
+        `first` (quick, no I/O) runs on the loop at once, before any later event is handled."""
 
         async def handler(event: Any) -> None:
             raw = event.serialize() if hasattr(event, "serialize") else dict(event)
+            if first is not None:
+                first(raw)
             sender = str(raw.get("sender") or "")
             if sender == self.me:
                 self._remember_own(raw)
@@ -185,8 +197,13 @@ class MatrixFront:
         if self.connection.is_encrypted(room):
             self._say_encrypted(room, inviter)
 
+    def _mark(self, raw: Mapping[str, Any]) -> None:
+        if raw.get("room_id"):
+            self.connection.mark_encrypted(str(raw["room_id"]))  # nothing more is sent there in plain text
+
     def encrypted(self, raw: dict[str, Any]) -> None:
-        self.connection.mark_encrypted(str(raw.get("room_id")))  # nothing more is sent there in plain text
+        """Something encrypted in a room (a message, or encryption switched on): said once, if new."""
+        self._mark(raw)
         if self._fresh(raw):
             self._say_encrypted(str(raw.get("room_id")), str(raw.get("sender") or ""))
 
@@ -226,7 +243,9 @@ class MatrixFront:
             return
         form = self._forms.get(sender)
         if form is not None and form.room_id == room:
-            self.answer_form(sender, form, text)
+            html = content.get("formatted_body") if content.get("format") == HTML_FORMAT else None
+            pills = mentioned_in(html) if isinstance(html, str) else []
+            self.answer_form(sender, form, text, mentioned=pills)
             return
         number = NUMBER.match(text)
         if number:
@@ -366,21 +385,26 @@ class MatrixFront:
     def _show_view(self, asker: Asker, view_id: str, view: Mapping[str, Any]) -> None:
         room = self.connection.direct_room(asker.user_id)
         if has_questions(view):
-            conversation = Conversation(view, language=asker.language)
+            conversation = Conversation(
+                view,
+                language=asker.language,
+                zone=self.services.settings.samen_timezone,
+                now=self.services.clock.now,
+            )
             self._forms[asker.user_id] = OpenForm(conversation, view_id, room, asker.language)
             self.chat.post(room, conversation.question())
         else:
             self._forms.pop(asker.user_id, None)
             self.chat.post(room, dict(view))
 
-    def answer_form(self, sender: str, form: OpenForm, text: str) -> None:
+    def answer_form(self, sender: str, form: OpenForm, text: str, *, mentioned: Sequence[str] = ()) -> None:
         conversation = form.conversation
         if time.monotonic() - form.asked > FORM_IDLE_SECONDS or conversation.cancelled(text):
             del self._forms[sender]
             self.chat.post(form.room_id, {"text": t(form.language, "Stopped: nothing was saved.")})
             return
         form.asked = time.monotonic()
-        problem = conversation.answer(text)
+        problem = conversation.answer(text, mentioned=mentioned)
         if problem is not None:
             self.chat.post(form.room_id, {"text": problem})
             self.chat.post(form.room_id, conversation.question())
