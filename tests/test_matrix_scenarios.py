@@ -128,6 +128,18 @@ def test_a_check_in_prompt_is_answered_in_its_thread_and_the_answer_recorded(sce
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="commands/checkins.py open_plan accepts Slack channel ids only (C…/G…): a Matrix room is refused",
+)
+def test_a_coordinator_plans_a_check_in_from_the_partnership_room(scene: Scene) -> None:
+    samen, cast = scene
+    cast.fatima.say(cast.board, "!samen afstemming plan")
+    dm = samen.dm(cast.fatima)
+    # The plan form, as a conversation (Samen answers "Plan een afstemmoment vanuit het kanaal…" now).
+    samen.from_samen(cast.fatima, dm, "stop", timeout=10)
+
+
 # --- reminders -------------------------------------------------------------------------------------------
 
 
