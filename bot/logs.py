@@ -26,25 +26,33 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
+# What structlog imports at import time for integrations Samen never uses, when they are installed.
+_STRUCTLOG_EXTRAS = (
+    # rich (and rich.pretty) for pretty tracebacks — installed for typer's help screens. Samen's
+    # tracebacks are redacted and written as JSON (`_exception_text`). About 4 MB in every process.
+    "rich",
+    # Twisted (structlog.twisted), with zope.interface, constantly and incremental — installed beside
+    # Synapse, the Matrix homeserver the suite runs (the test extra). About 1.8 MB in every process.
+    "twisted",
+)
 
-def _import_structlog_without_rich() -> Any:
-    """structlog imports rich (and rich.pretty) at import time for its pretty tracebacks, when rich is
-    installed — and it is, for typer's help screens. Samen never uses them: its tracebacks are redacted
-    and written as JSON (`_exception_text`). Loading rich costs every long-running process about 4 MB of
-    resident memory (bench/memory.py), so structlog is imported with rich hidden; typer still finds rich
-    later for the CLI's help, since only this one import is affected."""
-    hidden = "rich" not in sys.modules
-    if hidden:
-        sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` → ImportError
+
+def _import_structlog_alone() -> Any:
+    """Import structlog with its optional integrations hidden (`_STRUCTLOG_EXTRAS`), so no long-running
+    process pays for them (bench/memory.py). Only this one import is affected: typer still finds rich
+    later for the CLI's help, and the suite's Synapse runs in a process of its own."""
+    hidden = [name for name in _STRUCTLOG_EXTRAS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # `import rich` → ImportError
     try:
         import structlog as imported
     finally:
-        if hidden:
-            del sys.modules["rich"]
+        for name in hidden:
+            del sys.modules[name]
     return imported
 
 
-structlog = _import_structlog_without_rich()
+structlog = _import_structlog_alone()
 
 _TOKEN = re.compile(r"\b(xox[abposer]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]{4,}")
 REDACTED = "[redacted]"

@@ -85,22 +85,25 @@ import bot.logs
 bot.logs.configure()
 logging.getLogger('samen.test').error('a line with an error', exc_info=ZeroDivisionError('x'))
 loaded = 'rich' in sys.modules
+twisted = 'twisted' in sys.modules or 'zope.interface' in sys.modules
 from typer.testing import CliRunner
 from bot.cli import cli
 help_text = CliRunner().invoke(cli, ['--help']).output
-print(json.dumps({'rich_with_logging': loaded, 'help': 'Usage' in help_text}))
+print(json.dumps({'rich_with_logging': loaded, 'twisted_with_logging': twisted,
+                  'help': 'Usage' in help_text}))
 """
 
 
-def test_logging_leaves_rich_out_and_the_cli_help_still_works() -> None:
-    """structlog would load rich (~4 MB in every process) for pretty tracebacks Samen never writes;
-    typer still uses rich for `samen --help`."""
+def test_logging_leaves_rich_and_twisted_out_and_the_cli_help_still_works() -> None:
+    """structlog would load rich (~4 MB in every process) for pretty tracebacks Samen never writes, and
+    Twisted (~1.8 MB; installed beside the suite's Synapse) for its Twisted loggers; typer still uses rich
+    for `samen --help`."""
     result = subprocess.run(
         [sys.executable, "-c", LOGGING_ONLY], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.splitlines()[-1])
-    assert found == {"rich_with_logging": False, "help": True}
+    assert found == {"rich_with_logging": False, "twisted_with_logging": False, "help": True}
     assert '"exception": "Traceback' in result.stderr, "the error line still carries its traceback"
 
 
