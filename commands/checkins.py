@@ -27,6 +27,8 @@ from bot.interventions.models import STATUS_LABELS
 from bot.mrkdwn import channel_link
 from bot.partners import service as partners
 from bot.partners.models import PersonRef
+from bot.partners.rules import CHANNEL_ID
+from bot.people import CHAT_ID_LENGTH
 from bot.slack.interaction import Interaction, Number, listener, metadata_json
 from bot.slack.registry import HomeSection, Registry, Subcommand
 
@@ -45,8 +47,8 @@ USAGE: Final = N_(
 class PlanMetadata(BaseModel):
     """The planning form's private_metadata: the channel it was opened in, and that channel's team."""
 
-    c: str = Field("", max_length=20)
-    t: str = Field("", max_length=20)
+    c: str = Field("", max_length=CHAT_ID_LENGTH)  # a Slack channel or a Matrix room
+    t: str = Field("", max_length=CHAT_ID_LENGTH)
 
 
 class MomentMetadata(BaseModel):
@@ -97,7 +99,7 @@ def open_plan(i: Interaction) -> None:
     with i.session(read_only=True) as session:
         service.check_may_plan(i.require_member(session))
         choices = _plan_choices(session, i)
-    if not channel.startswith(("C", "G")):
+    if not CHANNEL_ID.match(channel):  # a Slack channel or a Matrix room; not a direct conversation
         i.reply(NOTICE, message=N_("Plan a check-in from the channel where it should take place."), values={})
     elif not _samen_is_in(i, channel):
         message = N_(

@@ -7,6 +7,7 @@ would. tests/test_matrix_process.py starts `samen run` itself as a process, for 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from typing import Any
 from conftest import ENCRYPTION_KEY
 from harness import FAST, fire_times, migrated
 from homeserver import Homeserver, MatrixUser
+from sqlmodel import select
 
+from bot.alerts.models import AlertPartner
 from bot.authz import CLI_ACTOR
 from bot.clock import SettableClock
 from bot.config import load_settings
@@ -135,6 +138,20 @@ class MatrixPartnership:
             ),
             timeout=timeout,
         )
+
+    def acknowledged(self, at_least: int, *, timeout: float = 15) -> list[str]:
+        """By which way each partner acknowledged the backup alerts, once at least `at_least` have: a
+        reaction is handled in the background, after the person's client has sent it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.services.session(read_only=True) as session:
+                ways = session.exec(
+                    select(AlertPartner.acknowledged_via).where(AlertPartner.acknowledged_at.is_not(None))  # type: ignore[union-attr]
+                ).all()
+            if len(ways) >= at_least or time.monotonic() > deadline:
+                assert len(ways) >= at_least, f"{len(ways)} of {at_least} acknowledgements"
+                return [str(way) for way in ways]
+            time.sleep(0.1)
 
     def dm(self, person: MatrixUser) -> str:
         return person.dm_with(self.bot.user_id)

@@ -6,7 +6,6 @@ and a form answered wrongly then stopped. The cast and its rooms: tests/test_mat
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +18,6 @@ from sqlalchemy import text
 from sqlmodel import select
 from test_matrix_partnership import Cast, on_matrix  # noqa: F401  the fixture, shared
 
-from bot.alerts.models import AlertPartner
 from bot.cases.models import Case, CasePartner
 from bot.chat import matrix_server
 from bot.checkins import service as checkins
@@ -128,10 +126,6 @@ def test_a_check_in_prompt_is_answered_in_its_thread_and_the_answer_recorded(sce
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="commands/checkins.py open_plan accepts Slack channel ids only (C…/G…): a Matrix room is refused",
-)
 def test_a_coordinator_plans_a_check_in_from_the_partnership_room(scene: Scene) -> None:
     samen, cast = scene
     cast.fatima.say(cast.board, "!samen afstemming plan")
@@ -218,7 +212,7 @@ def test_the_silent_are_escalated_once_per_step_and_a_check_on_the_escalation_ac
     omar_dm = samen.dm(cast.omar)
     first = samen.from_samen(cast.omar, omar_dm, "nog niet bevestigd")
     cast.omar.react(omar_dm, first["event_id"], ACK)
-    acknowledged = _wait_acknowledged(samen, 3)
+    acknowledged = len(samen.acknowledged(3))
 
     # T2 (5 minutes): the lead of the partner still silent, once.
     samen.later(minutes=3)
@@ -244,21 +238,7 @@ def test_the_silent_are_escalated_once_per_step_and_a_check_on_the_escalation_ac
 
     # Marleen acknowledges for Gemeente Breda with ✅ on the lead's escalation.
     cast.marleen.react(marleen_dm, second["event_id"], ACK)
-    assert _wait_acknowledged(samen, acknowledged + 1) == 4
-
-
-def _wait_acknowledged(samen: MatrixPartnership, count: int, timeout: float = 15) -> int:
-    """How many partners acknowledged, once at least `count` have (reactions are handled asynchronously)."""
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-    while True:
-        with samen.services.session(read_only=True) as session:
-            done = len(
-                session.exec(select(AlertPartner).where(AlertPartner.acknowledged_at.is_not(None))).all()  # type: ignore[union-attr]
-            )
-        if done >= count or datetime.now(UTC) > deadline:
-            assert done >= count, f"{done} of {count} acknowledgements"
-            return done
-        time.sleep(0.1)
+    assert len(samen.acknowledged(acknowledged + 1)) == 4
 
 
 # --- the reporter's safety check -------------------------------------------------------------------------

@@ -516,7 +516,9 @@ def serve_matrix(
         serve_operations(services, host=metrics[0], port=metrics[1])
     connection = shared_connection(settings)  # the one a `MatrixChat.for_services` in this process uses
     connection.start()
-    chat = MatrixChat(connection, language=settings.samen_language)
+    chat = MatrixChat(connection, language=settings.samen_language)  # the outbox's: it waits per room
+    # The front's: a person waiting for an answer gets it late rather than never (bot/matrix/chat.py).
+    answering = MatrixChat(connection, language=settings.samen_language, patience=10)
     front: MatrixFront | None = None
 
     def open_form(trigger: str, view: Mapping[str, Any]) -> str:
@@ -527,7 +529,7 @@ def serve_matrix(
         assert front is not None
         front.update_form(view_id, view)
 
-    client = MatrixWebClient(chat, connection, open_form=open_form, update_form=update_form)
+    client = MatrixWebClient(answering, connection, open_form=open_form, update_form=update_form)
     app = create_app(
         settings,
         features=features,
@@ -536,7 +538,7 @@ def serve_matrix(
         process_before_response=True,
         app_class=MatrixApp,
     )
-    front = MatrixFront(services, app, connection, chat)
+    front = MatrixFront(services, app, connection, answering)
     front.start()
     running = worker(services, chat)
     running.start()
