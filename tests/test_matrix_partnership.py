@@ -3,6 +3,7 @@ client and read what Samen sent — the booklet's scenarios as on Slack, in Matr
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -274,3 +275,26 @@ def _alerts_in(owner: MatrixUser, room: str, samen: MatrixPartnership) -> list[d
         and "m.new_content" not in (e.get("content") or {})
         and "RD-1" in _text(e)
     ]
+
+
+# --- every subcommand of help ---------------------------------------------------------------------------
+
+APOLOGY = "er ging bij ons iets mis"
+
+
+def test_every_subcommand_that_help_lists_answers_on_matrix(
+    on_matrix: tuple[MatrixPartnership, Cast],
+) -> None:
+    """What `!samen help` lists, a coordinator types as it reads: each gets an answer (or its form's first
+    question) in the direct room, never the apology for an error."""
+    samen, cast = on_matrix
+    cast.fatima.say(cast.board, "!samen help")
+    dm = samen.dm(cast.fatima)
+    helped = samen.from_samen(cast.fatima, dm, "!samen")
+    words = sorted(set(re.findall(r"!samen ([a-z]+)", _text(helped))) - {"help"})
+    assert len(words) >= 10, _text(helped)
+    for word in words:
+        answer = samen.answer(cast.fatima, dm, f"!samen {word}", timeout=30)
+        assert APOLOGY not in _text(answer), word
+        if "stop" in _text(answer):  # a form began: leave it, as a person would
+            samen.answer(cast.fatima, dm, "stop")
