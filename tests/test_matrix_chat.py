@@ -154,6 +154,30 @@ def test_two_threads_asking_for_a_direct_room_make_one(
         fresh.close()
 
 
+def test_direct_rooms_for_several_people_are_made_side_by_side_and_all_listed(
+    homeserver: Homeserver, bot: MatrixUser
+) -> None:
+    """The first alert after a start opens a direct room for each duty contact at once: each person gets
+    their own, and m.direct (one document for all) lists every one of them."""
+    people = [homeserver.register(f"dienst-{uuid.uuid4().hex[:6]}") for _ in range(5)]
+    fresh = MatrixConnection(homeserver.url, bot.user_id, bot.access_token)
+    found: dict[str, str] = {}
+    try:
+        threads = [
+            threading.Thread(target=lambda p=p: found.__setitem__(p.user_id, fresh.direct_room(p.user_id)))
+            for p in people
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(found.values())) == len(people)
+        direct = bot.call("GET", f"/_matrix/client/v3/user/{bot.user_id}/account_data/m.direct")
+        assert {p.user_id: direct[p.user_id][-1] for p in people} == found
+    finally:
+        fresh.close()
+
+
 def test_an_ephemeral_reply_goes_to_the_dm_not_the_room(
     chat: MatrixChat, karin: MatrixUser, bot: MatrixUser, room: str
 ) -> None:

@@ -195,7 +195,9 @@ class MatrixConnection:
         self._thread: threading.Thread | None = None
         self._client: Client | None = None
         self._direct: dict[str, str] = {}  # person → their DM room with the bot
-        self._direct_lock = threading.Lock()  # one DM room per person, however many threads ask
+        self._direct_lock = threading.Lock()  # guards `_direct_locks`
+        self._direct_locks: dict[str, threading.Lock] = {}  # one DM room per person, however many threads ask
+        self._m_direct_lock: asyncio.Lock | None = None  # made on the loop, where it is used
         # room → the monotonic time it was found unencrypted; inf: encrypted (for good)
         self._encrypted: dict[str, float] = {}
 
@@ -351,15 +353,19 @@ class MatrixConnection:
     def direct_room(self, user_id: str) -> str:
         """The bot's 1:1 room with `user_id`: one listed for them in the bot's `m.direct` account data that
         both still belong to (the person joined or invited), else a new one (`is_direct`, the person
-        invited) recorded in `m.direct`. Cached; one lock, so that two threads asking at once make one
-        room. Several processes asking at the very same moment may each make one (then both are listed,
-        and the newest is used from then on)."""
+        invited) recorded in `m.direct`. Cached; a lock per person, so that two threads asking at once make
+        one room, while rooms for different people are made side by side (the first alert after a start
+        opens many at once; one after the other they took a second each on a busy homeserver). Several
+        processes asking at the very same moment may each make one (then both are listed, and the newest
+        is used from then on)."""
         if not MATRIX_USER_ID.match(user_id):
             raise ChatFailure(Outcome(PERMANENT, "bad_user_id"))
         found = self._direct.get(user_id)
         if found:
             return found
         with self._direct_lock:
+            person_lock = self._direct_locks.setdefault(user_id, threading.Lock())
+        with person_lock:
             found = self._direct.get(user_id)
             if found:
                 return found
@@ -383,10 +389,15 @@ class MatrixConnection:
             {"is_direct": True, "invite": [user_id], "preset": "trusted_private_chat"},
         )
         room = str(created["room_id"])
-        direct = await self._direct_data()  # read again: the least chance of writing over another's
-        rooms = [r for r in direct.get(user_id) or [] if r != room]
-        direct[user_id] = [*rooms, room]
-        await self.request(Method.PUT, Path.v3.user[self.user_id].account_data["m.direct"], direct)
+        # m.direct is one document for every person: read, change and write it one at a time (on the loop),
+        # or two rooms made side by side would each write over the other's entry.
+        if self._m_direct_lock is None:
+            self._m_direct_lock = asyncio.Lock()
+        async with self._m_direct_lock:
+            direct = await self._direct_data()
+            rooms = [r for r in direct.get(user_id) or [] if r != room]
+            direct[user_id] = [*rooms, room]
+            await self.request(Method.PUT, Path.v3.user[self.user_id].account_data["m.direct"], direct)
         return room
 
     async def _direct_data(self) -> dict[str, list[str]]:
