@@ -195,10 +195,16 @@ def worker(
         _wait_for_a_stop_signal()
         return
     keep_releasing()  # freed memory back to the system, arenas limited before the threads (bot/memory.py)
+    close: Any = None
     if settings.matrix:
         from bot.matrix.chat import MatrixChat
 
-        running = Worker(services, MatrixChat.for_services(services))
+        chat = MatrixChat.for_services(services)
+        # Connected here, before the dispatcher's threads send at once: started lazily by two of them
+        # together, the connection's loop could wait on itself (as `samen run` does, serve_matrix).
+        chat.connection.start()
+        close = chat.connection.close
+        running = Worker(services, chat)
     else:
         from bot.slack.chat import SlackChat
 
@@ -206,6 +212,8 @@ def worker(
     _stop_on_signals(running.stop)
     running.start()
     running.wait()
+    if close is not None:
+        close()  # the homeserver's session closed, not left to the garbage collector's error lines
 
 
 @cli.command()

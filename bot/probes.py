@@ -6,8 +6,8 @@ traffic — `samen worker`, and `samen run` in Socket Mode — answer them on `-
 
 - GET /livez: the process answers (liveness: restart it when it does not);
 - GET /healthz: the process answers and the database is reachable (503 when it is not);
-- GET /readyz: the database is reachable, its migrations are current and Slack has not refused the bot
-  token (readiness);
+- GET /readyz: the database is reachable, its migrations are current and the chat has not refused
+  Samen's token (readiness; under the chat's name: "slack" or "matrix");
 - GET /metrics: Prometheus' exposition format (bot/metrics.py).
 
 Kept free of Bolt and gunicorn: a worker imports this and nothing heavier.
@@ -64,15 +64,21 @@ def _healthz(services: Services, start_response: Callable[..., Any]) -> Iterable
 
 
 def _readyz(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Ready for traffic: the database is reachable, its migrations are current, and Slack has not
-    refused the bot token (bot/startup.py) nor told that the app was uninstalled."""
+    """Ready for traffic: the database is reachable, its migrations are current, and the chat has not
+    refused Samen's token (bot/startup.py: SLACK_BOT_TOKEN or MATRIX_ACCESS_TOKEN) nor told that the app
+    was uninstalled. The refusal is kept in `services.slack` on either chat; the answer names the chat in
+    use, so that an operator on Matrix is not sent looking at Slack (on Slack it reads as before)."""
     state = database_state(services.engine)
     refused = services.slack.refused
     ready = bool(state["reachable"] and state.get("current")) and refused is None
     return _json(
         start_response,
         "200 OK" if ready else "503 Service Unavailable",
-        {"status": "ready" if ready else "not ready", "database": state, "slack": {"refused": refused}},
+        {
+            "status": "ready" if ready else "not ready",
+            "database": state,
+            services.settings.chat: {"refused": refused},
+        },
     )
 
 
