@@ -3,6 +3,7 @@ outbox and the jobs send arrives as people on Element see it; failures become th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.server
 import json
@@ -404,3 +405,31 @@ def test_for_services_shares_one_connection_per_process(homeserver: Homeserver, 
         assert first.whoami().user_id == bot.user_id
     finally:
         first.connection.close()
+
+
+def test_two_threads_starting_the_connection_at_once_do_not_lock_its_loop() -> None:
+    """The client is made on the loop; a second thread that saw the loop before the client existed used to
+    hand it work that started the connection again on the loop itself — stuck for good."""
+
+    class Slow(MatrixConnection):
+        async def _make_client(self) -> Any:
+            await asyncio.sleep(0.3)
+            return await super()._make_client()
+
+    connection = Slow("http://127.0.0.1:9", "@samen:localhost", "syt_0123456789abcdef", timeout=2)
+    outcomes: list[str] = []
+
+    def ask() -> None:
+        try:
+            connection.whoami()
+        except ChatFailure as failure:
+            outcomes.append(failure.outcome.kind)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    time.sleep(0.1)
+    ask()
+    first.join(10)
+    connection.close()
+    # Nobody listens on port 9: refused (transient), not the timeout of a stuck loop.
+    assert outcomes == [TRANSIENT, TRANSIENT]

@@ -233,9 +233,12 @@ class MatrixConnection:
             thread = threading.Thread(target=serve, name="matrix-loop", daemon=True)
             thread.start()
             ready.wait()
-            self._loop, self._thread = loop, thread
             # aiohttp's session must be made on the loop it serves.
-            self._client = asyncio.run_coroutine_threadsafe(self._make_client(), loop).result()
+            client = asyncio.run_coroutine_threadsafe(self._make_client(), loop).result()
+            # Only now seen by other threads, all three at once: a thread that found the loop before the
+            # client existed would hand it work that starts the connection again on the loop itself,
+            # which then waits for this lock for good.
+            self._loop, self._thread, self._client = loop, thread, client
 
     async def _make_client(self) -> Client:
         session = aiohttp.ClientSession(
