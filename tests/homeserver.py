@@ -592,6 +592,11 @@ def homeserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Homeserver]
             pytest.fail(f"Synapse did not start: {exc}", pytrace=False)
         pytest.skip(f"Synapse did not start: {exc}")
     print(f"\nSynapse {server.url} started in {server.started_in:.1f} s")
+    # CI prints these (.ci/run): under xdist each worker that needs Synapse starts its own.
+    record = os.environ.get("SAMEN_SYNAPSE_STARTS")
+    if record:
+        with open(record, "a", encoding="utf-8") as starts:
+            starts.write(f"Synapse started in {server.started_in:.1f} s\n")
     try:
         yield server
     finally:
