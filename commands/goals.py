@@ -62,9 +62,17 @@ def handle_goals(i: Interaction) -> None:
                 "done": item.done,
                 "percent": item.percent,
             }
-            for item in goal_service.progress(session)
+            for item in goal_service.progress(session, limit=goal_service.PAGE)
         ]
-    i.ack_ephemeral("goal_list.json.j2", goals=goals, year=i.services.clock.now().year)
+        # Counted only when the page is full: a shorter page is every goal of the year.
+        total = goal_service.count_goals(session) if len(goals) == goal_service.PAGE else len(goals)
+    i.ack_ephemeral(
+        "goal_list.json.j2",
+        goals=goals,
+        page=goal_service.PAGE,
+        unlisted=total - len(goals),
+        year=i.services.clock.now().year,
+    )
 
 
 def submit_goal(i: Interaction) -> None:

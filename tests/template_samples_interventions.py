@@ -180,6 +180,8 @@ SAMPLES: dict[str, tuple[dict[str, Any], bool]] = {
                     "percent": 30,
                 }
             ],
+            "page": 45,
+            "unlisted": 155,
             "year": 2026,
         },
         True,

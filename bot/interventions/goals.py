@@ -15,6 +15,7 @@ from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot import audit, clock
@@ -28,6 +29,7 @@ from bot.vocabulary import FocusElement, InstrumentType
 MAX_DESCRIPTION: Final = 200
 MAX_TARGET: Final = 10_000
 PURPOSE_GOALS: Final = "the partnership's goals (/samen doelen)"
+PAGE: Final = 45  # goals `/samen doelen` shows: 1 header + 45 sections stay within Slack's 50 blocks
 
 
 @dataclass(frozen=True)
@@ -105,28 +107,24 @@ def add_goal(
     return goal, True
 
 
-def progress(session: Session, *, year: int | None = None) -> list[Progress]:
-    """Every goal of the year with the number of finished interventions that count towards it.
+def progress(session: Session, *, year: int | None = None, limit: int = PAGE) -> list[Progress]:
+    """The year's first `limit` goals (by partner, focus element, age) with the number of finished
+    interventions that count towards each.
 
-    One grouped query for all the year's goals: the finished interventions of the year that are the goal
-    partner's own work on its focus element (of its instrument type, when it names one), UNION ALL those
-    named under the goal (`goal_id`) that are not its own work already, so that one matching both ways
-    counts once; then counted per goal. Goals nothing counts towards are absent and count 0."""
+    One statement whose rows read follow the page, not the year: the page of goals from `ix_goal_year`,
+    and per shown goal two counts — its partner's own finished work on its focus element in its year (of
+    its instrument type, when it names one), one range of `ix_intervention_goal_progress`; plus those
+    named under it (`goal_id`) that are not its own work already, so that one matching both ways counts
+    once."""
     year = year or clock.now(session).year
-    goals = session.exec(
+    page = (
         select(Goal)
-        .where(Goal.year == year)
+        .where(col(Goal.year) == year)
         .order_by(col(Goal.partner_id), col(Goal.focus_element), col(Goal.id))
-    ).all()
-    if not goals:
-        return []
-    names = {p.id: p.name for p in session.exec(select(Partner)).all()}
-    done = _done_per_goal(session, year)
-    return [Progress(goal, names.get(goal.partner_id, "?"), done.get(goal.id or 0, 0)) for goal in goals]
-
-
-def _done_per_goal(session: Session, year: int) -> dict[int, int]:
-    """{goal id: finished interventions counting towards it} for the year's goals (see `progress`)."""
+        .limit(limit)
+        .subquery("page")
+    )
+    shown = aliased(Goal, page)
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
     finished = (
@@ -135,27 +133,31 @@ def _done_per_goal(session: Session, year: int) -> dict[int, int]:
         col(Intervention.done_at) < end,
     )
     own_work = sa.and_(
-        col(Intervention.owner_partner_id) == col(Goal.partner_id),
-        col(Intervention.focus_element) == col(Goal.focus_element),
+        col(Intervention.owner_partner_id) == shown.partner_id,
+        col(Intervention.focus_element) == shown.focus_element,
         sa.or_(
-            col(Goal.instrument_type).is_(None),
-            col(Intervention.instrument_type) == col(Goal.instrument_type),
+            col(shown.instrument_type).is_(None),
+            col(Intervention.instrument_type) == shown.instrument_type,
         ),
     )
     # Every column in own_work is NOT NULL but goal.instrument_type, tested with IS NULL first: the rule
     # is plainly true or false, so NOT(own_work) holds exactly for the named ones it does not cover.
-    by_rule: sa.Select[tuple[int | None]] = (
-        sa.select(col(Goal.id).label("goal_id"))
-        .select_from(Goal)
-        .join(Intervention, own_work)
-        .where(col(Goal.year) == year, *finished)
-    )
-    by_name: sa.Select[tuple[int | None]] = (
-        sa.select(col(Goal.id).label("goal_id"))
+    by_rule = sa.select(func.count()).select_from(Intervention).where(own_work, *finished).scalar_subquery()
+    by_name = (
+        sa.select(func.count())
         .select_from(Intervention)
-        .join(Goal, col(Goal.id) == col(Intervention.goal_id))
-        .where(col(Goal.year) == year, *finished, sa.not_(own_work))
+        .where(col(Intervention.goal_id) == shown.id, *finished, sa.not_(own_work))
+        .scalar_subquery()
     )
-    counted = sa.union_all(by_rule, by_name).subquery("counted")
-    rows = session.execute(sa.select(counted.c.goal_id, func.count()).group_by(counted.c.goal_id)).all()
-    return {int(goal_id): int(n) for goal_id, n in rows}
+    rows = session.execute(
+        sa.select(shown, col(Partner.name), by_rule + by_name)
+        .outerjoin(Partner, col(Partner.id) == shown.partner_id)
+        .order_by(col(shown.partner_id), col(shown.focus_element), col(shown.id))
+    ).all()
+    return [Progress(goal, name or "?", int(done)) for goal, name, done in rows]
+
+
+def count_goals(session: Session, *, year: int | None = None) -> int:
+    """How many goals the year has (the page shows `PAGE` of them): a count of one range of `ix_goal_year`."""
+    year = year or clock.now(session).year
+    return int(session.exec(select(func.count()).select_from(Goal).where(col(Goal.year) == year)).one())

@@ -73,6 +73,15 @@ class Intervention(SQLModel, table=True):
         sa.Index("ix_intervention_partner_status", "owner_partner_id", "status"),
         # The digest (bot/digest/figures.py): carried out in a period, newest first.
         sa.Index("ix_intervention_status_done", "status", "done_at"),
+        # A goal's progress (bot/interventions/goals.py): its partner's own work finished in its year.
+        sa.Index(
+            "ix_intervention_goal_progress",
+            "owner_partner_id",
+            "focus_element",
+            "status",
+            "done_at",
+            "instrument_type",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -176,7 +185,11 @@ class Goal(SQLModel, table=True):
     """A partner's goal for a year on one focus element, with a target number (Doel)."""
 
     __tablename__ = "goal"
-    __table_args__ = (sa.CheckConstraint("target >= 1", name="ck_goal_target"),)
+    __table_args__ = (
+        sa.CheckConstraint("target >= 1", name="ck_goal_target"),
+        # `/samen doelen`: the year's goals in the page's order.
+        sa.Index("ix_goal_year", "year", "partner_id", "focus_element", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     partner_id: int = Field(foreign_key="partner.id", index=True)
