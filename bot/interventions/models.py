@@ -82,6 +82,8 @@ class Intervention(SQLModel, table=True):
             "done_at",
             "instrument_type",
         ),
+        # ...and those named under it (goal_id) finished in its year; its prefix serves the foreign key.
+        sa.Index("ix_intervention_goal_named", "goal_id", "status", "done_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,7 +103,7 @@ class Intervention(SQLModel, table=True):
     window_has_time: bool = Field(default=False)  # False: a day, not a moment ("vrijdag")
     depends_on_id: int | None = Field(default=None, foreign_key="intervention.id", index=True)
     # The partner's goal it serves (counted there even when another partner owns it).
-    goal_id: int | None = Field(default=None, foreign_key="goal.id", index=True)
+    goal_id: int | None = Field(default=None, foreign_key="goal.id")  # indexed: ix_intervention_goal_named
     cancel_reason: str | None = Field(default=None, max_length=500)
     capacity_override_reason: str | None = Field(default=None, max_length=500)
     second_round_override_reason: str | None = Field(default=None, max_length=500)

@@ -4,7 +4,10 @@
 intervention of the year for every goal (≈ 25,000 rows at a national partnership's size, issue 21).
 `ix_goal_year` reads the year's goals in the page's order and stops after the page;
 `ix_intervention_goal_progress` makes each shown goal's count of its partner's own work one range of an
-index (partner, focus element, finished, in the year), with the instrument type read from it too.
+index (partner, focus element, finished, in the year), with the instrument type read from it too;
+`ix_intervention_goal_named` (goal, finished, in the year) does the same for the interventions named under
+it, and replaces `ix_intervention_goal_id`, its prefix: without the status and date, SQLite's planner
+preferred to read the year's finished interventions of every partner for each goal.
 
 Revision ID: 0018
 Revises: 0017
@@ -28,8 +31,12 @@ def upgrade() -> None:
         "intervention",
         ["owner_partner_id", "focus_element", "status", "done_at", "instrument_type"],
     )
+    op.create_index("ix_intervention_goal_named", "intervention", ["goal_id", "status", "done_at"])
+    op.drop_index("ix_intervention_goal_id", table_name="intervention")
 
 
 def downgrade() -> None:
+    op.create_index("ix_intervention_goal_id", "intervention", ["goal_id"])
+    op.drop_index("ix_intervention_goal_named", table_name="intervention")
     op.drop_index("ix_intervention_goal_progress", table_name="intervention")
     op.drop_index("ix_goal_year", table_name="goal")
