@@ -37,7 +37,8 @@ from bot.db import make_engine, upgrade
 from bot.digest import charts as drawing
 from bot.digest.figures import DigestFigures
 from bot.digest.timing import last_week
-from bot.interventions.models import Intervention, InterventionStatus
+from bot.interventions import goals as goal_service
+from bot.interventions.models import Goal, Intervention, InterventionStatus
 from bot.outbox import post_message, upload_file
 from bot.outbox.dispatcher import Dispatcher
 from bot.partners.models import Member, Partner, PartnerType, PersonRef
@@ -292,3 +293,87 @@ def test_the_same_series_is_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
         drawing.charts(found, "nl")
     monkeypatch.setattr(drawing.subprocess, "run", run)
     assert drawing.charts(found, "nl") == first and len(started) == 4
+
+
+def goals_and_work(
+    engine: Engine, *, partners: range, year: int, finished: int, other_years: int = 0
+) -> None:
+    """A goal on OPROLLEN for each partner numbered in `partners` (made when missing), and per partner
+    `finished` interventions carried out on it in `year` (and `other_years` in the year before)."""
+    with Session(engine) as session:
+        for n in partners:
+            partner = session.exec(select(Partner).where(Partner.name == f"Partner {n:03}")).first()
+            if partner is None:
+                partner = Partner(name=f"Partner {n:03}", type=PartnerType.GEMEENTE)
+                session.add(partner)
+                session.flush()
+            session.add(
+                Goal(
+                    partner_id=partner.id or 0,
+                    focus_element=FocusElement.OPROLLEN,
+                    description=f"Doel {n}",
+                    target=10,
+                    year=year,
+                    created_by_team_id="T0",
+                    created_by_user_id="U0",
+                )
+            )
+            for k in range(finished + other_years):
+                session.add(
+                    Intervention(
+                        instrument_type=InstrumentType.BESTUURSRECHTELIJK,
+                        instrument=f"Sluiting {n}.{k}",
+                        focus_element=FocusElement.OPROLLEN,
+                        owner_partner_id=partner.id or 0,
+                        owner_team_id="T0",
+                        owner_user_id="U0",
+                        status=InterventionStatus.UITGEVOERD,
+                        done_at=datetime(year if k < finished else year - 1, 6, 1, tzinfo=UTC),
+                        created_by_team_id="T0",
+                        created_by_user_id="U0",
+                    )
+                )
+        session.commit()
+
+
+def goals_cost(engine: Engine, year: int) -> tuple[int, int, list[int], int]:
+    """`/samen doelen`'s reads: (statements, SQLite VM steps in thousands or 0, each shown goal's count,
+    all the year's goals)."""
+    steps = [0]
+    with engine.connect() as connection, Session(bind=connection) as session, counting(engine) as seen:
+        raw = connection.connection.dbapi_connection
+        if engine.dialect.name == "sqlite":
+            raw.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1) or 0, 1_000)  # type: ignore[union-attr]
+        shown = goal_service.progress(session, year=year)
+        total = goal_service.count_goals(session, year=year)
+        if engine.dialect.name == "sqlite":
+            raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
+    return len(seen), steps[0], [p.done for p in shown], total
+
+
+def test_goal_progress_reads_the_page_not_the_year(engine: Engine) -> None:
+    """`/samen doelen` counted every finished intervention of the year for every goal (≈ 25,000 rows at
+    a national size, issue 21): now each shown goal's count is an index range of its own. Goals beyond
+    the page and their work, and the shown partners' work of other years, add statements nor (SQLite)
+    virtual-machine steps beyond a little for counting the year's goals."""
+    year = utcnow().year
+    goals_and_work(engine, partners=range(1, goal_service.PAGE + 1), year=year, finished=2)
+    few, few_steps, done, total = goals_cost(engine, year)
+    assert (done, total) == ([2] * goal_service.PAGE, goal_service.PAGE)
+    goals_and_work(engine, partners=range(goal_service.PAGE + 1, 201), year=year, finished=12)
+    goals_and_work(engine, partners=range(1, goal_service.PAGE + 1), year=year - 1, finished=0, other_years=6)
+    many, many_steps, done, total = goals_cost(engine, year)
+    assert (done, total) == ([2] * goal_service.PAGE, 200)
+    assert many == few, f"/samen doelen: {few} statements for {goal_service.PAGE} goals, {many} for 200"
+    # Reading the year's work instead: ≈ 2,100 more finished interventions, tens of thousands of steps.
+    assert many_steps <= few_steps + 5, f"SQLite VM steps: {few_steps}k for the page alone, {many_steps}k"
+
+
+def test_doelen_shows_a_page_and_says_how_many_more(partnership: Partnership) -> None:
+    bot = partnership
+    set_up(bot)
+    year = bot.services.clock.now().year
+    goals_and_work(bot.services.engine, partners=range(1, goal_service.PAGE + 8), year=year, finished=1)
+    shown = ask(bot, HANS, "doelen")
+    assert re.findall(r"Doel (\d+)", shown) == [str(n) for n in range(1, goal_service.PAGE + 1)]
+    assert "en nog 7" in shown
