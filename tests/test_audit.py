@@ -187,6 +187,104 @@ def test_a_changed_time_is_found(engine: Engine) -> None:
     assert (result.problem, result.seq) == (Problem.CHANGED, 2)
 
 
+def test_the_quick_hash_is_the_canonical_json_hash() -> None:
+    """verify's quick path writes an entry's JSON itself; it must be canonical_json's, byte for byte:
+    strings that need escaping, non-ASCII, and values that are not a str or an int."""
+    import hashlib
+    import random
+
+    rng = random.Random(21)
+    alphabet = 'aZ09 "\\/\b\f\n\r\t\x00\x1f\x7f éü€\u2028\u2029😀'
+    names = ("actor_team_id", "actor_user_id", "action", "object_type", "object_id", "purpose", "details")
+    samples: list[dict[str, object]] = []
+    for _ in range(500):
+        values: dict[str, object] = {
+            name: "".join(rng.choices(alphabet, k=rng.randint(0, 12))) for name in names
+        }
+        samples.append(
+            {
+                **values,
+                "seq": rng.randint(1, 10**12),
+                "prev_hash": "f" * 64,
+                "at": "2026-03-29T01:00:00.000000",
+            }
+        )
+    odd = {name: "x" for name in (*names, "prev_hash", "at")}
+    samples += [
+        {**odd, "seq": True},
+        {**odd, "seq": 2.0},
+        {**odd, "seq": 2, "details": None},
+        {**odd, "seq": 2**70},
+    ]
+    for content in samples:
+        expected = hashlib.sha256(audit.canonical_json(content).encode("utf-8")).hexdigest()
+        fields = [content[name] for name in audit._HASHED[:-1]]
+        assert audit._hash(fields, str(content["at"])) == expected, content
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # no microseconds: still written with six digits
+        datetime(2026, 10, 25, 2, 30, 0, 1, tzinfo=AMSTERDAM),  # an aware time outside UTC
+        datetime(999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),  # a year of three digits
+    ],
+)
+def test_times_the_database_writes_as_text_verify(
+    engine: Engine, moment: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify reads `at` as text (to_char on PostgreSQL, the stored text on SQLite): it must be the
+    text entry_hash wrote when the entry was made, so the quick path agrees without _check's help
+    (which would find the chain intact too, only slowly)."""
+
+    def not_needed(*_args: object) -> None:
+        raise AssertionError("the quick path missed an intact entry")
+
+    monkeypatch.setattr(audit, "_check", not_needed)
+    with session_scope(engine) as session:
+        entry = AuditEntry(
+            seq=1,
+            at=moment,
+            actor_team_id="",
+            actor_user_id="samen:test",
+            action="x.y",
+            object_type="x",
+            object_id="1",
+            purpose="test",
+            details="{}",
+            prev_hash=audit.GENESIS_HASH,
+            hash="",
+        )
+        entry.hash = entry_hash(entry)
+        session.add(entry)
+    assert check(engine).ok, check(engine).reason
+    append(engine, 1)
+    assert check(engine).ok
+
+
+def test_a_time_in_another_spelling_on_sqlite_is_judged_by_its_moment(
+    engine: Engine, database_url: str
+) -> None:
+    """SQLite keeps `at` as text. The same moment spelled otherwise (a T, an offset) is the same entry,
+    as it was before verify read the text itself; a different moment is not."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps a time, not its spelling")
+    append(engine, 3)
+    tamper(
+        engine,
+        "UPDATE audit_entry SET at = replace(at, ' ', 'T') || '+00:00' WHERE seq = 1",
+        "UPDATE audit_entry SET at = substr(at, 1, 19) || '.000000' WHERE seq = 2",
+    )
+    with session_scope(engine) as session:
+        moment = session.get(AuditEntry, 2)
+        assert moment is not None
+        assert entry_hash(moment) != moment.hash  # the fraction was cut: another moment
+    result = check(engine)
+    assert (result.problem, result.seq) == (Problem.CHANGED, 2)
+    tamper(engine, "UPDATE audit_entry SET at = replace(at, ' ', 'T') WHERE seq = 3")
+    assert check(engine).seq == 2  # entry 3's new spelling is no break
+
+
 def test_samen_audit_verify_finds_a_row_changed_directly_in_the_database(
     engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
