@@ -276,9 +276,11 @@ class VerifyResult:
 # How far back verify() looks to recognise entries slipped in between two genuine ones.
 _RECENT: Final = 256
 # `samen audit verify` reports progress this often, and says beforehand how long it expects to take:
-# measured on a small shared machine (2 CPUs, busy) on both databases, 100,000 entries.
+# 100,000 entries on a small shared machine (2 CPUs, load ≈ 5), both databases: ≈ 10 µs of CPU per
+# entry and 22–29 µs of wall time (before issue 21's second look, ≈ 27 µs of CPU), plus ≈ 1.2 s to start;
+# the estimate shown lies between a quiet machine and that busy one.
 PROGRESS_EVERY: Final = 10_000
-MICROSECONDS_PER_ENTRY: Final = 25
+MICROSECONDS_PER_ENTRY: Final = 15
 # `at` comes as the text _stamp would write, where the database can spell it so: formatting it in Python
 # (a time zone conversion, a replace, isoformat) cost more than the hash itself. PostgreSQL writes it
 # with to_char in UTC; SQLite keeps it as text already ("2025-01-31 12:00:00.000000", see _written).
@@ -312,8 +314,8 @@ def verify(
     recent: deque[tuple[int, str]] = deque(maxlen=_RECENT)  # (seq, hash) of the entries just checked
     checked = 0
     every = PROGRESS_EVERY
-    at = _AT_AS_STAMP.get(session.get_bind().dialect.name, "at")
-    rows = text(_SELECT.format(at=at)).execution_options(stream_results=True, yield_per=batch_size)
+    at_column = _AT_AS_STAMP.get(session.get_bind().dialect.name, "at")
+    rows = text(_SELECT.format(at=at_column)).execution_options(stream_results=True, yield_per=batch_size)
     for batch in session.connection().execute(rows).partitions(batch_size):
         for seq, team, user, action, object_type, object_id, purpose, details, prev_hash, at, stored in batch:
             checked += 1
