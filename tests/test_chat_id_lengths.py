@@ -203,7 +203,7 @@ def test_on_postgresql_the_ids_widen_narrow_and_widen_again(pg_url: str) -> None
     engine = _slack_partnership(pg_url)
     assert _lengths(engine, "member")["user_id"] == 32
 
-    upgrade(pg_url)
+    upgrade(pg_url, WIDENED)  # this migration's effect, not later ones'
     assert current_revision(engine) == WIDENED
     assert (
         _lengths(engine, "member")["user_id"] == 255 and _lengths(engine, "audit_entry")["object_id"] == 511
@@ -224,7 +224,7 @@ def test_on_postgresql_the_ids_widen_narrow_and_widen_again(pg_url: str) -> None
     assert _lengths(engine, "member")["user_id"] == 32 and _lengths(engine, "outbox")["key"] == 255
     assert _members(engine) == SLACK_ROWS
 
-    upgrade(pg_url)
+    upgrade(pg_url, WIDENED)  # this migration's effect, not later ones'
     assert current_revision(engine) == WIDENED and _lengths(engine, "member")["user_id"] == 255
     assert _members(engine) == SLACK_ROWS
     engine.dispose()
@@ -247,7 +247,7 @@ def test_on_sqlite_only_the_declared_types_change(sqlite_url: str) -> None:
     before = schema()
     assert any(name.startswith("signal_fts_") for name in before["trigger"])
 
-    upgrade(sqlite_url)
+    upgrade(sqlite_url, WIDENED)
     assert current_revision(engine) == WIDENED
     assert (
         _lengths(engine, "member")["user_id"] == 255 and _lengths(engine, "signal")["message_channel"] == 255
@@ -263,6 +263,6 @@ def test_on_sqlite_only_the_declared_types_change(sqlite_url: str) -> None:
     downgrade(sqlite_url, BEFORE)
     assert _lengths(engine, "member")["user_id"] == 32 and schema() == before
     assert _members(engine) == [*SLACK_ROWS, (ROOM, FAR_SERVER, JAN)]
-    upgrade(sqlite_url)
+    upgrade(sqlite_url, WIDENED)
     assert _lengths(engine, "member")["user_id"] == 255
     engine.dispose()
