@@ -262,13 +262,12 @@ def test_times_the_database_writes_as_text_verify(
     assert check(engine).ok
 
 
-def test_a_time_in_another_spelling_on_sqlite_is_judged_by_its_moment(
-    engine: Engine, database_url: str
-) -> None:
-    """SQLite keeps `at` as text. The same moment spelled otherwise (a T, an offset) is the same entry,
-    as it was before verify read the text itself; a different moment is not."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL keeps a time, not its spelling")
+def test_a_time_in_another_spelling_on_sqlite_is_judged_by_its_moment(sqlite_url: str) -> None:
+    """SQLite keeps `at` as text (PostgreSQL a time, not its spelling). The same moment spelled otherwise (a
+    T, an offset) is the same entry, as it was before verify read the text itself; a different moment is
+    not."""
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
     append(engine, 3)
     tamper(
         engine,
@@ -283,6 +282,7 @@ def test_a_time_in_another_spelling_on_sqlite_is_judged_by_its_moment(
     assert (result.problem, result.seq) == (Problem.CHANGED, 2)
     tamper(engine, "UPDATE audit_entry SET at = replace(at, ' ', 'T') WHERE seq = 3")
     assert check(engine).seq == 2  # entry 3's new spelling is no break
+    engine.dispose()
 
 
 def test_samen_audit_verify_finds_a_row_changed_directly_in_the_database(
