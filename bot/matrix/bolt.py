@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
-from bot.chat import ChatFailure, matrix_server
+from bot.chat import ChatFailure
 
 if TYPE_CHECKING:
     from bot.matrix.chat import MatrixChat
@@ -199,11 +199,6 @@ def _json_value(value: Any) -> Any:
         if isinstance(value, Mapping)
         else value
     )
-
-
-def home_team(user_id: str) -> str:
-    """The team of a Matrix person, as the partners file and the audit log know it."""
-    return matrix_server(user_id)
 
 
 _METHODS: dict[str, Callable[[MatrixWebClient, dict[str, Any]], dict[str, Any]]] = {

@@ -56,7 +56,6 @@ KEYCAPS = {f"{n}\ufe0f\u20e3": n for n in range(1, 10)} | {f"{n}\u20e3": n for n
 NUMBER = re.compile(r"^\s*(\d{1,2})[.)]?\s*$")
 FORM_IDLE_SECONDS = 3600  # a form not answered for an hour is dropped (the person starts it again)
 REMEMBERED = 2000  # triggers and last choices kept, oldest dropped first
-COORDINATORS_NAMED = 5  # whom a stranger is told to ask, as on Slack
 HTML_FORMAT = "org.matrix.custom.html"
 PASSED_ON = 2.0  # seconds: an event stamped this long before start is from before this process
 
@@ -447,17 +446,12 @@ class MatrixFront:
     def _tell_stranger(self, sender: str, room: str, event_id: str) -> None:
         """Someone who is not a member typed a command in a shared room: the same answer as on Slack
         (you are not a member, ask …), as a reply there — Samen opens no room for a stranger."""
-        from markupsafe import Markup
+        from bot.slack.interaction import coordinators_to_ask
 
-        from bot.mrkdwn import mention
-        from bot.partners.service import coordinators
-
-        with self.services.session(read_only=True) as session:
-            found = [m.person.user_id for m in coordinators(session)[:COORDINATORS_NAMED]]
         message = self.services.renderer.render(
             "partner_not_a_member.json.j2",
             self._language(sender),
-            coordinators=Markup(", ").join(mention(user) for user in found),
+            coordinators=coordinators_to_ask(self.services),
         )
         content = message_content(message)
         if event_id:

@@ -373,14 +373,20 @@ class Interaction:
 
     def coordinators(self) -> Any:
         """The coordinators to ask (mentions, the first few), empty when there are none."""
-        from bot.mrkdwn import mention
-        from bot.partners import service as partners
+        return coordinators_to_ask(self.services)
 
-        with self.services.session(read_only=True) as session:
-            found = [m.person for m in partners.coordinators(session)[:COORDINATORS_SHOWN]]
-        from markupsafe import Markup
 
-        return Markup(", ").join(mention(p.user_id) for p in found)
+def coordinators_to_ask(services: Services) -> Any:
+    """Whom someone who is not a member is told to ask: the first few coordinators' mentions, the same
+    on every platform (the Matrix front answers a stranger with it too)."""
+    from markupsafe import Markup
+
+    from bot.mrkdwn import mention
+    from bot.partners import service as partners
+
+    with services.session(read_only=True) as session:
+        found = [m.person for m in partners.coordinators(session)[:COORDINATORS_SHOWN]]
+    return Markup(", ").join(mention(p.user_id) for p in found)
 
 
 def listener(handler: Callable[[Interaction], None]) -> Callable[[BoltContext], None]:
