@@ -163,18 +163,7 @@ class Partnership(BotUnderTest):
         """Time moves on (minutes=5, days=1): the clock moves, and each job (`jobs`, else the ones the
         partnership was started with) runs at every moment it fell due meanwhile, in order, as a worker
         would have run it then. What they queue waits for `deliver()`. The new moment."""
-        start = self.clock.now()
-        end = start + timedelta(**delta)
-        zone = self.services.settings.timezone
-        due = sorted(
-            (moment, index, job)
-            for index, job in enumerate(self.jobs if jobs is None else jobs)
-            for moment in fire_times(job, after=start, until=end, zone=zone)
-        )
-        for moment, _, job in due:
-            self.clock.set(moment)
-            run_once(self.services, job, worker="test", now=moment)
-        return self.clock.set(end)
+        return time_passes(self.services, self.clock, self.jobs if jobs is None else jobs, **delta)
 
 
 @dataclass
@@ -211,6 +200,25 @@ def dispatcher(bot: BotUnderTest, config: DispatcherConfig = FAST, **kwargs: Any
     client = WebClient(token=BOT_TOKEN, base_url=bot.double.base_url, retry_handlers=[], timeout=5)
     kwargs.setdefault("couriers", couriers(bot.services))
     return Dispatcher(bot.services, SlackChat(client), config=config, **kwargs)
+
+
+def time_passes(
+    services: Services, clock: SettableClock, jobs: Iterable[ScheduledJob], **delta: float
+) -> datetime:
+    """`clock` moves on by `delta`; each job runs at every moment it fell due meanwhile, in order, as a
+    worker would have run it then. The new moment. (`Partnership.later`, and Matrix's in matrix_harness.)"""
+    start = clock.now()
+    end = start + timedelta(**delta)
+    zone = services.settings.timezone
+    due = sorted(
+        (moment, index, job)
+        for index, job in enumerate(jobs)
+        for moment in fire_times(job, after=start, until=end, zone=zone)
+    )
+    for moment, _, job in due:
+        clock.set(moment)
+        run_once(services, job, worker="test", now=moment)
+    return clock.set(end)
 
 
 def fire_times(job: ScheduledJob, *, after: datetime, until: datetime, zone: Any) -> Iterator[datetime]:

@@ -11,11 +11,11 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from conftest import ENCRYPTION_KEY
-from harness import FAST, fire_times, migrated
+from harness import FAST, migrated, time_passes
 from homeserver import Homeserver, MatrixUser
 from sqlmodel import select
 
@@ -32,7 +32,7 @@ from bot.matrix.front import MatrixFront
 from bot.outbox.dispatcher import Dispatcher
 from bot.partners.importer import import_partners
 from bot.runtime import Services
-from bot.scheduler import ScheduledJob, run_once
+from bot.scheduler import ScheduledJob
 from bot.slack.app import create_app
 from commands import register_all
 
@@ -103,18 +103,7 @@ class MatrixPartnership:
 
     def later(self, **delta: float) -> datetime:
         """The clock moves; each job runs at every moment it fell due meanwhile (as tests/harness.py)."""
-        start = self.clock.now()
-        end = start + timedelta(**delta)
-        zone = self.services.settings.timezone
-        due = sorted(
-            (moment, index, job)
-            for index, job in enumerate(self.jobs)
-            for moment in fire_times(job, after=start, until=end, zone=zone)
-        )
-        for moment, _, job in due:
-            self.clock.set(moment)
-            run_once(self.services, job, worker="test", now=moment)
-        return self.clock.set(end)
+        return time_passes(self.services, self.clock, self.jobs, **delta)
 
     def from_samen(
         self, person: MatrixUser, room: str, contains: str, *, timeout: float = 15
